@@ -1,0 +1,207 @@
+"""Settings: one TOML file, secrets also from the environment, one clear line per mistake.
+
+Every key can be overridden by an environment variable named
+``UNMENTORING_<SECTION>_<KEY>`` (for example ``UNMENTORING_SMTP_PASSWORD``), so
+passwords never need to sit in the file.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_PATH = Path("unmentoring.toml")
+ENV_PATH = "UNMENTORING_CONFIG"
+TLS_MODES = ("none", "starttls", "implicit")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the key and what to put there."""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    address: str = "coffee@localhost"
+    name: str = "Coffee Roulette"
+    organiser: str = "organiser@localhost"
+    timezone: str = "Europe/London"
+    data_dir: str = "data"
+    max_auto_replies_per_day: int = 5
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def local_part(self) -> str:
+        return self.address.rpartition("@")[0]
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str = "localhost"
+    port: int = 993
+    tls: str = "implicit"
+    user: str = ""
+    password: str = ""
+    inbox: str = "INBOX"
+    processed: str = "unmentoring/processed"
+    quarantine: str = "unmentoring/quarantine"
+    batch_size: int = 200
+    max_message_bytes: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    tls: str = "starttls"
+    user: str = ""
+    password: str = ""
+    rate_per_minute: int = 0
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    cadence: str = "monthly"
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    imap: ImapSettings = field(default_factory=ImapSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    rounds: RoundSettings = field(default_factory=RoundSettings)
+    source: Path | None = None
+
+    @property
+    def data_path(self) -> Path:
+        base = self.source.parent if self.source else Path.cwd()
+        return (base / self.service.data_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_path / 'unmentoring.sqlite3'}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.service.timezone)
+
+
+SECTIONS: dict[str, type] = {
+    "service": ServiceSettings,
+    "database": DatabaseSettings,
+    "imap": ImapSettings,
+    "smtp": SmtpSettings,
+    "rounds": RoundSettings,
+}
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(ENV_PATH) or DEFAULT_PATH)
+
+
+def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), apply environment overrides, validate."""
+    source = config_path(path)
+    env = os.environ if env is None else env
+    if not source.exists():
+        raise ConfigError(
+            f"no configuration file at {source}: copy unmentoring.example.toml there "
+            f"or point --config / {ENV_PATH} at yours"
+        )
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    return from_mapping(raw, env, source)
+
+
+def from_mapping(raw: Mapping[str, Any], env: Mapping[str, str], source: Path | None = None) -> Settings:
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"[{unknown[0]}]: unknown section; the sections are {', '.join(SECTIONS)}")
+    built = {name: _section(name, cls, raw.get(name, {}), env) for name, cls in SECTIONS.items()}
+    settings = Settings(**built, source=source)
+    validate(settings)
+    return settings
+
+
+def _section(name: str, cls: type, values: Any, env: Mapping[str, str]) -> Any:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{name}]: expected a table of settings, e.g. [{name}] then key = value lines")
+    known = {f.name: f for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown setting; known keys are {', '.join(known)}")
+    merged = dict(values)
+    for key in known:
+        env_value = env.get(f"UNMENTORING_{name}_{key}".upper())
+        if env_value is not None:
+            merged[key] = env_value
+    return cls(**{key: _coerce(f"{name}.{key}", known[key].type, value) for key, value in merged.items()})
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    if kind in (int, "int"):
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected a whole number such as 993, got {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "...", got {value!r}')
+    return value
+
+
+def validate(settings: Settings) -> None:
+    _check_address("service.address", settings.service.address)
+    _check_address("service.organiser", settings.service.organiser)
+    if "+" in settings.service.local_part:
+        raise ConfigError("service.address: use the plain address without a +tag; tags are added per person")
+    try:
+        settings.tz
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
+        ) from None
+    for section in ("imap", "smtp"):
+        tls = getattr(settings, section).tls
+        if tls not in TLS_MODES:
+            raise ConfigError(f"{section}.tls: {tls!r} is not a TLS mode; use one of {', '.join(TLS_MODES)}")
+        port = getattr(settings, section).port
+        if not 0 < port < 65536:
+            raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
+    if settings.imap.batch_size < 1:
+        raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
+
+
+def _check_address(key: str, value: str) -> None:
+    _, addr = parseaddr(value)
+    if not addr or "@" not in addr or addr != value.strip():
+        raise ConfigError(f"{key}: {value!r} is not an email address; put a plain address like coffee@example.org")
+
+
+def require_login(settings: Settings, section: str) -> None:
+    """Raise when a server's user or password is unset: checked only by commands that log in."""
+    part = getattr(settings, section)
+    for key in ("user", "password"):
+        if not getattr(part, key):
+            env = f"UNMENTORING_{section}_{key}".upper()
+            raise ConfigError(f"{section}.{key}: not set; put it in the config file or in {env}")

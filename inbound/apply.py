@@ -1,0 +1,93 @@
+"""Handle one fetched message inside the caller's transaction: record it, decide, act.
+
+The caller commits, then files the message in IMAP. A message seen again (a
+crash before the move, a duplicate delivery, a second run) is recognised by
+its Message-ID and never acted on twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from inbound.commands import find_command
+from inbound.handlers import Context, dispatch
+from inbound.parse import Parsed, Unreadable, parse
+from inbound.robots import robot_reason
+from inbound.tokens import candidate_tokens
+from models import Disposition, InboundMessage, Participant
+
+
+@dataclass(frozen=True)
+class Where:
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Result:
+    disposition: str
+    action: str
+    reason: str = ""
+    duplicate: bool = False
+
+
+def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+    try:
+        mail = parse(raw)
+    except Unreadable as exc:
+        return quarantine(session, raw, where, now, str(exc))
+    existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == mail.key))
+    if existing is not None:
+        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+    record = _record(session, mail, raw, where, now)
+    result = _decide(session, settings, mail, record, now)
+    record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
+    record.participant_id = record.participant_id or _participant_id(session, mail)
+    return result
+
+
+def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundMessage, now: datetime) -> Result:
+    robot = robot_reason(mail, settings.service.domain)
+    if robot or mail.sender == settings.service.address.lower():
+        return Result(Disposition.PROCESSED, "ignored-robot", robot or "from our own address")
+    ctx = Context(
+        session=session, settings=settings, mail=mail, record=record, now=now,
+        command=find_command(mail.subject, mail.body),
+        tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain),
+    )
+    decision = dispatch(ctx)
+    return Result(Disposition.PROCESSED, decision.action, decision.reason)
+
+
+def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime) -> InboundMessage:
+    record = InboundMessage(
+        message_id=mail.key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid,
+        sender=mail.sender[:320], subject=mail.subject[:2000], size=len(raw), received_at=now,
+        disposition=Disposition.PROCESSED,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _participant_id(session: Session, mail: Parsed) -> int | None:
+    return session.scalar(select(Participant.id).where(Participant.email == mail.sender))
+
+
+def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "") -> Result:
+    """Record a message we cannot act on; it is filed in the quarantine folder and shown in status."""
+    key = key or "sha256:" + hashlib.sha256(raw).hexdigest()
+    existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == key))
+    if existing is not None:
+        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+    session.add(InboundMessage(
+        message_id=key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid, size=len(raw),
+        received_at=now, disposition=Disposition.QUARANTINED, action="quarantined", reason=reason[:2000],
+    ))
+    return Result(Disposition.QUARANTINED, "quarantined", reason)

@@ -1,0 +1,175 @@
+"""Poll the IMAP inbox: fetch without marking read, apply each message in its own transaction,
+then file it (processed or quarantine). The only module that speaks IMAP.
+
+Order matters for crash safety: commit first, move second. A run killed between
+the two leaves the message in the inbox; the next run sees it, recognises its
+Message-ID and only files it.
+"""
+from __future__ import annotations
+
+import logging
+import ssl
+from email import message_from_bytes
+from email.policy import default
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterator
+
+from imapclient import IMAPClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import ImapSettings, Settings
+from inbound.apply import Result, Where, apply_message, quarantine
+from inbound.parse import dedupe_key
+from models import Disposition, FolderState, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    seen: int = 0
+    processed: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: Result) -> None:
+        self.seen += 1
+        if result.duplicate:
+            self.duplicates += 1
+        elif result.disposition == Disposition.QUARANTINED:
+            self.quarantined += 1
+        else:
+            self.processed += 1
+            self.actions[result.action] = self.actions.get(result.action, 0) + 1
+
+
+def connect(imap: ImapSettings) -> IMAPClient:
+    context = ssl.create_default_context()
+    client = IMAPClient(imap.host, imap.port, ssl=imap.tls == "implicit", ssl_context=context, timeout=60)
+    if imap.tls == "starttls":
+        client.starttls(context)
+    client.login(imap.user, imap.password)
+    return client
+
+
+def folder_path(client: IMAPClient, configured: str) -> str:
+    """Our folder names use "/"; servers differ in their hierarchy separator."""
+    delimiter = client.namespace().personal[0][1] if client.namespace().personal else "/"
+    delimiter = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "/")
+    return configured.replace("/", delimiter)
+
+
+def ensure_folder(client: IMAPClient, name: str) -> None:
+    if not client.folder_exists(name):
+        client.create_folder(name)
+
+
+def poll(
+    Session_: sessionmaker[Session],
+    settings: Settings,
+    now: Callable[[], datetime] = utcnow,
+    connector: Callable[[ImapSettings], IMAPClient] = connect,
+) -> PollReport:
+    imap = settings.imap
+    client = connector(imap)
+    report = PollReport()
+    try:
+        targets = {d: folder_path(client, f) for d, f in
+                   ((Disposition.PROCESSED, imap.processed), (Disposition.QUARANTINED, imap.quarantine))}
+        for folder in targets.values():
+            ensure_folder(client, folder)
+        uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
+        for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
+            moves = _apply_batch(client, Session_, settings, batch, uidvalidity, now, report)
+            _file(client, moves, targets)
+            _remember(Session_, imap.inbox, uidvalidity, max(batch))
+    finally:
+        _logout(client)
+    return report
+
+
+def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(uids), size):
+        yield uids[start:start + size]
+
+
+def _apply_batch(
+    client: IMAPClient, Session_: sessionmaker[Session], settings: Settings, batch: list[int],
+    uidvalidity: int, now: Callable[[], datetime], report: PollReport,
+) -> dict[str, list[int]]:
+    limit = settings.imap.max_message_bytes
+    sizes = client.fetch(batch, ["RFC822.SIZE"])
+    small = [uid for uid in batch if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) <= limit]
+    bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+    moves: dict[str, list[int]] = {Disposition.PROCESSED: [], Disposition.QUARANTINED: []}
+    for uid in batch:
+        if uid not in sizes:
+            continue
+        where = Where(settings.imap.inbox, uidvalidity, uid)
+        if uid in bodies:
+            result = _apply_one(Session_, settings, bodies[uid][b"BODY[]"], where, now())
+        else:
+            result = _oversized(client, Session_, where, int(sizes[uid][b"RFC822.SIZE"]), limit, now())
+        report.add(result)
+        log.info("uid %s: %s %s %s", uid, result.disposition, result.action, result.reason)
+        moves[result.disposition].append(uid)
+    return moves
+
+
+def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+    """Apply in one transaction; on any failure roll back and quarantine with the reason."""
+    try:
+        with Session_.begin() as session:
+            return apply_message(session, settings, raw, where, now)
+    except IntegrityError:
+        with Session_.begin() as session:
+            return apply_message(session, settings, raw, where, now)
+    except Exception as exc:
+        log.exception("uid %s: handling failed", where.uid)
+        with Session_.begin() as session:
+            return quarantine(session, raw, where, now, f"handling failed: {type(exc).__name__}: {exc}")
+
+
+def _oversized(client: IMAPClient, Session_: sessionmaker[Session], where: Where, size: int, limit: int,
+               now: datetime) -> Result:
+    header = client.fetch([where.uid], ["BODY.PEEK[HEADER]"]).get(where.uid, {}).get(b"BODY[HEADER]", b"")
+    key = dedupe_key(message_from_bytes(header, policy=default), header)
+    with Session_.begin() as session:
+        return quarantine(session, header, where, now, f"too large: {size} bytes (limit {limit})", key=key)
+
+
+def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:
+    for disposition, uids in moves.items():
+        if not uids:
+            continue
+        if client.has_capability("MOVE"):
+            client.move(uids, targets[disposition])
+        else:
+            client.copy(uids, targets[disposition])
+            client.delete_messages(uids)
+            if client.has_capability("UIDPLUS"):
+                client.uid_expunge(uids)
+            else:
+                client.expunge()
+
+
+def _remember(Session_: sessionmaker[Session], folder: str, uidvalidity: int, last_uid: int) -> None:
+    with Session_.begin() as session:
+        state = session.get(FolderState, folder)
+        if state is None:
+            session.add(FolderState(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid))
+        elif state.uidvalidity != uidvalidity:
+            log.warning("%s: UIDVALIDITY changed; Message-IDs keep us from acting twice", folder)
+            state.uidvalidity, state.last_uid = uidvalidity, last_uid
+        else:
+            state.last_uid = max(state.last_uid, last_uid)
+
+
+def _logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        client.shutdown()

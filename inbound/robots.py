@@ -1,0 +1,46 @@
+"""Is this mail from a robot (auto-reply, bounce, list, our own mail coming back)? Pure.
+
+Robots are recorded and filed, never answered: answering them is how mail loops start.
+"""
+from __future__ import annotations
+
+import re
+
+from inbound.parse import Parsed
+from mailer.compose import LOOP_HEADER
+
+ROBOT_LOCALPARTS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply", "bounce")
+OUT_OF_OFFICE = re.compile(
+    r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office|autoreply|abwesenheit|"
+    r"r[ée]ponse automatique|absence|autosvar|automatisch antwoord|afwezig|risposta automatica|"
+    r"respuesta autom[áa]tica|fuera de la oficina|resposta autom[áa]tica|automaattinen vastaus|"
+    r"automatyczna odpowied[źz]|undeliverable|delivery status notification|mail delivery (failed|subsystem)|"
+    r"returned mail|delivery failure)",
+    re.IGNORECASE,
+)
+
+
+def robot_reason(mail: Parsed, our_domain: str) -> str | None:
+    """Why this message must not be answered, or None for a person."""
+    h = mail.headers
+    checks = (
+        (h.get(LOOP_HEADER.lower(), "").lower() == our_domain.lower(), "our own mail came back"),
+        (h.get("auto-submitted", "no").lower() not in ("", "no"), "Auto-Submitted header"),
+        ("x-autoreply" in h or "x-autorespond" in h, "auto-reply header"),
+        (h.get("precedence", "").lower() in ("bulk", "junk", "list", "auto_reply"), "Precedence header"),
+        (any(k.startswith("list-") for k in h), "mailing-list headers"),
+        (h.get("return-path", "").strip() == "<>", "empty Return-Path (a bounce)"),
+        (_content_type(h) in ("multipart/report",), "delivery report"),
+        (not mail.sender, "no usable sender address"),
+        (mail.sender.split("@")[0] in ROBOT_LOCALPARTS, "sender is a system address"),
+        (bool(OUT_OF_OFFICE.match(_strip_prefixes(mail.subject))), "out-of-office or delivery subject"),
+    )
+    return next((why for hit, why in checks if hit), None)
+
+
+def _content_type(headers: dict[str, str]) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _strip_prefixes(subject: str) -> str:
+    return re.sub(r"^\s*((re|aw|sv|fw|fwd|wg)\s*:\s*)+", "", subject, flags=re.IGNORECASE)

@@ -1,0 +1,36 @@
+"""Issue tokens and find ours in a reply: in our sub-address (Reply-To) or in the Message-IDs it references."""
+from __future__ import annotations
+
+import base64
+import secrets
+
+from inbound.parse import Parsed
+
+
+def new_token() -> str:
+    """80 random bits, lower-case base32: survives mail systems that lower-case addresses."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
+def sub_addresses(mail: Parsed, local: str, domain: str) -> list[str]:
+    """Tags from recipients such as coffee+TAG@domain (a token, or a campaign tag on JOIN)."""
+    prefix, suffix = f"{local.lower()}+", f"@{domain.lower()}"
+    return [r[len(prefix):-len(suffix)] for r in mail.recipients if r.startswith(prefix) and r.endswith(suffix)]
+
+
+def referenced_tokens(mail: Parsed, domain: str) -> list[str]:
+    """Tokens inside our Message-IDs (<kind.TOKEN.random@domain>), for clients that drop the sub-address."""
+    found = []
+    for message_id in mail.references:
+        left, _, host = message_id.strip("<>").rpartition("@")
+        parts = left.split(".")
+        if host.lower() == domain.lower() and len(parts) == 3 and parts[1] != "x":
+            found.append(parts[1])
+    return found
+
+
+def candidate_tokens(mail: Parsed, local: str, domain: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for token in sub_addresses(mail, local, domain) + referenced_tokens(mail, domain):
+        seen.setdefault(token.lower(), None)
+    return list(seen)

@@ -1,0 +1,86 @@
+"""Queue an email in the outbox, in the caller's transaction (business code never sends)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from mailer.compose import Envelope, address, compose, new_message_id
+from mailer.render import render
+from models import InboundMessage, OutboundMessage, Participant
+
+def sub_address(settings: Settings, tag: str) -> str:
+    return f"{settings.service.local_part}+{tag}@{settings.service.domain}"
+
+
+def base_context(settings: Settings) -> dict[str, Any]:
+    return {"service_name": settings.service.name, "organiser": settings.service.organiser}
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    *,
+    template: str,
+    to: Participant | str,
+    now: datetime,
+    token: str | None = None,
+    context: dict[str, Any] | None = None,
+    answering: InboundMessage | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    """Render `template` for a participant (or a bare address) and add it to the outbox.
+
+    `token` (default: the participant's reply token) goes into Reply-To and the
+    Message-ID; `answering` makes the email a reply to that inbound message.
+    """
+    person = to if isinstance(to, Participant) else None
+    email, name = (person.email, person.name) if person else (to, "")
+    token = token or (person.reply_token if person else None)
+    kind = template.rpartition("/")[2]
+    rendered = render(template, {**base_context(settings), "name": name, **(context or {})})
+    message_id = new_message_id(kind, token, settings.service.domain)
+    envelope = Envelope(
+        sender=address(settings.service.address, settings.service.name),
+        to=[address(email, name)],
+        reply_to=address(sub_address(settings, token) if token else settings.service.address, settings.service.name),
+        message_id=message_id,
+        date=now,
+        loop_id=settings.service.domain,
+        auto_submitted="auto-replied" if answering else "auto-generated",
+        unsubscribe=sub_address(settings, person.reply_token) if person else "",
+        in_reply_to=answering.message_id if answering and answering.message_id.startswith("<") else None,
+        references=[answering.message_id] if answering and answering.message_id.startswith("<") else [],
+    )
+    row = OutboundMessage(
+        message_id=message_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        mail_from=settings.service.address,
+        recipients=email,
+        subject=rendered.subject,
+        raw=compose(rendered, envelope).as_bytes(),
+        participant_id=person.id if person else None,
+        token=token,
+        in_reply_to=answering.id if answering else None,
+        next_try_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
+    """How many answers (of one kind, or any) went to this address in the last 24 hours: the loop breaker."""
+    query = select(func.count(OutboundMessage.id)).where(
+        OutboundMessage.recipients == email,
+        OutboundMessage.created_at > now - timedelta(days=1),
+    )
+    if kind:
+        query = query.where(OutboundMessage.kind == kind)
+    else:
+        query = query.where(OutboundMessage.in_reply_to.is_not(None))
+    return session.scalar(query) or 0

@@ -1,0 +1,11 @@
+"""SQLAlchemy 2 typed models: everything the service remembers."""
+from models.audit import AuditEvent
+from models.base import Base, utcnow
+from models.mail import Disposition, FolderState, InboundMessage, OutboundMessage, OutStatus
+from models.people import Participant, Purpose, Status, Token
+from models.rounds import Match, MatchMember, Outcome, Round
+
+__all__ = [
+    "AuditEvent", "Base", "Disposition", "FolderState", "InboundMessage", "Match", "MatchMember",
+    "OutStatus", "OutboundMessage", "Outcome", "Participant", "Purpose", "Round", "Status", "Token", "utcnow",
+]

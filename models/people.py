@@ -1,0 +1,65 @@
+"""Participants and the single-use tokens that prove they own their address."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+    SUSPENDED = "suspended"
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    video: Mapped[str] = mapped_column(String(200), default="")
+    links: Mapped[str] = mapped_column(Text, default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
+    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64), default="")
+    bounce_score: Mapped[int] = mapped_column(default=0)
+    paused_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+    tokens: Mapped[list[Token]] = relationship(back_populates="participant", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id} {self.status}>"
+
+
+class Purpose(StrEnum):
+    JOIN = "join"
+
+
+class Token(Base):
+    """A single-use secret we mailed to an address; replying with it confirms a request."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship(back_populates="tokens")

@@ -1,0 +1,66 @@
+"""Rounds, the groups (two or three people) made in them, and what each person reported."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    seed: Mapped[int]
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    nudge_due: Mapped[datetime | None]
+    checkin_due: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    nudged_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    matches: Mapped[list[Match]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class Match(Base):
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="matches")
+    members: Mapped[list[MatchMember]] = relationship(back_populates="match", cascade="all, delete-orphan")
+    outcomes: Mapped[list[Outcome]] = relationship(back_populates="match", cascade="all, delete-orphan")
+
+
+class MatchMember(Base):
+    __tablename__ = "match_members"
+    __table_args__ = (UniqueConstraint("match_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+
+    match: Mapped[Match] = relationship(back_populates="members")
+
+
+class Outcome(Base):
+    """One person's report on one match; the latest report from a person counts."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    met: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_group: Mapped[str] = mapped_column(String(16), default="")
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+
+    match: Mapped[Match] = relationship(back_populates="outcomes")

@@ -1,0 +1,49 @@
+"""One run at a time: a lock the kernel (or PostgreSQL) drops the moment its holder dies.
+
+A file lock (flock) on the data directory covers one machine; on PostgreSQL an
+advisory lock on a held connection also covers runs from several machines.
+"""
+from __future__ import annotations
+
+import fcntl
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, text
+
+ADVISORY_KEY = 0x756E6D74  # "unmt"
+
+
+class Busy(Exception):
+    """Another run holds the lock."""
+
+
+@contextmanager
+def exclusive(data_dir: Path, engine: Engine) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "unmentoring.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy("another unmentoring run is in progress") from None
+        try:
+            with _advisory(engine):
+                yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}):
+            raise Busy("another unmentoring run holds the database lock")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            conn.commit()

@@ -1,0 +1,64 @@
+"""Fixtures for the application: settings pointing at the real test servers, a migrated database."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+import config
+from cli import main
+from models.db import make_engine, sessions, upgrade
+from tests.mail import SERVICE
+
+
+def settings_table(database_url: str, data_dir: Path, imap: Any, smtp: Any) -> dict[str, Any]:
+    return {
+        "service": {"address": SERVICE, "name": "Coffee Roulette", "organiser": "organiser@example.org",
+                    "data_dir": str(data_dir)},
+        "database": {"url": database_url},
+        "imap": {"host": imap.host, "port": imap.port, "tls": "none", "user": imap.user, "password": imap.password,
+                 "batch_size": 50},
+        "smtp": {"host": smtp.host, "port": smtp.port, "tls": "none"},
+    }
+
+
+def to_toml(table: dict[str, Any]) -> str:
+    lines = []
+    for section, values in table.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {v}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, imap_account: Any, smtp_sink: Any) -> Iterator["Service"]:
+    table = settings_table(database_url, tmp_path / "data", imap_account, smtp_sink)
+    path = tmp_path / "unmentoring.toml"
+    path.write_text(to_toml(table))
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield Service(path, config.load(path, env={}), engine, imap_account, smtp_sink)
+    engine.dispose()
+
+
+class Service:
+    """The service under test, as an organiser would run it, plus handles on its mail servers."""
+
+    def __init__(self, path: Path, settings: config.Settings, engine: Engine, imap: Any, smtp: Any) -> None:
+        self.path, self.settings, self.engine, self.imap, self.smtp = path, settings, engine, imap, smtp
+
+    def cli(self, *args: str) -> Result:
+        result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False)
+        return result
+
+    def tick(self) -> Result:
+        result = self.cli("tick")
+        assert result.exit_code == 0, result.output
+        return result
+
+    def session(self) -> Session:
+        return sessions(self.engine)()

@@ -1,0 +1,244 @@
+"""A throwaway Dovecot IMAP server on loopback, and accounts on it.
+
+Any user name logs in with `Dovecot.password` and starts with an empty
+mailbox, so a fresh name per test needs no setup or cleanup:
+
+    with Dovecot() as server:
+        account = server.account()
+        account.deliver(b"Subject: hi\\r\\n\\r\\nbody\\r\\n")
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+from imapclient import IMAPClient
+
+from tests.harness import free_port, is_root, make_workdir, remove_tree, run_as
+
+DOVECOT = "/usr/sbin/dovecot"
+PASSWORD = "test-pass"
+
+CONFIG = """\
+instance_name = {instance}
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+mail_uid = {user}
+mail_gid = {group}
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+first_valid_gid = {gid}
+last_valid_gid = {gid}
+mail_location = mdbox:~/mdbox
+mail_fsync = never
+imap_idle_notify_interval = 2 secs
+mail_max_userip_connections = 100
+
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Archive {{
+    special_use = \\Archive
+  }}
+  mailbox Drafts {{
+    special_use = \\Drafts
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+  }}
+}}
+
+passdb {{
+  driver = static
+  args = password={password} nodelay=yes
+}}
+userdb {{
+  driver = static
+  args = home={dir}/mail/%u
+}}
+
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+
+
+def dovecot_available(binary: str = DOVECOT) -> bool:
+    return os.access(binary, os.X_OK)
+
+
+@dataclass
+class ImapAccount:
+    """One IMAP user on a running server; each call opens its own connection."""
+
+    host: str
+    port: int
+    user: str
+    password: str = PASSWORD
+
+    @contextmanager
+    def client(self) -> Iterator[IMAPClient]:
+        imap = IMAPClient(self.host, self.port, ssl=False, timeout=10)
+        try:
+            imap.login(self.user, self.password)
+            yield imap
+        finally:
+            try:
+                imap.logout()
+            except Exception:
+                imap.shutdown()
+
+    def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
+        with self.client() as imap:
+            if not imap.folder_exists(folder):
+                imap.create_folder(folder)
+            imap.append(folder, raw)
+
+    def fetch_all(self, folder: str = "INBOX") -> list[bytes]:
+        with self.client() as imap:
+            if not imap.folder_exists(folder):
+                return []
+            imap.select_folder(folder, readonly=True)
+            uids = sorted(imap.search("ALL"))
+            if not uids:
+                return []
+            data = imap.fetch(uids, ["BODY.PEEK[]"])
+            return [data[uid][b"BODY[]"] for uid in uids]
+
+    def folders(self) -> list[str]:
+        with self.client() as imap:
+            return [name for _flags, _sep, name in imap.list_folders()]
+
+
+class Dovecot:
+    """A Dovecot master process with a generated config in a temp dir."""
+
+    password = PASSWORD
+
+    def __init__(self, binary: str = DOVECOT, host: str = "127.0.0.1") -> None:
+        self.binary = binary
+        self.host = host
+        self.port = 0
+        self.dir: str | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.user = "nobody" if is_root() else pwd.getpwuid(os.getuid()).pw_name
+
+    @property
+    def log_path(self) -> str:
+        return f"{self.dir}/dovecot.log"
+
+    def start(self, timeout: float = 10) -> Dovecot:
+        if not dovecot_available(self.binary):
+            raise FileNotFoundError(f"{self.binary} is missing: run `bash scripts/install-test-servers`")
+        self.dir = make_workdir("dc-", owner=self.user)
+        self.port = free_port(self.host)
+        config = f"{self.dir}/dovecot.conf"
+        with open(config, "w") as file:
+            file.write(self._config())
+        with open(f"{self.dir}/stderr.log", "wb") as stderr:
+            self.process = subprocess.Popen(
+                [self.binary, "-F", "-c", config],
+                stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                start_new_session=True, **run_as(self.user),
+            )
+        self._wait_ready(timeout)
+        return self
+
+    def _config(self) -> str:
+        entry = pwd.getpwnam(self.user)
+        return CONFIG.format(
+            instance=f"unmentoring-test-{uuid.uuid4().hex[:8]}", dir=self.dir,
+            user=self.user, group=grp.getgrgid(entry.pw_gid).gr_name,
+            uid=entry.pw_uid, gid=entry.pw_gid, password=self.password, port=self.port,
+        )
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                break
+            if self._greets():
+                return
+            time.sleep(0.01)
+        logs = self._logs()
+        self.stop()
+        raise RuntimeError(f"Dovecot did not start on {self.host}:{self.port}:\n{logs}")
+
+    def _greets(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1) as sock:
+                return sock.recv(64).startswith(b"* OK")
+        except OSError:
+            return False
+
+    def _logs(self) -> str:
+        text = ""
+        for name in ("stderr.log", "dovecot.log"):
+            try:
+                with open(f"{self.dir}/{name}", errors="replace") as file:
+                    text += file.read()[-4000:]
+            except OSError:
+                pass
+        return text
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+        remove_tree(self.dir)
+        self.dir = None
+
+    def account(self, user: str | None = None) -> ImapAccount:
+        return ImapAccount(self.host, self.port, user or f"u{uuid.uuid4().hex[:12]}", self.password)
+
+    def __enter__(self) -> Dovecot:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,128 @@
+"""An SMTP server on loopback that keeps every message it accepts.
+
+It can also misbehave on demand for fault tests:
+
+    sink.fail_next = [(451, "try later"), (550, "no such user")]  # one reply per DATA
+    sink.drop_after = 2  # the connection drops at the DATA after 2 captured
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any, cast
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.harness import free_port
+
+logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
+
+
+@dataclass
+class CapturedMessage:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    message: EmailMessage
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return cast(EmailMessage, BytesParser(policy=email.policy.default).parsebytes(raw))
+
+
+class SmtpSink:
+    """aiosmtpd `Controller` that captures messages into `.messages`.
+
+    `fail_next`: SMTP replies, one popped per DATA instead of accepting it.
+    `drop_after`: once `len(messages)` reaches it, the next DATA gets its
+    connection aborted without a reply (message not captured) and
+    `drop_after` goes back to None, so a retry on a new connection works.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, *,
+                 username: str | None = None, password: str | None = None,
+                 auth_required: bool = False) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.username = username
+        self.password = password
+        self.require_auth = auth_required
+        self.messages: list[CapturedMessage] = []
+        self.fail_next: list[tuple[int, str]] = []
+        self.drop_after: int | None = None
+        self._changed = threading.Condition()
+        self.controller: Controller | None = None
+
+    def start(self) -> SmtpSink:
+        options: dict[str, Any] = {"enable_SMTPUTF8": True}
+        if self.username is not None:
+            options |= {"authenticator": self._authenticate, "auth_require_tls": False}
+        self.controller = Controller(self, hostname=self.host, port=self.port, **options)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope,
+                      mechanism: str, auth_data: Any) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login.decode() == self.username
+              and auth_data.password.decode() == self.password)
+        return AuthResult(success=ok, handled=False)
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._changed:
+            if self.fail_next:
+                code, text = self.fail_next.pop(0)
+                return f"{code} {text}"
+            if self.drop_after is not None and len(self.messages) >= self.drop_after:
+                self.drop_after = None
+                assert server.transport is not None
+                server.transport.abort()
+                return "421 dropped"
+            raw = envelope.original_content or b""
+            self.messages.append(CapturedMessage(
+                mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
+                raw=raw, message=parse(raw),
+            ))
+            self._changed.notify_all()
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self._changed:
+            self.messages.clear()
+
+    def wait_for(self, n: int, timeout: float = 5) -> list[CapturedMessage]:
+        """Block until at least `n` messages are captured; TimeoutError if not."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.messages) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"SMTP sink got {len(self.messages)} messages, wanted {n}")
+                self._changed.wait(remaining)
+            return list(self.messages)
+
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
