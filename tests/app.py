@@ -41,15 +41,24 @@ def service(database_url: str, tmp_path: Path, imap_account: Any, smtp_sink: Any
     path.write_text(to_toml(table))
     engine = make_engine(database_url)
     upgrade(engine)
-    yield Service(path, config.load(path, env={}), engine, imap_account, smtp_sink)
+    yield Service(path, table, engine, imap_account, smtp_sink)
     engine.dispose()
 
 
 class Service:
     """The service under test, as an organiser would run it, plus handles on its mail servers."""
 
-    def __init__(self, path: Path, settings: config.Settings, engine: Engine, imap: Any, smtp: Any) -> None:
-        self.path, self.settings, self.engine, self.imap, self.smtp = path, settings, engine, imap, smtp
+    def __init__(self, path: Path, table: dict[str, Any], engine: Engine, imap: Any, smtp: Any) -> None:
+        self.path, self.table, self.engine, self.imap, self.smtp = path, table, engine, imap, smtp
+
+    @property
+    def settings(self) -> config.Settings:
+        return config.load(self.path, env={})
+
+    def set(self, section: str, key: str, value: Any) -> None:
+        """Change one setting in the service's config file, as an organiser would."""
+        self.table.setdefault(section, {})[key] = value
+        self.path.write_text(to_toml(self.table))
 
     def cli(self, *args: str) -> Result:
         result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False)

@@ -38,13 +38,6 @@ def make_workdir(prefix: str, owner: str | None = None) -> str:
     return path
 
 
-def chown_tree(path: str, owner: str) -> None:
-    entry = pwd.getpwnam(owner)
-    for root, dirs, files in os.walk(path):
-        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-            os.chown(name, entry.pw_uid, entry.pw_gid)
-
-
 def run_as(user: str) -> dict[str, Any]:
     """`subprocess.Popen` keyword arguments that run the child as `user`
     (with its primary group only) when we are root, and as ourselves otherwise."""

@@ -1,0 +1,80 @@
+"""Nothing lost, nothing done twice, no robot ever answered (real IMAP, SMTP, both databases)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from inbound.apply import Where, apply_message
+from models import Disposition, InboundMessage, OutboundMessage, Participant, utcnow
+from tests.app import Service
+from tests.mail import incoming
+
+DSN = (b"From: MAILER-DAEMON@mx.example.net\r\nTo: coffee@example.org\r\nSubject: Undelivered Mail\r\n"
+       b"Message-ID: <dsn1@mx.example.net>\r\nAuto-Submitted: auto-replied\r\n"
+       b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+       b"--b\r\nContent-Type: text/plain\r\n\r\nJOIN failed\r\n"
+       b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+       b"Final-Recipient: rfc822; gone@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n")
+
+
+def folder(service: Service, suffix: str) -> list[bytes]:
+    name = next((f for f in service.imap.folders() if f.endswith(suffix)), None)
+    return service.imap.fetch_all(name) if name else []
+
+
+def test_robots_are_filed_and_never_answered(service: Service) -> None:
+    service.imap.deliver(incoming("ann@a.org", "Automatic reply: Please confirm", "I am away until Monday."))
+    service.imap.deliver(incoming("bob@b.org", "JOIN", "x", headers={"Precedence": "bulk"}))
+    service.imap.deliver(incoming("cat@c.org", "JOIN", "x", headers={"X-Unmentoring-Loop": "example.org"}))
+    service.imap.deliver(DSN)
+    out = service.tick().output
+    assert "4 seen, 4 handled" in out
+    assert service.smtp.messages == []
+    assert len(folder(service, "processed")) == 4
+    with service.session() as s:
+        assert s.scalar(select(func.count(Participant.id))) == 0
+        assert {m.action for m in s.scalars(select(InboundMessage))} == {"ignored-robot"}
+
+
+def test_not_understood_gets_one_friendly_answer_a_day(service: Service) -> None:
+    service.imap.deliver(incoming("dee@d.org", "Question", "Can I bring a friend?"))
+    service.imap.deliver(incoming("dee@d.org", "Question again", "Hello?"))
+    service.tick()
+    assert len(service.smtp.messages) == 1
+    body = service.smtp.messages[0].message.get_body(("plain",)).get_content()
+    assert "didn't understand" in body and "JOIN" in body
+
+
+def test_oversized_mail_is_quarantined_with_the_reason(service: Service) -> None:
+    service.set("imap", "max_message_bytes", 5000)
+    service.imap.deliver(incoming("eve@e.org", "JOIN", "x" * 20_000, message_id="<big@e.org>"))
+    service.tick()
+    assert len(folder(service, "quarantine")) == 1 and service.smtp.messages == []
+    with service.session() as s:
+        record = s.scalar(select(InboundMessage))
+        assert record.message_id == "<big@e.org>" and record.disposition == Disposition.QUARANTINED
+        assert "too large" in record.reason
+    assert '"quarantined": 1' in service.cli("status", "--json").output
+
+
+def test_redelivered_message_is_not_acted_on_twice(service: Service) -> None:
+    join = incoming("fay@f.org", "JOIN", message_id="<same@f.org>")
+    service.imap.deliver(join)
+    service.tick()
+    service.imap.deliver(join)
+    out = service.tick().output
+    assert "1 already done" in out
+    assert len(service.smtp.messages) == 1 and len(folder(service, "processed")) == 2
+
+
+def test_crash_after_commit_before_move_files_without_acting_again(service: Service) -> None:
+    """What a run killed between the database commit and the IMAP move leaves behind."""
+    raw = incoming("gus@g.org", "JOIN", message_id="<crash@g.org>")
+    service.imap.deliver(raw)
+    with service.session() as s, s.begin():
+        apply_message(s, service.settings, raw, Where("INBOX", 1, 1), now=utcnow())
+    service.tick()
+    assert service.imap.fetch_all("INBOX") == []
+    assert len(service.smtp.messages) == 1
+    with service.session() as s:
+        assert s.scalar(select(func.count(OutboundMessage.id))) == 1
+

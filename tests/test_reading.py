@@ -1,0 +1,92 @@
+"""Reading mail (pure): decoding, new text only, commands, robots."""
+from __future__ import annotations
+
+import pytest
+
+from inbound.commands import find_command, new_text
+from inbound.parse import Unreadable, parse
+from inbound.robots import robot_reason
+from inbound.tokens import candidate_tokens
+from tests.mail import incoming
+
+
+def command_of(raw: bytes) -> str | None:
+    mail = parse(raw)
+    found = find_command(mail.subject, mail.body)
+    return found.name if found else None
+
+
+@pytest.mark.parametrize("subject, body, expected", [
+    ("JOIN", "", "JOIN"),
+    ("join", "", "JOIN"),
+    ("Re: Please confirm you'd like to join Coffee Roulette", "Confirm\n\nOn Mon wrote:\n> reply CONFIRM", "CONFIRM"),
+    ("AW: Bitte", "confirm.\n", "CONFIRM"),
+    ("hello", "I'd like to JOIN", None),
+    ("Re: Welcome", "Thanks!\n\n> Reply HELP for the list of commands.", None),
+    ("Re: Welcome", "Thanks!\n\n-----Original Message-----\nFrom: x\nHELP", None),
+    ("Re: something", "\n\nhelp\n", "HELP"),
+])
+def test_commands_come_from_subject_or_new_text(subject: str, body: str, expected: str | None) -> None:
+    assert command_of(incoming("a@b.org", subject, body)) == expected
+
+
+def test_our_cut_line_stops_the_search() -> None:
+    body = "Sounds good\n## Please reply above this line ##\nTo confirm, reply CONFIRM"
+    assert new_text(body) == "Sounds good"
+
+
+def test_html_only_mail_is_read_without_the_quoted_part() -> None:
+    html = '<div dir="ltr">CONFIRM</div><div class="gmail_quote">On Mon wrote: reply JOIN</div>'
+    raw = incoming("a@b.org", "Re: hi", html=html)
+    assert parse(raw).body == "CONFIRM"
+    assert command_of(raw) == "CONFIRM"
+
+
+def test_windows_1252_and_encoded_headers_are_decoded() -> None:
+    raw = (b"From: =?iso-8859-1?q?Ren=E9e_Dupr=E9?= <renee@example.fr>\r\nTo: coffee@example.org\r\n"
+           b"Subject: =?utf-8?b?Sk9JTiDimJU=?=\r\nMessage-ID: <1@x>\r\n"
+           b"Content-Type: text/plain; charset=windows-1252\r\n\r\nJ\x92aimerais participer \x96 merci\r\n")
+    mail = parse(raw)
+    assert mail.sender_name == "Renée Dupré" and mail.subject == "JOIN ☕"
+    assert "J’aimerais participer – merci" in mail.body
+
+
+def test_missing_message_id_falls_back_to_a_content_hash() -> None:
+    raw = b"From: a@b.org\r\nSubject: JOIN\r\n\r\nhi\r\n"
+    assert parse(raw).key.startswith("sha256:") and parse(raw).key == parse(raw).key
+
+
+@pytest.mark.parametrize("headers, subject, sender", [
+    ({"Auto-Submitted": "auto-replied"}, "Re: hi", "a@b.org"),
+    ({"X-Autoreply": "yes"}, "Re: hi", "a@b.org"),
+    ({"Precedence": "bulk"}, "Re: hi", "a@b.org"),
+    ({"List-Id": "<x.lists.example>"}, "Re: hi", "a@b.org"),
+    ({}, "Automatic reply: Welcome", "a@b.org"),
+    ({}, "Abwesenheitsnotiz: Welcome", "a@b.org"),
+    ({}, "Réponse automatique : Bienvenue", "a@b.org"),
+    ({}, "Delivery Status Notification (Failure)", "a@b.org"),
+    ({}, "JOIN", "MAILER-DAEMON@mx.example.net"),
+    ({"X-Unmentoring-Loop": "example.org"}, "JOIN", "a@b.org"),
+])
+def test_robots_are_recognised(headers: dict[str, str], subject: str, sender: str) -> None:
+    assert robot_reason(parse(incoming(sender, subject, "x", headers=headers)), "example.org")
+
+
+def test_exchange_suppress_header_alone_is_a_person() -> None:
+    raw = incoming("a@b.org", "JOIN", headers={"X-Auto-Response-Suppress": "All", "Auto-Submitted": "no"})
+    assert robot_reason(parse(raw), "example.org") is None
+
+
+def test_tokens_from_sub_address_and_our_message_ids_only() -> None:
+    raw = incoming("a@b.org", "Re: x", "CONFIRM", to="Coffee <COFFEE+ABC234@example.org>",
+                   in_reply_to="<confirm.xyz567.0a1b@example.org> <confirm.evil999.0a1b@elsewhere.net>")
+    assert candidate_tokens(parse(raw), "coffee", "example.org") == ["abc234", "xyz567"]
+
+
+def test_garbage_is_unreadable_or_empty_never_a_crash() -> None:
+    for raw in (b"", b"\xff\xfe\x00garbage", b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n"):
+        try:
+            mail = parse(raw)
+        except Unreadable:
+            continue
+        assert find_command(mail.subject, mail.body) is None

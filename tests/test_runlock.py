@@ -1,0 +1,39 @@
+"""One run at a time, and a killed run never leaves the lock stuck."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from tests.app import Service
+from tests.mail import incoming
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    import config
+    from models.db import make_engine
+    from runlock import exclusive
+    settings = config.load(sys.argv[1], env={})
+    with exclusive(settings.data_path, make_engine(settings.database_url)):
+        print("holding", flush=True)
+        time.sleep(60)
+""")
+
+
+def test_a_second_run_waits_and_a_killed_holder_frees_the_lock(service: Service) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(service.path)], stdout=subprocess.PIPE,
+                              text=True, cwd=os.getcwd())
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        service.imap.deliver(incoming("ann@a.org", "JOIN"))
+        assert "in progress; nothing done" in service.tick().output
+        assert len(service.imap.fetch_all("INBOX")) == 1 and service.smtp.messages == []
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        assert "1 seen, 1 handled" in service.tick().output
+        assert len(service.smtp.wait_for(1)) == 1
+    finally:
+        holder.kill()
+        holder.wait(10)
