@@ -7,13 +7,13 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import config as config_module
 from config import ConfigError, Settings
-from models import Disposition, InboundMessage, OutboundMessage, OutStatus, Participant
 from models.db import is_current, make_engine, sessions, upgrade
+from models.summary import collect_status
 from runlock import Busy
 
 
@@ -148,20 +148,6 @@ def status(app: App, as_json: bool) -> None:
     click.echo(f"quarantine: {figures['quarantined']} message(s)")
     if figures["quarantined"]:
         click.echo("  look in the IMAP quarantine folder; each message's reason is in the database")
-
-
-def collect_status(engine: Engine) -> dict[str, Any]:
-    with sessions(engine)() as session:
-        by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
-        outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
-        quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
-    return {
-        "participants": {str(k): v for k, v in by_status.items()},
-        "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
-        "outbox_failed": outbox.get(OutStatus.FAILED, 0),
-        "outbox_sent": outbox.get(OutStatus.SENT, 0),
-        "quarantined": quarantined or 0,
-    }
 
 
 @main.group("config")

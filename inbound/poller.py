@@ -56,10 +56,10 @@ def connect(imap: ImapSettings) -> IMAPClient:
 
 
 def folder_path(client: IMAPClient, configured: str) -> str:
-    """Our folder names use "/"; servers differ in their hierarchy separator."""
-    delimiter = client.namespace().personal[0][1] if client.namespace().personal else "/"
-    delimiter = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "/")
-    return configured.replace("/", delimiter)
+    """Our folder names use "/"; servers differ in their hierarchy delimiter (LIST "" "" tells it)."""
+    listing = client.list_folders("", "")
+    delimiter = listing[0][1] if listing and listing[0][1] else b"/"
+    return configured.replace("/", delimiter.decode() if isinstance(delimiter, bytes) else delimiter)
 
 
 def ensure_folder(client: IMAPClient, name: str) -> None:
