@@ -53,3 +53,13 @@ def test_login_settings_are_required_only_to_log_in(tmp_path: Path) -> None:
     settings = load_text(tmp_path, "")
     with pytest.raises(ConfigError, match="imap.user: not set.*UNMENTORING_IMAP_USER"):
         config.require_login(settings, "imap")
+
+
+def test_the_example_config_is_valid_and_names_every_key() -> None:
+    example = Path(__file__).resolve().parent.parent / "unmentoring.example.toml"
+    settings = config.load(example, env={})
+    assert settings.imap.tls == "implicit" and settings.smtp.port == 587
+    text = example.read_text()
+    for section, cls in config.SECTIONS.items():
+        for name in cls.__dataclass_fields__:
+            assert f"\n{name} = " in text, f"{section}.{name} missing from the example"
