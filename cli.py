@@ -104,13 +104,13 @@ def tick(app: App) -> None:
     except Busy as exc:
         click.echo(f"{exc}; nothing done this time")
         return
-    except OSError as exc:
-        raise click.ClickException(f"mail server unreachable: {exc}") from None
     p, s = report.poll, report.send
     click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
-    for error in s.errors[:5]:
+    for error in report.errors + s.errors[:5]:
         click.echo(f"  {error}", err=True)
+    if report.errors:
+        sys.exit(1)
 
 
 @main.command()

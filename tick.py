@@ -1,10 +1,16 @@
-"""The cron entry point's work: poll the inbox, then send what is due. Later: round steps."""
+"""The cron entry point's work: poll the inbox, then send what is due. Later: round steps.
+
+A failure of one part does not stop the other: with the IMAP server down the
+outbox is still sent, and the error is reported.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy import Engine
 
 from config import Settings
@@ -17,14 +23,23 @@ from runlock import exclusive
 
 @dataclass
 class TickReport:
-    poll: PollReport
-    send: SendReport
+    poll: PollReport = field(default_factory=PollReport)
+    send: SendReport = field(default_factory=SendReport)
+    errors: list[str] = field(default_factory=list)
 
 
 def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow) -> TickReport:
     """Raises runlock.Busy when another run is working."""
     Session_ = sessions(engine)
+    report = TickReport()
     with exclusive(settings.data_path, engine):
-        polled = poll(Session_, settings, now=now)
-        sent = deliver_due(Session_, settings.smtp, now=now)
-    return TickReport(poll=polled, send=sent)
+        try:
+            report.poll = poll(Session_, settings, now=now)
+        except LoginError as exc:
+            report.errors.append(f"IMAP login refused for {settings.imap.user} at {settings.imap.host}: "
+                                 f"check imap.user and imap.password ({exc})")
+        except (IMAPClientError, OSError, socket.error) as exc:
+            report.errors.append(f"IMAP server {settings.imap.host}:{settings.imap.port} failed: {exc}; "
+                                 "unhandled mail stays in the inbox for the next run")
+        report.send = deliver_due(Session_, settings.smtp, now=now)
+    return report

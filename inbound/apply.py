@@ -53,9 +53,9 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
 
 
 def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundMessage, now: datetime) -> Result:
-    robot = robot_reason(mail, settings.service.domain)
-    if robot or mail.sender == settings.service.address.lower():
-        return Result(Disposition.PROCESSED, "ignored-robot", robot or "from our own address")
+    robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
+    if robot:
+        return Result(Disposition.PROCESSED, "ignored-robot", robot)
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,
         command=find_command(mail.subject, mail.body),
@@ -63,6 +63,14 @@ def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundM
     )
     decision = dispatch(ctx)
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
+
+
+def _from_us(sender: str, settings: Settings) -> str | None:
+    local, _, domain = sender.partition("@")
+    ours = settings.service
+    if domain == ours.domain.lower() and local.split("+")[0] == ours.local_part.lower():
+        return "from our own address"
+    return None
 
 
 def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime) -> InboundMessage:

@@ -103,9 +103,10 @@ def confirm(ctx: Context) -> Decision:
     if token is None:
         sent = answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
         return Decision("confirm-unmatched", "no valid confirmation token" + ("" if sent else "; not answered"))
-    if token.used_at is not None:
-        return Decision("confirm-repeat", "this confirmation was already used")
     person, old = token.participant, token.participant.status
+    if token.used_at is not None or old == Status.ACTIVE:
+        token.used_at = token.used_at or ctx.now
+        return Decision("confirm-repeat", "already confirmed")
     token.used_at = ctx.now
     person.status, person.confirmed_at, person.updated_at = Status.ACTIVE, ctx.now, ctx.now
     audit(ctx, person, "confirmed", old)

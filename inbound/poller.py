@@ -120,17 +120,28 @@ def _apply_batch(
 
 
 def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
-    """Apply in one transaction; on any failure roll back and quarantine with the reason."""
+    """Apply in one transaction; on any failure roll back and quarantine with the reason.
+
+    An IntegrityError usually means a concurrent run recorded the same message
+    first: trying once more then finds it and reports a duplicate.
+    """
     try:
-        with Session_.begin() as session:
-            return apply_message(session, settings, raw, where, now)
+        return _transaction(Session_, settings, raw, where, now)
     except IntegrityError:
-        with Session_.begin() as session:
-            return apply_message(session, settings, raw, where, now)
+        try:
+            return _transaction(Session_, settings, raw, where, now)
+        except Exception as exc:
+            error = exc
     except Exception as exc:
-        log.exception("uid %s: handling failed", where.uid)
-        with Session_.begin() as session:
-            return quarantine(session, raw, where, now, f"handling failed: {type(exc).__name__}: {exc}")
+        error = exc
+    log.error("uid %s: handling failed: %r", where.uid, error)
+    with Session_.begin() as session:
+        return quarantine(session, raw, where, now, f"handling failed: {type(error).__name__}: {error}")
+
+
+def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+    with Session_.begin() as session:
+        return apply_message(session, settings, raw, where, now)
 
 
 def _oversized(client: IMAPClient, Session_: sessionmaker[Session], where: Where, size: int, limit: int,

@@ -78,3 +78,24 @@ def test_crash_after_commit_before_move_files_without_acting_again(service: Serv
     with service.session() as s:
         assert s.scalar(select(func.count(OutboundMessage.id))) == 1
 
+
+
+def test_wrong_imap_password_is_one_clear_line_and_the_outbox_still_goes(service: Service) -> None:
+    from mailer.outbox import enqueue
+
+    with service.session() as s, s.begin():
+        person = Participant(email="hal@h.org", status="active", reply_token="tokhal")
+        s.add(person)
+        s.flush()
+        enqueue(s, service.settings, template="participant/welcome", to=person, now=utcnow())
+    service.set("imap", "password", "wrong")
+    result = service.cli("tick")
+    assert result.exit_code == 1
+    assert "IMAP login refused" in result.output and "check imap.user and imap.password" in result.output
+    assert "outbox: 1 sent" in result.output and len(service.smtp.messages) == 1
+
+
+def test_mail_from_our_own_sub_address_is_never_answered(service: Service) -> None:
+    service.imap.deliver(incoming("Coffee <coffee+abc@example.org>", "HELP"))
+    service.tick()
+    assert service.smtp.messages == []
