@@ -56,3 +56,14 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
+
+
+def test_config_check_logs_in_to_both_servers(service) -> None:  # type: ignore[no-untyped-def]
+    result = service.cli("config", "check")
+    assert result.exit_code == 0, result.output
+    assert "IMAP: logged in" in result.output and "SMTP: logged in" in result.output
+    service.set("imap", "password", "wrong")
+    service.set("smtp", "port", 1)
+    result = service.cli("config", "check")
+    assert result.exit_code == 1
+    assert "IMAP: cannot log in" in result.output and "SMTP: cannot log in" in result.output
