@@ -106,6 +106,8 @@ def tick(app: App) -> None:
         return
     p, s = report.poll, report.send
     click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
+    for note in report.rounds:
+        click.echo(note)
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
     for error in report.errors + s.errors[:5]:
         click.echo(f"  {error}", err=True)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rounds.schedule import CadenceError, parse_cadence
 
 DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
@@ -74,6 +77,9 @@ class SmtpSettings:
 @dataclass(frozen=True)
 class RoundSettings:
     cadence: str = "monthly"
+    start: str = ""
+    open_hour: int = 9
+    odd: str = "trio"
 
 
 @dataclass(frozen=True)
@@ -188,8 +194,25 @@ def validate(settings: Settings) -> None:
         port = getattr(settings, section).port
         if not 0 < port < 65536:
             raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
+    _check_rounds(settings.rounds)
     if settings.imap.batch_size < 1:
         raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
+
+
+def _check_rounds(rounds: RoundSettings) -> None:
+    try:
+        parse_cadence(rounds.cadence)
+    except CadenceError as exc:
+        raise ConfigError(f"rounds.cadence: {rounds.cadence!r} is not a cadence; {exc}") from None
+    if rounds.start:
+        try:
+            date.fromisoformat(rounds.start)
+        except ValueError:
+            raise ConfigError(f"rounds.start: {rounds.start!r} is not a date; write it like 2027-01-04") from None
+    if not 0 <= rounds.open_hour <= 23:
+        raise ConfigError(f"rounds.open_hour: {rounds.open_hour} is not an hour; use 0 to 23, e.g. 9")
+    if rounds.odd not in ("trio", "sit_out"):
+        raise ConfigError(f"rounds.odd: {rounds.odd!r}; use trio (one group of three) or sit_out (one person waits)")
 
 
 def _check_address(key: str, value: str) -> None:

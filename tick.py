@@ -1,4 +1,4 @@
-"""The cron entry point's work: poll the inbox, then send what is due. Later: round steps.
+"""The cron entry point's work: poll the inbox, run the round steps that are due, send.
 
 A failure of one part does not stop the other: with the IMAP server down the
 outbox is still sent, and the error is reported.
@@ -18,6 +18,7 @@ from inbound.poller import PollReport, poll
 from mailer.send import SendReport, deliver_due
 from models import utcnow
 from models.db import sessions
+from rounds.lifecycle import run_due
 from runlock import exclusive
 
 
@@ -25,6 +26,7 @@ from runlock import exclusive
 class TickReport:
     poll: PollReport = field(default_factory=PollReport)
     send: SendReport = field(default_factory=SendReport)
+    rounds: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -41,5 +43,6 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
         except (IMAPClientError, OSError, socket.error) as exc:
             report.errors.append(f"IMAP server {settings.imap.host}:{settings.imap.port} failed: {exc}; "
                                  "unhandled mail stays in the inbox for the next run")
+        report.rounds = run_due(Session_, settings, now())
         report.send = deliver_due(Session_, settings.smtp, now=now)
     return report

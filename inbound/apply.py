@@ -18,7 +18,7 @@ from inbound.commands import find_command
 from inbound.handlers import Context, dispatch
 from inbound.parse import Parsed, Unreadable, parse
 from inbound.robots import robot_reason
-from inbound.tokens import candidate_tokens
+from inbound.tokens import candidate_tokens, our_references
 from models import Disposition, InboundMessage, Participant
 
 
@@ -60,6 +60,7 @@ def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundM
         session=session, settings=settings, mail=mail, record=record, now=now,
         command=find_command(mail.subject, mail.body),
         tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain),
+        kinds=[kind for kind, _ in our_references(mail, settings.service.domain)],
     )
     decision = dispatch(ctx)
     return Result(Disposition.PROCESSED, decision.action, decision.reason)

@@ -10,20 +10,21 @@ from dataclasses import dataclass
 
 from mailer.render import CUT_LINE
 
-KEYWORDS = ("JOIN", "CONFIRM", "HELP")
+KEYWORDS = ("JOIN", "CONFIRM", "HELP", "MET", "NOT MET")
 SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|fw|fwd|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 QUOTE_HEADER = re.compile(
     r"^(on .{0,200} wrote:?|le .{0,200} a écrit ?:|am .{0,200} schrieb .{0,80}:|-+\s*original message\s*-+|"
     r"from:\s.+|sent from my .+|get outlook for .+|_{5,})$",
     re.IGNORECASE,
 )
+LEADING_WORDS = re.compile(r"[\W_]*([A-Za-z]+)(?:\s+([A-Za-z]+))?")
 MAX_LINES = 5
 
 
 @dataclass(frozen=True)
 class Command:
     name: str
-    text: str
+    args: str = ""
 
 
 def new_text(body: str) -> str:
@@ -41,19 +42,25 @@ def new_text(body: str) -> str:
 
 def find_command(subject: str, body: str) -> Command | None:
     cleaned = SUBJECT_PREFIX.sub("", subject).strip()
-    found = _keyword_at_start(cleaned)
+    found = keyword_at_start(cleaned)
     if found:
-        return Command(found, cleaned)
+        return found
     lines = [line for line in new_text(body).split("\n") if line][:MAX_LINES]
-    for line in lines:
-        found = _keyword_at_start(line)
-        if found:
-            return Command(found, line)
+    return next((found for found in map(keyword_at_start, lines) if found), None)
+
+
+def keyword_at_start(text: str) -> Command | None:
+    """The command a line starts with, and the rest of the line as its argument."""
+    match = LEADING_WORDS.match(text)
+    if not match:
+        return None
+    first, second = match.group(1).upper(), (match.group(2) or "").upper()
+    if first == "NOT" and second == "MET":
+        return Command("NOT MET", _rest(text, match.end()))
+    if first in KEYWORDS:
+        return Command(first, _rest(text, match.end(1)))
     return None
 
 
-def _keyword_at_start(text: str) -> str | None:
-    match = re.match(r"[\W_]*([A-Za-z]+)\b", text)
-    if match and match.group(1).upper() in KEYWORDS:
-        return match.group(1).upper()
-    return None
+def _rest(text: str, start: int) -> str:
+    return text[start:].strip(" \t-:,.;!–—")

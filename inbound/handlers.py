@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from config import Settings
 from inbound.commands import Command
 from inbound.parse import Parsed
+from inbound.reasons import reason_group
 from inbound.tokens import new_token, sub_addresses
 from mailer.compose import clean_header_text
 from mailer.outbox import enqueue, sent_today
-from models import AuditEvent, InboundMessage, Participant, Purpose, Status, Token
+from models import AuditEvent, InboundMessage, Match, MatchMember, Outcome, Participant, Purpose, Status, Token
 
 CONFIRM_DAYS = 7
 
@@ -32,10 +33,18 @@ class Context:
     command: Command | None
     tokens: list[str]
     now: datetime
+    kinds: list[str]
 
     @property
     def participant(self) -> Participant | None:
         return self.session.scalar(select(Participant).where(Participant.email == self.mail.sender))
+
+    @property
+    def match(self) -> Match | None:
+        """The group this reply is about, from a group token it carries."""
+        if not self.tokens:
+            return None
+        return self.session.scalar(select(Match).where(Match.token.in_(self.tokens)).limit(1))
 
 
 @dataclass(frozen=True)
@@ -123,13 +132,52 @@ def _matching_token(ctx: Context, purpose: str) -> Token | None:
     return None
 
 
+def met(ctx: Context) -> Decision:
+    return _report(ctx, met=True)
+
+
+def not_met(ctx: Context) -> Decision:
+    return _report(ctx, met=False)
+
+
+def _report(ctx: Context, met: bool) -> Decision:
+    """Record a member's MET / NOT MET for their group; the latest report counts."""
+    person = ctx.participant
+    match = ctx.match or (_latest_match(ctx, person) if person else None)
+    if person is None or match is None:
+        sent = answer(ctx, "participant/help", person or ctx.mail.sender, not_understood=True)
+        return Decision("outcome-unmatched", "no group found for this sender" + ("" if sent else "; not answered"))
+    if person.id not in {m.participant_id for m in match.members}:
+        return Decision("outcome-not-member", f"sender is not in group {match.id}")
+    reason = clean_header_text(ctx.command.args if ctx.command else "")[:500] if not met else ""
+    ctx.session.add(Outcome(match_id=match.id, participant_id=person.id, met=met, reason=reason,
+                            reason_group=reason_group(reason), reported_at=ctx.now, inbound_id=ctx.record.id))
+    others = [ctx.session.get_one(Participant, m.participant_id) for m in match.members if m.participant_id != person.id]
+    answer(ctx, "participant/outcome_thanks", person, met=met, reason=reason,
+           others=" and ".join(o.name or o.email for o in others))
+    return Decision("met" if met else "not-met", f"group {match.id}")
+
+
+def _latest_match(ctx: Context, person: Participant) -> Match | None:
+    query = select(Match).join(MatchMember).where(MatchMember.participant_id == person.id)
+    return ctx.session.scalar(query.order_by(Match.id.desc()).limit(1))
+
+
 def help_(ctx: Context) -> Decision:
     sent = answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=False)
     return Decision("help-sent" if sent else "help-limited")
 
 
 def not_understood(ctx: Context) -> Decision:
-    """One friendly answer a day at most: a second confused mail (or a robot we missed) gets silence."""
+    """One friendly answer a day at most: a second confused mail (or a robot we missed) gets silence.
+
+    Conversation in a group's thread (people arranging their coffee with us in
+    copy) is expected and never answered.
+    """
+    if ctx.match is not None:
+        return Decision("conversation", f"group {ctx.match.id} thread")
+    if "still_in" in ctx.kinds and ctx.participant is not None:
+        return Decision("still-in", "replied to the still-in question")
     if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="help"):
         return Decision("not-understood", "already answered today")
     answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=True)
@@ -140,6 +188,8 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
     "JOIN": join,
     "CONFIRM": confirm,
     "HELP": help_,
+    "MET": met,
+    "NOT MET": not_met,
 }
 
 

@@ -18,15 +18,20 @@ def sub_addresses(mail: Parsed, local: str, domain: str) -> list[str]:
     return [r[len(prefix):-len(suffix)] for r in mail.recipients if r.startswith(prefix) and r.endswith(suffix)]
 
 
-def referenced_tokens(mail: Parsed, domain: str) -> list[str]:
-    """Tokens inside our Message-IDs (<kind.TOKEN.random@domain>), for clients that drop the sub-address."""
+def our_references(mail: Parsed, domain: str) -> list[tuple[str, str]]:
+    """(kind, token) from our Message-IDs (<kind.TOKEN.random@domain>) that this mail refers to."""
     found = []
     for message_id in mail.references:
         left, _, host = message_id.strip("<>").rpartition("@")
         parts = left.split(".")
-        if host.lower() == domain.lower() and len(parts) == 3 and parts[1] != "x":
-            found.append(parts[1])
+        if host.lower() == domain.lower() and len(parts) == 3:
+            found.append((parts[0], parts[1]))
     return found
+
+
+def referenced_tokens(mail: Parsed, domain: str) -> list[str]:
+    """Tokens inside our Message-IDs, for clients that drop the sub-address."""
+    return [token for _, token in our_references(mail, domain) if token != "x"]
 
 
 def candidate_tokens(mail: Parsed, local: str, domain: str) -> list[str]:

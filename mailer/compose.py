@@ -35,7 +35,7 @@ def address(email: str, name: str = "") -> Address:
 class Envelope:
     sender: Address
     to: list[Address]
-    reply_to: Address
+    reply_to: list[Address]
     message_id: str
     date: datetime
     loop_id: str

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from config import Settings
 from mailer.compose import Envelope, address, compose, new_message_id
 from mailer.render import render
 from models import InboundMessage, OutboundMessage, Participant
+
 
 def sub_address(settings: Settings, tag: str) -> str:
     return f"{settings.service.local_part}+{tag}@{settings.service.domain}"
@@ -40,37 +41,67 @@ def enqueue(
     person = to if isinstance(to, Participant) else None
     email, name = (person.email, person.name) if person else (to, "")
     token = token or (person.reply_token if person else None)
+    thread = answering.message_id if answering and answering.message_id.startswith("<") else None
+    return _queue(
+        session, settings, template=template, now=now, token=token, recipients=[(email, name)],
+        context={"name": name, **(context or {})}, thread=thread, auto="auto-replied" if answering else "auto-generated",
+        reply_to=[sub_address(settings, token) if token else settings.service.address],
+        unsubscribe=sub_address(settings, person.reply_token) if person else "",
+        participant_id=person.id if person else None, in_reply_to=answering.id if answering else None,
+        dedupe_key=dedupe_key,
+    )
+
+
+def enqueue_group(
+    session: Session,
+    settings: Settings,
+    *,
+    template: str,
+    members: Sequence[Participant],
+    token: str,
+    now: datetime,
+    context: dict[str, Any],
+    thread: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    """One email to everyone in a group. Reply-To names the group's address and every member,
+    so "reply" and "reply all" both reach the others and tell us the outcome."""
+    return _queue(
+        session, settings, template=template, now=now, token=token,
+        recipients=[(m.email, m.name) for m in members], context=context, thread=thread, auto="auto-generated",
+        reply_to=[sub_address(settings, token)] + [m.email for m in members], unsubscribe="",
+        participant_id=None, in_reply_to=None, dedupe_key=dedupe_key,
+    )
+
+
+def _queue(
+    session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
+    recipients: list[tuple[str, str]], context: dict[str, Any], thread: str | None, auto: str,
+    reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
+    dedupe_key: str | None,
+) -> OutboundMessage:
     kind = template.rpartition("/")[2]
-    rendered = render(template, {**base_context(settings), "name": name, **(context or {})})
+    rendered = render(template, {**base_context(settings), **context})
     message_id = new_message_id(kind, token, settings.service.domain)
     envelope = Envelope(
         sender=address(settings.service.address, settings.service.name),
-        to=[address(email, name)],
-        reply_to=address(sub_address(settings, token) if token else settings.service.address, settings.service.name),
-        message_id=message_id,
-        date=now,
-        loop_id=settings.service.domain,
-        auto_submitted="auto-replied" if answering else "auto-generated",
-        unsubscribe=sub_address(settings, person.reply_token) if person else "",
-        in_reply_to=answering.message_id if answering and answering.message_id.startswith("<") else None,
-        references=[answering.message_id] if answering and answering.message_id.startswith("<") else [],
+        to=[address(email, name) for email, name in recipients],
+        reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
+        message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
+        unsubscribe=unsubscribe, in_reply_to=thread, references=[thread] if thread else [],
     )
     row = OutboundMessage(
-        message_id=message_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        mail_from=settings.service.address,
-        recipients=email,
-        subject=rendered.subject,
-        raw=compose(rendered, envelope).as_bytes(),
-        participant_id=person.id if person else None,
-        token=token,
-        in_reply_to=answering.id if answering else None,
-        next_try_at=now,
-        created_at=now,
+        message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=settings.service.address,
+        recipients="\n".join(email for email, _ in recipients), subject=rendered.subject,
+        raw=compose(rendered, envelope).as_bytes(), participant_id=participant_id, token=token,
+        in_reply_to=in_reply_to, next_try_at=now, created_at=now,
     )
     session.add(row)
     return row
+
+
+def already_queued(session: Session, dedupe_key: str) -> bool:
+    return session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)) is not None
 
 
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:

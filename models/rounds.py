@@ -24,6 +24,21 @@ class Round(Base):
     closed_at: Mapped[datetime | None]
 
     matches: Mapped[list[Match]] = relationship(back_populates="round", cascade="all, delete-orphan")
+    sit_outs: Mapped[list[SitOut]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class SitOut(Base):
+    """Someone eligible who was not matched this round, and why (they are always told)."""
+
+    __tablename__ = "sit_outs"
+    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+
+    round: Mapped[Round] = relationship(back_populates="sit_outs")
 
 
 class Match(Base):
@@ -31,6 +46,9 @@ class Match(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    odd_one_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    intro_message_id: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     round: Mapped[Round] = relationship(back_populates="matches")
