@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 from typing import Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import config as config_module
 from config import ConfigError, Settings
 from models.db import is_current, make_engine, sessions, upgrade
+from models import Participant, utcnow
 from models.summary import collect_status
+from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
+from rounds.lifecycle import open_round, plan
+from rounds.views import find_round, next_step, person_view, plan_view, round_view
 from runlock import Busy
 
 
@@ -140,7 +145,10 @@ def status(app: App, as_json: bool) -> None:
     Example:
       unmentoring status --json
     """
-    figures = collect_status(app.ready_engine())
+    engine = app.ready_engine()
+    figures = collect_status(engine)
+    with sessions(engine)() as session:
+        figures["next"] = next_step(session, app.settings)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -148,8 +156,185 @@ def status(app: App, as_json: bool) -> None:
     click.echo(f"participants: {people}")
     click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
     click.echo(f"quarantine: {figures['quarantined']} message(s)")
+    click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
     if figures["quarantined"]:
         click.echo("  look in the IMAP quarantine folder; each message's reason is in the database")
+
+
+def emit(data: Any, as_json: bool, lines: list[str]) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else "\n".join(lines))
+
+
+def describe(person: dict[str, Any]) -> str:
+    org = f", {person['organisation']}" if person["organisation"] else ""
+    return f"{person['name'] or person['email']}{org} <{person['email']}>"
+
+
+def group_lines(groups: list[list[dict[str, Any]]]) -> list[str]:
+    return [f"  {n}. " + " + ".join(describe(p) for p in group) for n, group in enumerate(groups, 1)]
+
+
+@main.group("round")
+def round_group() -> None:
+    """See, open and close rounds by hand (tick does it on schedule)."""
+
+
+@round_group.command("preview")
+@click.option("--seed", type=int, help="Draw with this seed (default: a random one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def round_preview(app: App, seed: int | None, as_json: bool) -> None:
+    """Show the groups a draw would make now; nothing is saved or sent.
+
+    \b
+    Example:
+      unmentoring round preview --seed 7
+    """
+    with sessions(app.ready_engine())() as session:
+        view = plan_view(session, plan(session, app.settings, seed))
+    lines = [f"{len(view['groups'])} groups (seed {view['seed']}, {view['repeats']} repeated pairs, "
+             f"{view['same_organisation']} same-organisation pairs):", *group_lines(view["groups"])]
+    lines += [f"  sits out: {describe(p)}" for p in view["sitting_out"]]
+    lines += [f"  skipping: {describe(p)}" for p in view["skipping"]]
+    emit(view, as_json, lines)
+
+
+@round_group.command("open")
+@click.option("--seed", type=int, help="Draw with this seed (default: a random one).")
+@pass_app
+def round_open(app: App, seed: int | None) -> None:
+    """Close the running round (if any) and open the next one now; introductions go out with the next send.
+
+    \b
+    Example:
+      unmentoring round open && unmentoring send
+    """
+    with sessions(app.ready_engine()).begin() as session:
+        rnd = open_round(session, app.settings, utcnow(), source="organiser", seed=seed)
+        click.echo(f"round {rnd.number} opened: {len(rnd.matches)} groups, seed {rnd.seed}; "
+                   "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
+
+
+@round_group.command("close")
+@pass_app
+def round_close(app: App) -> None:
+    """Close the running round now (outcomes that arrive later still count for it).
+
+    \b
+    Example:
+      unmentoring round close
+    """
+    with sessions(app.ready_engine()).begin() as session:
+        try:
+            rnd = close_running(session, app.settings, utcnow())
+        except AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"round {rnd.number} closed")
+
+
+@round_group.command("top-up")
+@click.option("--seed", type=int, help="Draw with this seed (default: a random one).")
+@pass_app
+def round_top_up(app: App, seed: int | None) -> None:
+    """Introduce, in the running round, people who joined or resumed after it opened.
+
+    \b
+    Example:
+      unmentoring round top-up
+    """
+    with sessions(app.ready_engine()).begin() as session:
+        try:
+            made = top_up(session, app.settings, utcnow(), secrets.randbits(31) if seed is None else seed)
+        except AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{made} more groups introduced; the emails are in the outbox")
+
+
+@round_group.command("show")
+@click.argument("number", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def round_show(app: App, number: int | None, as_json: bool) -> None:
+    """Show a round's groups and outcomes (default: the latest round).
+
+    \b
+    Example:
+      unmentoring round show 3
+    """
+    with sessions(app.ready_engine())() as session:
+        rnd = find_round(session, number)
+        if rnd is None:
+            raise click.ClickException("no such round yet; `unmentoring status` says when the next one opens")
+        view = round_view(session, rnd)
+    state = f"closed {view['closed_at']}" if view["closed_at"] else f"open until {view['closes_at']}"
+    lines = [f"round {view['number']} (seed {view['seed']}), opened {view['opened_at']}, {state}:"]
+    lines += [f"  {g['outcome']:>9}: " + " + ".join(describe(p) for p in g["members"]) for g in view["groups"]]
+    lines += [f"  sat out ({s['reason']}): {describe(s['participant'])}" for s in view["sit_outs"]]
+    emit(view, as_json, lines)
+
+
+@main.group("participants")
+def participants_group() -> None:
+    """List, inspect, pause, resume or remove participants."""
+
+
+@participants_group.command("list")
+@click.option("--status", "status_filter", help="Only this status: pending, active, paused, left, suspended.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def participants_list(app: App, status_filter: str | None, as_json: bool) -> None:
+    """Everyone who has joined, with their status.
+
+    \b
+    Example:
+      unmentoring participants list --status active
+    """
+    with sessions(app.ready_engine())() as session:
+        query = select(Participant).order_by(Participant.email)
+        if status_filter:
+            query = query.where(Participant.status == status_filter)
+        people = [person_view(p) for p in session.scalars(query)]
+    emit(people, as_json, [f"{p['status']:>9}  {describe(p)}" for p in people] or ["nobody yet"])
+
+
+@participants_group.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def participants_show(app: App, email: str, as_json: bool) -> None:
+    """Everything we hold about one participant, and their history.
+
+    \b
+    Example:
+      unmentoring participants show sam@leeds.gov.uk
+    """
+    with sessions(app.ready_engine())() as session:
+        try:
+            person = find_participant(session, email)
+        except AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+        fields = ("email", "name", "organisation", "role", "phone", "video", "links", "bio", "status", "campaign")
+        data = {f: str(getattr(person, f)) for f in fields}
+        data["joined"] = person.created_at.isoformat(timespec="minutes")
+    emit(data, as_json, [f"{k:>12}: {v}" for k, v in data.items() if v])
+
+
+def _status_command(action: str, help_text: str) -> None:
+    @participants_group.command(action, help=help_text)
+    @click.argument("email")
+    @pass_app
+    def command(app: App, email: str) -> None:
+        with sessions(app.ready_engine()).begin() as session:
+            try:
+                person = change_status(session, email, action, utcnow())
+            except AdminError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"{person.email} is now {person.status}")
+
+
+_status_command("pause", "Pause someone's introductions until you resume them.\n\n\b\nExample:\n  unmentoring participants pause sam@leeds.gov.uk")
+_status_command("resume", "Bring a paused or suspended participant back.\n\n\b\nExample:\n  unmentoring participants resume sam@leeds.gov.uk")
+_status_command("remove", "Mark someone as left: no more introductions or emails.\n\n\b\nExample:\n  unmentoring participants remove sam@leeds.gov.uk")
 
 
 @main.group("config")

@@ -77,15 +77,14 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
         close_round(session, settings, running, now)
     resume_due_pauses(session, now)
     drawn = plan(session, settings, seed)
-    closes = next_open_time(session, settings, after=now) or now
-    steps = timeline(now, closes)
     number = (session.scalar(select(func.max(Round.number))) or 0) + 1
-    rnd = Round(number=number, seed=drawn.seed, opened_at=now, nudge_due=steps.nudge, checkin_due=steps.checkin,
-                closes_at=steps.closes)
+    rnd = Round(number=number, seed=drawn.seed, opened_at=now)
     session.add(rnd)
     session.flush()
+    steps = timeline(now, next_open_time(session, settings, after=now) or now)
+    rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     for group in drawn.grouping.groups:
-        _introduce(session, settings, rnd, [drawn.people[i] for i in group], drawn.grouping.trio_extra, now)
+        introduce(session, settings, rnd, [drawn.people[i] for i in group], drawn.grouping.trio_extra, now)
     sitting = [(p, "skip") for p in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((drawn.people[drawn.grouping.sitting_out], "odd"))
@@ -96,7 +95,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def _introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
+def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
                now: datetime) -> None:
     match = Match(token=new_token(), created_at=now, odd_one_id=trio_extra if len(members) == 3 else None,
                   members=[MatchMember(participant_id=p.id) for p in members])

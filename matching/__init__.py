@@ -1,0 +1,42 @@
+"""Who meets whom this round: the pure pairing algorithm of unmentoring.
+
+API::
+
+    make_groups(people, history, seed, odd="trio") -> Grouping
+    score(groups, history, orgs) -> Score
+    organisation_key(organisation, email) -> str
+    History(pairs)            # optional prebuilt index of PastPair, reusable
+
+``people`` are the eligible :class:`Person` s (id, resolved organisation key,
+``odd_turns``); ``history`` is every :class:`PastPair` (or a :class:`History`
+built from them). The result's ``groups`` are pairs plus, when the count is
+odd and ``odd="trio"``, one trio; with ``odd="sit_out"`` one person sits out
+instead. A single person always sits out; nobody gives no groups. The caller
+adds one to ``odd_turns`` of ``Grouping.odd_one``.
+
+Rules, in order of precedence:
+
+1. the odd role (trio extra or sitting out) goes only to people with the
+   fewest ``odd_turns``, so it rotates through everyone;
+2. then the lexicographic :class:`Score` is minimised: fewest repeats of pairs
+   that met (``met`` True or unconfirmed None), repeating the oldest pairs
+   first; then fewest repeats of pairs that reported not meeting; then fewest
+   same-organisation pairs;
+3. ties are broken at random by ``random.Random(seed)``: the same inputs and
+   seed give the same groups, whatever order the inputs come in.
+
+Up to 24 people the result is optimal (exhaustive search); above, a
+randomised greedy start is repaired by a local search for improving
+alternating cycles (see :mod:`matching.improve`). No I/O, no clock, no global
+random state.
+"""
+from matching.costs import Weights, score
+from matching.history import History
+from matching.model import Grouping, PastPair, Person, Score
+from matching.orgs import organisation_key
+from matching.pairing import make_groups
+
+__all__ = [
+    "Grouping", "History", "PastPair", "Person", "Score", "Weights",
+    "make_groups", "organisation_key", "score",
+]

@@ -1,0 +1,74 @@
+"""An index of past pairs, compact enough for millions of introductions.
+
+Each unordered pair of ids packs into one int key; the value packs the last
+round the pair was introduced and whether any of its introductions counts as
+met (``met`` True or None). A pair introduced several times is thus a met
+repeat if it ever met, and its age is that of its latest introduction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from matching.model import PastPair
+
+ID_BITS = 32
+ID_LIMIT = 1 << ID_BITS
+
+
+def pair_key(a: int, b: int) -> int:
+    """The packed key of the unordered pair {a, b}."""
+    return (a << ID_BITS) | b if a < b else (b << ID_BITS) | a
+
+
+def check_id(person_id: int) -> None:
+    """Reject ids that cannot be packed into a pair key."""
+    if not 0 <= person_id < ID_LIMIT:
+        raise ValueError(f"participant id {person_id} is outside 0..2**32-1")
+
+
+class History:
+    """Past pairs, looked up in O(1) by unordered pair of ids.
+
+    Build it once per round from the stored pairs (or keep one and
+    :meth:`record` each new round); :func:`matching.make_groups` only reads it.
+    """
+
+    __slots__ = ("_pairs", "_max_round")
+
+    def __init__(self, pairs: Iterable[PastPair] = ()) -> None:
+        self._pairs: dict[int, int] = {}
+        self._max_round = 0
+        for pair in pairs:
+            self.record(pair.a, pair.b, pair.round_no, pair.met)
+
+    def record(self, a: int, b: int, round_no: int, met: bool | None) -> None:
+        """Add one introduction of a and b in round ``round_no``."""
+        check_id(a)
+        check_id(b)
+        if a == b or round_no < 0:
+            raise ValueError(f"bad past pair ({a}, {b}) in round {round_no}")
+        key = pair_key(a, b)
+        old = self._pairs.get(key, 0)
+        last = max(old >> 1, round_no)
+        self._pairs[key] = (last << 1) | (old & 1) | (met is not False)
+        self._max_round = max(self._max_round, round_no)
+
+    def lookup(self, a: int, b: int) -> tuple[int, bool] | None:
+        """(last round introduced, counts as met) for the pair, or None if new."""
+        packed = self._pairs.get(pair_key(a, b))
+        return None if packed is None else (packed >> 1, bool(packed & 1))
+
+    def packed_get(self) -> Callable[[int], int | None]:
+        """The raw ``dict.get`` over packed keys, for the hot loop of the matcher.
+
+        Values are ``last_round << 1 | met``; absent pairs give None.
+        """
+        return self._pairs.get
+
+    @property
+    def max_round(self) -> int:
+        """The latest round number recorded (0 when empty)."""
+        return self._max_round
+
+    def __len__(self) -> int:
+        return len(self._pairs)

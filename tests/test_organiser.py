@@ -1,0 +1,76 @@
+"""The organiser's commands, as they would type them (both databases)."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from models import AuditEvent, Participant, Round, Status
+from tests.app import Service
+
+
+def add_people(service: Service, n: int) -> None:
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"r{i}@org{i % 3}.example", name=f"R{i}", organisation=f"Org {i % 3}",
+                              status=Status.ACTIVE, reply_token=f"tr{i:04d}") for i in range(n))
+
+
+def test_preview_saves_nothing_and_open_then_show(service: Service) -> None:
+    add_people(service, 5)
+    preview = json.loads(service.cli("round", "preview", "--seed", "7", "--json").output)
+    assert len(preview["groups"]) == 2 and preview["seed"] == 7 and preview["repeats"] == 0
+    assert sum(len(g) for g in preview["groups"]) == 5
+    again = json.loads(service.cli("round", "preview", "--seed", "7", "--json").output)
+    assert again == preview, "same seed, same draw"
+    with service.session() as s:
+        assert s.scalar(select(Round)) is None
+
+    opened = service.cli("round", "open", "--seed", "7")
+    assert "round 1 opened: 2 groups, seed 7" in opened.output
+    shown = json.loads(service.cli("round", "show", "--json").output)
+    assert [[p["email"] for p in g["members"]] for g in shown["groups"]] == \
+        [[p["email"] for p in g] for g in preview["groups"]]
+    assert {g["outcome"] for g in shown["groups"]} == {"no report"}
+    assert "no report" in service.cli("round", "show", "1").output
+
+    assert "round 1 closed" in service.cli("round", "close").output
+    closed = service.cli("round", "close")
+    assert closed.exit_code == 1 and "no round is running" in closed.output
+
+
+def test_top_up_introduces_late_joiners_in_the_running_round(service: Service) -> None:
+    add_people(service, 4)
+    service.cli("round", "open")
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"late{i}@x{i}.example", status=Status.ACTIVE, reply_token=f"tl{i}")
+                  for i in range(2))
+    assert "1 more groups introduced" in service.cli("round", "top-up").output
+    assert len(json.loads(service.cli("round", "show", "--json").output)["groups"]) == 3
+    nothing = service.cli("round", "top-up")
+    assert nothing.exit_code == 1 and "0 person waiting" in nothing.output
+
+
+def test_participants_pause_resume_remove_are_audited(service: Service) -> None:
+    add_people(service, 2)
+    assert "r0@org0.example is now paused" in service.cli("participants", "pause", "R0@org0.example").output
+    twice = service.cli("participants", "pause", "r0@org0.example")
+    assert twice.exit_code == 1 and "is paused; cannot pause" in twice.output
+    assert "is now active" in service.cli("participants", "resume", "r0@org0.example").output
+    assert "is now left" in service.cli("participants", "remove", "r1@org1.example").output
+    listed = json.loads(service.cli("participants", "list", "--json").output)
+    assert {p["email"]: p["status"] for p in listed} == {"r0@org0.example": "active", "r1@org1.example": "left"}
+    assert "Org 0" in service.cli("participants", "show", "r0@org0.example").output
+    missing = service.cli("participants", "show", "nobody@x.org")
+    assert missing.exit_code == 1 and "participants list" in missing.output
+    with service.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["organiser-pause", "organiser-resume", "organiser-remove"]
+
+
+def test_status_says_what_happens_next(service: Service) -> None:
+    assert "first round is scheduled once someone has confirmed" in service.cli("status").output
+    add_people(service, 2)
+    service.cli("round", "open")
+    status = json.loads(service.cli("status", "--json").output)
+    assert "nudge" in status["next"]["what"] and status["next"]["at"]
+    assert status["outbox_queued"] == 1
