@@ -34,6 +34,8 @@ class ServiceSettings:
     timezone: str = "Europe/London"
     data_dir: str = "data"
     max_auto_replies_per_day: int = 5
+    trusted_authserv_id: str = ""
+    bounce_limit: int = 3
 
     @property
     def domain(self) -> str:

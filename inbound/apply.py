@@ -10,12 +10,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.commands import find_command
-from inbound.handlers import Context, dispatch
+from inbound.context import Context
+from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
@@ -56,11 +57,11 @@ def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundM
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
+    kinds = [kind for kind, _ in our_references(mail, settings.service.domain)]
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,
-        command=find_command(mail.subject, mail.body),
-        tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain),
-        kinds=[kind for kind, _ in our_references(mail, settings.service.domain)],
+        command=find_command(mail.subject, mail.body, frozenset(kinds)),
+        tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain), kinds=kinds,
     )
     decision = dispatch(ctx)
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
@@ -86,6 +87,19 @@ def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datet
 
 
 def _participant_id(session: Session, mail: Parsed) -> int | None:
+    """The sender's participant, taken from this transaction when a handler already loaded or created it.
+
+    Most handlers did: that saves a query per message (~4% of its cost; the flush it forced waits for commit).
+    Otherwise the query (after a flush, so it sees this transaction's changes) decides, as before.
+    """
+    mine = [o for o in (*session.identity_map.values(), *session.new)
+            if isinstance(o, Participant) and inspect(o).dict.get("email") == mail.sender]  # never loads
+    if any(o in session.deleted for o in mine):
+        return None
+    if mine:
+        if mine[0].id is None:
+            session.flush()
+        return mine[0].id
     return session.scalar(select(Participant.id).where(Participant.email == mail.sender))
 
 

@@ -30,6 +30,7 @@ class Parsed:
     recipients: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    auth_results: list[str] = field(default_factory=list)
 
 
 def parse(raw: bytes) -> Parsed:
@@ -47,6 +48,7 @@ def parse(raw: bytes) -> Parsed:
             recipients=_recipients(msg),
             references=message_ids(_header(msg, "In-Reply-To") + " " + _header(msg, "References")),
             headers={k.lower(): _header(msg, k) for k in set(msg.keys())},
+            auth_results=[" ".join(str(v).split()) for v in msg.get_all("Authentication-Results", [])],
         )
     except Unreadable:
         raise

@@ -136,7 +136,17 @@ def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, 
         error = exc
     log.error("uid %s: handling failed: %r", where.uid, error)
     with Session_.begin() as session:
-        return quarantine(session, raw, where, now, f"handling failed: {type(error).__name__}: {error}")
+        return quarantine(session, raw, where, now, f"handling failed: {type(error).__name__}: {error}",
+                          key=_key(raw))
+
+
+def _key(raw: bytes) -> str:
+    """The message's dedupe key (its Message-ID when it has one), so a failed message is recorded
+    like every other and a redelivered copy of it is recognised; "" (a hash of the bytes) if unparseable."""
+    try:
+        return dedupe_key(message_from_bytes(raw, policy=default), raw)
+    except Exception:
+        return ""
 
 
 def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
@@ -147,9 +157,8 @@ def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes
 def _oversized(client: IMAPClient, Session_: sessionmaker[Session], where: Where, size: int, limit: int,
                now: datetime) -> Result:
     header = client.fetch([where.uid], ["BODY.PEEK[HEADER]"]).get(where.uid, {}).get(b"BODY[HEADER]", b"")
-    key = dedupe_key(message_from_bytes(header, policy=default), header)
     with Session_.begin() as session:
-        return quarantine(session, header, where, now, f"too large: {size} bytes (limit {limit})", key=key)
+        return quarantine(session, header, where, now, f"too large: {size} bytes (limit {limit})", key=_key(header))
 
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 GROUPS = (
-    ("no reply", r"no (reply|response|answer)|(didn'?t|did not|never) (reply|respond|answer|hear)|heard nothing|"
+    ("no reply", r"no (reply|response|answer)|(didn'?t|did not|never) (repl|respond|answer|hear|got back)|heard nothing|"
                  r"ghost|not (replied|responded)|couldn'?t reach|unreachable"),
     ("rescheduled", r"re-?schedul|postpon|re-?arrang|moved|next (week|month)|later|another time|cancel+ed"),
     ("busy", r"busy|leave|holiday|vacation|sick|ill\b|illness|workload|no time|time|diary|calendar|away|off work|"

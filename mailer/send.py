@@ -19,6 +19,7 @@ from config import SmtpSettings
 from models import OutboundMessage, OutStatus, utcnow
 
 MAX_ATTEMPTS = 12
+SCRUB_AFTER_SENDING = {"forgotten"}
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -82,6 +83,8 @@ def record(session: Session, row: OutboundMessage, outcome: Exception | str, now
     row.attempts += 1
     if isinstance(outcome, str):
         row.status, row.sent_at, row.last_error = OutStatus.SENT, now, outcome
+        if row.kind in SCRUB_AFTER_SENDING:
+            row.raw, row.recipients, row.subject = b"", "", ""
     elif isinstance(outcome, Permanent) or row.attempts >= MAX_ATTEMPTS:
         row.status, row.last_error = OutStatus.FAILED, str(outcome)
     else:

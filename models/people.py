@@ -48,6 +48,8 @@ class Participant(Base):
 
 class Purpose(StrEnum):
     JOIN = "join"
+    COMMAND = "command"
+    FORGET = "forget"
 
 
 class Token(Base):
@@ -58,6 +60,7 @@ class Token(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[str] = mapped_column(String(32), unique=True)
     purpose: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text, default="")
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

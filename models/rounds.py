@@ -82,3 +82,15 @@ class Outcome(Base):
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
 
     match: Mapped[Match] = relationship(back_populates="outcomes")
+
+
+class Share(Base):
+    """What someone chose to share about a round (a link or a few lines), kept for its report."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    shared_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,14 @@
 """Reading mail (pure): decoding, new text only, commands, robots."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from inbound.commands import find_command, new_text
+from inbound.commands import Command, find_command, new_text
+from inbound.pausing import PauseRequest, parse_pause
+from inbound.reasons import reason_group
+from inbound.trust import authenticated
 from inbound.parse import Unreadable, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens
@@ -21,7 +26,9 @@ def command_of(raw: bytes) -> str | None:
     ("join", "", "JOIN"),
     ("Re: Please confirm you'd like to join Coffee Roulette", "Confirm\n\nOn Mon wrote:\n> reply CONFIRM", "CONFIRM"),
     ("AW: Bitte", "confirm.\n", "CONFIRM"),
-    ("hello", "I'd like to JOIN", None),
+    ("hello", "I'd like to JOIN", "JOIN"),
+    ("hello", "I'm joining the call late, sorry", None),
+    ("Re: Please confirm you'd like to join Coffee Roulette", "Sorry, what is this?", None),
     ("Re: Welcome", "Thanks!\n\n> Reply HELP for the list of commands.", None),
     ("Re: Welcome", "Thanks!\n\n-----Original Message-----\nFrom: x\nHELP", None),
     ("Re: something", "\n\nhelp\n", "HELP"),
@@ -90,3 +97,49 @@ def test_garbage_is_unreadable_or_empty_never_a_crash() -> None:
         except Unreadable:
             continue
         assert find_command(mail.subject, mail.body) is None
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Yes, we met!", "MET"), ("We had a great chat", "MET"), ("met", "MET"), ("MET.", "MET"),
+    ("Yes - MET, lovely chat", "MET"), ("We finally met up on Friday", "MET"),
+    ("Sadly we didn't manage to meet", "NOT MET"), ("not met - we were both on leave", "NOT MET"),
+    ("No, we couldn't find a time", "NOT MET"), ("unsubscribe", "LEAVE"), ("Stop", "LEAVE"),
+    ("Shall we meet on Tuesday?", None), ("Great to hear from you!", None), ("Stopping by to say hi", None),
+    ("Hi, count me in!", "JOIN"), ("Please pause until March", "PAUSE"),
+])
+def test_what_people_really_write(body: str, expected: str | None) -> None:
+    found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
+    assert (found.name if found else None) == expected
+
+
+def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
+    assert find_command("Re: x", "yes") is None
+    assert find_command("Re: x", "Yes", frozenset({"checkin"})) == Command("MET", "", "")
+    assert find_command("Re: x", "no, she was off sick", frozenset({"nudge"})).name == "NOT MET"
+
+
+@pytest.mark.parametrize("args, expected", [
+    ("", PauseRequest()), ("3", PauseRequest(rounds=3)), ("for 2 rounds", PauseRequest(rounds=2)),
+    ("until 1 Feb", PauseRequest(until=date(2027, 2, 1))), ("until March 3rd", PauseRequest(until=date(2027, 3, 3))),
+    ("until 1/2/2027", PauseRequest(until=date(2027, 2, 1))), ("until 1 Nov", PauseRequest(until=date(2027, 11, 1))),
+    ("until yesterday", None), ("a while", None),
+])
+def test_pause_wording(args: str, expected: PauseRequest | None) -> None:
+    assert parse_pause(args, date(2026, 11, 23)) == expected
+
+
+@pytest.mark.parametrize("reason, group", [
+    ("we were both on leave", "busy"), ("she never replied", "no reply"), ("postponed to next month", "rescheduled"),
+    ("the building flooded", "other"), ("", ""),
+])
+def test_reasons_are_grouped(reason: str, group: str) -> None:
+    assert reason_group(reason) == group
+
+
+def test_authentication_counts_only_from_the_trusted_server_for_the_sender_domain() -> None:
+    header = "mx.google.com; dkim=pass header.d=leeds.gov.uk; dmarc=pass header.from=leeds.gov.uk"
+    assert authenticated([header], "sam@leeds.gov.uk", "mx.google.com")
+    assert not authenticated([header], "sam@evil.example", "mx.google.com")
+    assert not authenticated([header], "sam@leeds.gov.uk", "")
+    assert not authenticated([header.replace("mx.google.com", "mx.evil.example")], "sam@leeds.gov.uk", "mx.google.com")
+    assert not authenticated([header.replace("=pass", "=fail")], "sam@leeds.gov.uk", "mx.google.com")

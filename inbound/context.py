@@ -1,0 +1,85 @@
+"""What every command handler gets (the message, the session, the clock) and the helpers they share."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from inbound.commands import Command
+from inbound.parse import Parsed
+from inbound.trust import authenticated
+from mailer.outbox import enqueue, sent_today
+from models import AuditEvent, InboundMessage, Match, MatchMember, Participant
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    session: Session
+    settings: Settings
+    mail: Parsed
+    record: InboundMessage
+    command: Command | None
+    tokens: list[str]
+    kinds: list[str]
+    now: datetime
+    confirmed: bool = False
+
+    @cached_property
+    def participant(self) -> Participant | None:
+        return self.session.scalar(select(Participant).where(Participant.email == self.mail.sender))
+
+    @cached_property
+    def match(self) -> Match | None:
+        """The group this reply is about, from a group token it carries."""
+        if not self.tokens:
+            return None
+        return self.session.scalar(select(Match).where(Match.token.in_(self.tokens)).limit(1))
+
+    @cached_property
+    def trusted(self) -> bool:
+        """The sender proved they own the address: our token for them, DKIM/DMARC from our server, or a CONFIRM."""
+        person = self.participant
+        if self.confirmed or (person is not None and person.reply_token in self.tokens):
+            return True
+        if person is not None and self.match is not None:
+            if person.id in {m.participant_id for m in self.match.members}:
+                return True
+        return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
+
+    def confirmed_as(self, person: Participant, command: Command) -> Context:
+        """This context re-run for a command that `person` has just confirmed."""
+        fresh = replace(self, command=command, confirmed=True)
+        fresh.__dict__["participant"] = person
+        return fresh
+
+
+def audit(ctx: Context, person: Participant, action: str, old: str, detail: str = "") -> None:
+    ctx.session.add(AuditEvent(
+        at=ctx.now, participant_id=person.id, action=action, old_status=old, new_status=person.status,
+        source="email", inbound_id=ctx.record.id, detail=detail,
+    ))
+
+
+def answer(ctx: Context, template: str, to: Participant | str, token: str | None = None, **context: object) -> bool:
+    """Queue an answer unless this address already had its share today (no loops, no spam)."""
+    email = to.email if isinstance(to, Participant) else to
+    if sent_today(ctx.session, email, ctx.now) >= ctx.settings.service.max_auto_replies_per_day:
+        return False
+    enqueue(ctx.session, ctx.settings, template=template, to=to, now=ctx.now, answering=ctx.record, token=token,
+            context=context)
+    return True
+
+
+def latest_match(session: Session, person: Participant) -> Match | None:
+    query = select(Match).join(MatchMember).where(MatchMember.participant_id == person.id)
+    return session.scalar(query.order_by(Match.id.desc()).limit(1))

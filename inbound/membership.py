@@ -1,0 +1,87 @@
+"""SKIP, PAUSE, RESUME and LEAVE: a participant changing how they take part."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from inbound.context import Context, Decision, answer, audit
+from inbound.pausing import parse_pause
+from models import Participant, Status
+from rounds.lifecycle import next_open_time
+
+
+def skip(ctx: Context) -> Decision:
+    person = _member(ctx)
+    if person is None:
+        return _not_signed_up(ctx)
+    person.skip_next = True
+    audit(ctx, person, "skip-next", person.status)
+    answer(ctx, "participant/skipping", person, when=_next_round_text(ctx))
+    return Decision("skip")
+
+
+def pause(ctx: Context) -> Decision:
+    person = _member(ctx)
+    if person is None:
+        return _not_signed_up(ctx)
+    request = parse_pause(ctx.command.args if ctx.command else "", ctx.now.astimezone(ctx.settings.tz).date())
+    if request is None:
+        answer(ctx, "participant/pause_unclear", person, words=ctx.command.args if ctx.command else "")
+        return Decision("pause-unclear", f"could not read {ctx.command.args if ctx.command else ''!r}")
+    until = _pause_end(ctx, request.rounds, request.until)
+    old = person.status
+    person.status, person.paused_until, person.updated_at = Status.PAUSED, until, ctx.now
+    audit(ctx, person, "paused", old, f"until {until.isoformat()}" if until else "until RESUME")
+    when = until.astimezone(ctx.settings.tz).strftime("%-d %B %Y") if until else ""
+    answer(ctx, "participant/paused", person, when=when)
+    return Decision("paused")
+
+
+def _pause_end(ctx: Context, rounds: int | None, until: date | None) -> datetime | None:
+    if until is not None:
+        return datetime.combine(until, time(0), tzinfo=ctx.settings.tz)
+    if rounds is None:
+        return None
+    moment: datetime | None = ctx.now
+    for _ in range(rounds + 1):
+        moment = next_open_time(ctx.session, ctx.settings, after=moment) if moment else None
+    return moment
+
+
+def resume(ctx: Context) -> Decision:
+    person = _member(ctx)
+    if person is None:
+        return _not_signed_up(ctx)
+    if person.status == Status.ACTIVE and not person.skip_next:
+        answer(ctx, "participant/already_member", person)
+        return Decision("resume-noop", "already active")
+    old = person.status
+    person.status, person.paused_until, person.skip_next, person.updated_at = Status.ACTIVE, None, False, ctx.now
+    audit(ctx, person, "resumed", old)
+    answer(ctx, "participant/resumed", person, when=_next_round_text(ctx))
+    return Decision("resumed")
+
+
+def leave(ctx: Context) -> Decision:
+    person = _member(ctx)
+    if person is None:
+        return Decision("leave-unknown", "not a participant; nothing to do")
+    old = person.status
+    person.status, person.paused_until, person.updated_at = Status.LEFT, None, ctx.now
+    audit(ctx, person, "left", old)
+    answer(ctx, "participant/left", person)
+    return Decision("left")
+
+
+def _member(ctx: Context) -> Participant | None:
+    person = ctx.participant
+    return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
+
+
+def _not_signed_up(ctx: Context) -> Decision:
+    answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=False)
+    return Decision("not-a-member", f"{ctx.command.name if ctx.command else 'command'} from someone not taking part")
+
+
+def _next_round_text(ctx: Context) -> str:
+    opening = next_open_time(ctx.session, ctx.settings)
+    return opening.astimezone(ctx.settings.tz).strftime("%-d %B") if opening else "when the next round opens"

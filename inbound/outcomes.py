@@ -1,0 +1,32 @@
+"""MET and NOT MET: a member reports on their group; the latest report counts."""
+from __future__ import annotations
+
+from inbound.context import Context, Decision, answer, latest_match
+from inbound.reasons import reason_group
+from mailer.compose import clean_header_text
+from models import Outcome, Participant
+
+
+def met(ctx: Context) -> Decision:
+    return _report(ctx, met=True)
+
+
+def not_met(ctx: Context) -> Decision:
+    return _report(ctx, met=False)
+
+
+def _report(ctx: Context, met: bool) -> Decision:
+    person = ctx.participant
+    match = ctx.match or (latest_match(ctx.session, person) if person else None)
+    if person is None or match is None:
+        sent = answer(ctx, "participant/help", person or ctx.mail.sender, not_understood=True)
+        return Decision("outcome-unmatched", "no group found for this sender" + ("" if sent else "; not answered"))
+    if person.id not in {m.participant_id for m in match.members}:
+        return Decision("outcome-not-member", f"sender is not in group {match.id}")
+    reason = "" if met else clean_header_text(ctx.command.args if ctx.command else "")[:500]
+    ctx.session.add(Outcome(match_id=match.id, participant_id=person.id, met=met, reason=reason,
+                            reason_group=reason_group(reason), reported_at=ctx.now, inbound_id=ctx.record.id))
+    others = [ctx.session.get_one(Participant, m.participant_id) for m in match.members if m.participant_id != person.id]
+    answer(ctx, "participant/outcome_thanks", person, met=met, reason=reason,
+           others=" and ".join(o.name or o.email for o in others))
+    return Decision("met" if met else "not-met", f"group {match.id}")

@@ -1,0 +1,70 @@
+"""PROFILE (see or update what matches see about you) and SHARE (what you learned, for the report)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from inbound.context import Context, Decision, answer, audit, latest_match
+from mailer.compose import clean_header_text
+from models import Participant, Round, Share, Status
+
+FIELDS = {
+    "name": "name", "organisation": "organisation", "organization": "organisation", "org": "organisation",
+    "role": "role", "job": "role", "job title": "role", "title": "role", "phone": "phone", "video": "video",
+    "video call": "video", "video handle": "video", "zoom": "video", "teams": "video", "links": "links",
+    "link": "links", "linkedin": "links", "website": "links", "bio": "bio", "about": "bio", "about me": "bio",
+}
+LIMITS = {"name": 200, "organisation": 200, "role": 200, "phone": 60, "video": 200, "links": 500, "bio": 600}
+PROFILE_ORDER = ("name", "organisation", "role", "phone", "video", "links", "bio")
+_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,20}?)\s*[:=]\s*(.*)$")
+
+
+def profile_updates(text: str) -> dict[str, str]:
+    """`Field: value` lines (pure); unknown fields are ignored, an empty value clears the field."""
+    updates = {}
+    for line in text.splitlines():
+        match = _LINE.match(line)
+        field = FIELDS.get(" ".join(match.group(1).lower().split())) if match else None
+        if match and field:
+            updates[field] = clean_header_text(match.group(2))[:LIMITS[field]]
+    return updates
+
+
+def profile_lines(person: Participant) -> list[str]:
+    return [f"{name.capitalize()}: {getattr(person, name) or '(not given)'}" for name in PROFILE_ORDER]
+
+
+def profile(ctx: Context) -> Decision:
+    person = ctx.participant
+    if person is None or person.status == Status.LEFT:
+        answer(ctx, "participant/help", ctx.mail.sender, not_understood=False)
+        return Decision("not-a-member", "PROFILE from someone not taking part")
+    updates = profile_updates("\n".join(filter(None, [ctx.command.args if ctx.command else "",
+                                                       ctx.command.body if ctx.command else ""])))
+    for field, value in updates.items():
+        setattr(person, field, value)
+    if updates:
+        person.updated_at = ctx.now
+        audit(ctx, person, "profile-updated", person.status, ", ".join(sorted(updates)))
+    answer(ctx, "participant/profile", person, lines=profile_lines(person), updated=sorted(updates))
+    return Decision("profile-updated" if updates else "profile-sent", ", ".join(sorted(updates)))
+
+
+def share(ctx: Context) -> Decision:
+    person = ctx.participant
+    text = "\n".join(filter(None, [ctx.command.args if ctx.command else "", ctx.command.body if ctx.command else ""]))
+    if person is None or not text.strip():
+        answer(ctx, "participant/help", person or ctx.mail.sender, not_understood=False)
+        return Decision("share-empty", "nothing to share" if person else "not a participant")
+    match = ctx.match or latest_match(ctx.session, person)
+    ctx.session.add(Share(round_id=match.round_id if match else _latest_round_id(ctx), participant_id=person.id,
+                          text=text.strip()[:2000], shared_at=ctx.now))
+    answer(ctx, "participant/share_thanks", person)
+    return Decision("shared", f"round {match.round_id}" if match else "no round yet")
+
+
+def _latest_round_id(ctx: Context) -> int | None:
+    return ctx.session.scalar(select(Round.id).order_by(Round.number.desc()).limit(1))
+
+

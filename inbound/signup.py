@@ -1,0 +1,110 @@
+"""JOIN and CONFIRM: double opt-in, and confirmation of any request that needed one."""
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import select
+
+from inbound.commands import Command
+from inbound.context import Context, Decision, answer, audit
+from inbound.tokens import new_token, sub_addresses
+from mailer.compose import clean_header_text
+from mailer.outbox import enqueue, sent_today
+from models import Participant, Purpose, Status, Token
+
+CONFIRM_DAYS = 7
+
+
+def join(ctx: Context) -> Decision:
+    person = ctx.participant
+    if person is None:
+        person = _new_participant(ctx)
+        return _send_confirmation(ctx, person)
+    if person.status in (Status.ACTIVE, Status.PAUSED):
+        sent = answer(ctx, "participant/already_member", person)
+        return Decision("already-member", "" if sent else "answer limit reached for today")
+    if sent_today(ctx.session, person.email, ctx.now, kind="confirm"):
+        return Decision("join-repeat", "a confirmation went to this address in the last day")
+    return _send_confirmation(ctx, person)
+
+
+def _new_participant(ctx: Context) -> Participant:
+    tags = sub_addresses(ctx.mail, ctx.settings.service.local_part, ctx.settings.service.domain)
+    person = Participant(
+        email=ctx.mail.sender, name=clean_header_text(ctx.mail.sender_name)[:200], status=Status.PENDING,
+        reply_token=new_token(), campaign=(tags[0][:64] if tags else ""), created_at=ctx.now, updated_at=ctx.now,
+    )
+    ctx.session.add(person)
+    ctx.session.flush()
+    ctx.__dict__["participant"] = person
+    audit(ctx, person, "joined", "", f"campaign={person.campaign}" if person.campaign else "")
+    return person
+
+
+def _send_confirmation(ctx: Context, person: Participant) -> Decision:
+    old = person.status
+    person.status = Status.PENDING
+    token = issue_token(ctx, person, Purpose.JOIN)
+    if old != Status.PENDING:
+        audit(ctx, person, "rejoin-requested", old)
+    enqueue(ctx.session, ctx.settings, template="participant/confirm", to=person, now=ctx.now, token=token.value,
+            answering=ctx.record, context={"expires_days": CONFIRM_DAYS})
+    return Decision("join-requested")
+
+
+def issue_token(ctx: Context, person: Participant, purpose: str, payload: str = "") -> Token:
+    token = Token(value=new_token(), purpose=purpose, participant=person, payload=payload, created_at=ctx.now,
+                  expires_at=ctx.now + timedelta(days=CONFIRM_DAYS))
+    ctx.session.add(token)
+    return token
+
+
+def ask_to_confirm(ctx: Context, person: Participant, command: Command) -> Decision:
+    """A settings change we cannot tie to the address's owner: ask the real address first."""
+    if sent_today(ctx.session, person.email, ctx.now, kind="confirm_command"):
+        return Decision("confirm-limited", f"{command.name} unconfirmed; a confirmation went out today already")
+    payload = json.dumps({"name": command.name, "args": command.args, "body": command.body})
+    token = issue_token(ctx, person, Purpose.COMMAND, payload)
+    enqueue(ctx.session, ctx.settings, template="participant/confirm_command", to=person, now=ctx.now,
+            token=token.value, answering=ctx.record, context={"command": command.name, "args": command.args})
+    return Decision("confirm-requested", f"{command.name} needs confirming: no token of ours and not authenticated")
+
+
+def confirm(ctx: Context, run: Callable[[Context], Decision]) -> Decision:
+    """CONFIRM carrying one of our live tokens: sign-up, a held-back command, or FORGET."""
+    token = _matching_token(ctx)
+    if token is None:
+        sent = answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
+        return Decision("confirm-unmatched", "no valid confirmation token" + ("" if sent else "; not answered"))
+    if token.used_at is not None:
+        return Decision("confirm-repeat", "this confirmation was already used")
+    token.used_at = ctx.now
+    person = token.participant
+    if token.purpose == Purpose.JOIN:
+        return _activate(ctx, person)
+    if token.purpose == Purpose.FORGET:
+        return run(ctx.confirmed_as(person, Command("FORGET", "confirmed")))
+    stored = json.loads(token.payload)
+    return run(ctx.confirmed_as(person, Command(stored["name"], stored["args"], stored["body"])))
+
+
+def _activate(ctx: Context, person: Participant) -> Decision:
+    old = person.status
+    if old == Status.ACTIVE:
+        return Decision("confirm-repeat", "already confirmed")
+    person.status, person.confirmed_at, person.updated_at = Status.ACTIVE, ctx.now, ctx.now
+    audit(ctx, person, "confirmed", old)
+    enqueue(ctx.session, ctx.settings, template="participant/welcome", to=person, now=ctx.now, answering=ctx.record)
+    return Decision("confirmed")
+
+
+def _matching_token(ctx: Context) -> Token | None:
+    """A live token of ours that this reply carries (the token, not the From header, is the proof)."""
+    for candidate in ctx.tokens:
+        token = ctx.session.scalar(select(Token).where(Token.value == candidate))
+        if token and hmac.compare_digest(token.value, candidate) and token.expires_at > ctx.now:
+            return token
+    return None

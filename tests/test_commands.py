@@ -1,0 +1,157 @@
+"""Every participant command through real IMAP/SMTP, including senders we cannot trust (both databases)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from models import Match, MatchMember, OutboundMessage, Outcome, Participant, Round, Share, Status
+from tests.app import Service
+from tests.mail import incoming
+
+SAM = "sam@leeds.gov.uk"
+PERSONAL = "coffee+samtoken1@example.org"
+TRUSTED_AR = "mx.example.org; dkim=pass header.d=leeds.gov.uk header.s=sel; dmarc=pass header.from=leeds.gov.uk"
+
+
+def add_sam(service: Service, status: str = Status.ACTIVE) -> None:
+    with service.session() as s, s.begin():
+        s.add(Participant(email=SAM, name="Sam", status=status, reply_token="samtoken1",
+                          confirmed_at=datetime(2026, 11, 2, tzinfo=timezone.utc)))
+
+
+def sam(service: Service) -> Participant:
+    with service.session() as s:
+        return s.scalar(select(Participant).where(Participant.id == 1)) or s.scalar(select(Participant))
+
+
+def send(service: Service, subject: str, body: str = "", to: str = PERSONAL, **kw: object) -> str:
+    service.imap.deliver(incoming(f"Sam <{SAM}>", subject, body, to=to, **kw))  # type: ignore[arg-type]
+    return service.tick().output
+
+
+def last_body(service: Service) -> str:
+    return service.smtp.messages[-1].message.get_body(("plain",)).get_content()
+
+
+def test_pause_forms_and_resume(service: Service) -> None:
+    add_sam(service)
+    send(service, "Re: Welcome", "PAUSE until 1 Feb\n\n> old text")
+    person = sam(service)
+    assert person.status == Status.PAUSED and person.paused_until is not None
+    assert person.paused_until.date().isoformat() == "2027-02-01" and "until 1 February 2027" in last_body(service)
+    send(service, "RESUME")
+    assert sam(service).status == Status.ACTIVE and "Welcome back" in service.smtp.messages[-1].message["Subject"]
+    send(service, "PAUSE 2")
+    assert sam(service).paused_until is not None and sam(service).paused_until.date().isoformat() == "2027-02-01", "misses December and January"
+    send(service, "Re: hi", "pause whenever")
+    assert "couldn't tell how long" in last_body(service)
+
+
+def test_skip_then_sit_out_with_a_notice(service: Service) -> None:
+    add_sam(service)
+    with service.session() as s, s.begin():
+        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
+    send(service, "SKIP")
+    assert sam(service).skip_next and "sit out the next round" in last_body(service)
+    service.cli("round", "open")
+    with service.session() as s:
+        assert s.scalar(select(Round)).sit_outs[0].reason == "skip"
+    assert not sam(service).skip_next, "SKIP covers one round only"
+
+
+def test_leave_by_the_unsubscribe_link_is_immediate(service: Service) -> None:
+    add_sam(service)
+    send(service, "LEAVE", to=PERSONAL)
+    assert sam(service).status == Status.LEFT and "You've left" in service.smtp.messages[-1].message["Subject"]
+
+
+def test_a_command_without_our_token_is_confirmed_first(service: Service) -> None:
+    add_sam(service)
+    send(service, "STOP", to="coffee@example.org")
+    assert sam(service).status == Status.ACTIVE
+    request = service.smtp.messages[-1].message
+    assert request["Subject"] == "Please confirm: LEAVE"
+    token_address = request["Reply-To"].addresses[0].addr_spec
+    send(service, "Re: Please confirm: LEAVE", "CONFIRM", to=token_address)
+    assert sam(service).status == Status.LEFT
+
+
+def test_authentication_results_count_only_from_our_server(service: Service) -> None:
+    add_sam(service)
+    send(service, "PAUSE", to="coffee@example.org", headers={"Authentication-Results": TRUSTED_AR})
+    assert sam(service).status == Status.ACTIVE, "no trusted server configured yet"
+    service.set("service", "trusted_authserv_id", "mx.example.org")
+    send(service, "PAUSE", to="coffee@example.org", headers={"Authentication-Results": TRUSTED_AR},
+         message_id="<p2@leeds.gov.uk>")
+    assert sam(service).status == Status.PAUSED
+    forged = TRUSTED_AR.replace("mx.example.org", "mx.attacker.example")
+    send(service, "RESUME", to="coffee@example.org", headers={"Authentication-Results": forged})
+    assert sam(service).status == Status.PAUSED
+
+
+def test_profile_update_and_view(service: Service) -> None:
+    add_sam(service)
+    send(service, "Re: Welcome", "PROFILE\nName: Sam Jones\nOrganisation: Leeds City Council\nRole: Analyst\n"
+                                 "Colour: blue\n\nOn Monday Coffee wrote:\n> Role: quoted")
+    person = sam(service)
+    assert (person.name, person.organisation, person.role) == ("Sam Jones", "Leeds City Council", "Analyst")
+    assert "updated your name, organisation, role" in last_body(service)
+    send(service, "profile", to="coffee@example.org")
+    assert "Role: Analyst" in last_body(service)
+
+
+def test_share_is_kept_for_the_round(service: Service) -> None:
+    add_sam(service)
+    with service.session() as s, s.begin():
+        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
+    service.cli("round", "open")
+    send(service, "SHARE", "We found a shared problem with hospital discharge data: https://example.org/notes")
+    with service.session() as s:
+        shared = s.scalar(select(Share))
+        assert shared is not None and "discharge data" in shared.text
+        assert shared.round_id == s.scalar(select(Round.id))
+
+
+def test_natural_outcomes_in_the_group_thread(service: Service) -> None:
+    add_sam(service)
+    with service.session() as s, s.begin():
+        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
+    service.cli("round", "open")
+    with service.session() as s:
+        token = s.scalar(select(Match.token))
+    group = f"coffee+{token}@example.org, kim@nhs.net"
+    send(service, "Re: meet Kim", "Does Thursday work?", to=group)
+    send(service, "Re: meet Kim", "Yes, we met! Thanks for the intro", to=group)
+    with service.session() as s:
+        assert [o.met for o in s.scalars(select(Outcome))] == [True]
+
+
+def test_yes_answers_did_you_meet(service: Service) -> None:
+    add_sam(service)
+    with service.session() as s, s.begin():
+        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
+    service.cli("round", "open")
+    with service.session() as s:
+        token = s.scalar(select(Match.token))
+    send(service, "Re: Did you meet? Sam and Kim", "yes", to=f"coffee+{token}@example.org",
+         in_reply_to=f"<checkin.{token}.abc123@example.org>")
+    with service.session() as s:
+        assert [o.met for o in s.scalars(select(Outcome))] == [True]
+
+
+def test_mydata_then_forget(service: Service) -> None:
+    add_sam(service)
+    send(service, "Re: x", "PROFILE\nRole: Analyst")
+    send(service, "MYDATA", to="coffee@example.org")
+    assert "Address: sam@leeds.gov.uk" in last_body(service) and "Role: Analyst" in last_body(service)
+    send(service, "FORGET", to="coffee@example.org")
+    assert sam(service).email == SAM, "nothing erased before the confirmation"
+    request = service.smtp.messages[-1].message
+    send(service, "Re: confirm", "CONFIRM", to=request["Reply-To"].addresses[0].addr_spec)
+    assert service.smtp.messages[-1].message["Subject"] == "We've erased your details"
+    with service.session() as s:
+        person = s.scalar(select(Participant))
+        assert person.email.endswith("@invalid") and person.role == "" and person.status == Status.LEFT
+        rows = s.scalars(select(OutboundMessage)).all()
+        assert all(SAM not in r.recipients and SAM.encode() not in r.raw for r in rows)
