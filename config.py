@@ -74,6 +74,7 @@ class SmtpSettings:
     password: str = ""
     rate_per_minute: int = 0
     timeout_seconds: int = 30
+    verp: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,12 @@ def _section(name: str, cls: type, values: Any, env: Mapping[str, str]) -> Any:
 
 
 def _coerce(key: str, kind: Any, value: Any) -> Any:
+    if kind in (bool, "bool"):
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+            return str(value).strip().lower() in ("true", "yes", "1")
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
     if kind in (int, "int"):
         if isinstance(value, bool):
             raise ConfigError(f"{key}: expected a whole number, got {value!r}")

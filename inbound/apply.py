@@ -14,6 +14,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound.bounces import looks_like_bounce
+from inbound.bouncing import handle_bounce
 from inbound.commands import find_command
 from inbound.context import Context
 from inbound.handlers import dispatch
@@ -47,13 +49,17 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
     if existing is not None:
         return Result(existing.disposition, existing.action, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
-    result = _decide(session, settings, mail, record, now)
+    result = _decide(session, settings, mail, raw, record, now)
     record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
     record.participant_id = record.participant_id or _participant_id(session, mail)
     return result
 
 
-def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundMessage, now: datetime) -> Result:
+def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
+            now: datetime) -> Result:
+    if looks_like_bounce(mail):
+        action, reason = handle_bounce(session, settings, mail, raw, record, now)
+        return Result(Disposition.PROCESSED, action, reason)
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
@@ -63,6 +69,8 @@ def _decide(session: Session, settings: Settings, mail: Parsed, record: InboundM
         command=find_command(mail.subject, mail.body, frozenset(kinds)),
         tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain), kinds=kinds,
     )
+    if ctx.participant is not None and ctx.participant.bounce_score:
+        ctx.participant.bounce_score = 0
     decision = dispatch(ctx)
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
 

@@ -49,6 +49,7 @@ def enqueue(
         unsubscribe=sub_address(settings, person.reply_token) if person else "",
         participant_id=person.id if person else None, in_reply_to=answering.id if answering else None,
         dedupe_key=dedupe_key,
+        mail_from=sub_address(settings, f"b-{person.reply_token}") if person and settings.smtp.verp else None,
     )
 
 
@@ -70,7 +71,7 @@ def enqueue_group(
         session, settings, template=template, now=now, token=token,
         recipients=[(m.email, m.name) for m in members], context=context, thread=thread, auto="auto-generated",
         reply_to=[sub_address(settings, token)] + [m.email for m in members], unsubscribe="",
-        participant_id=None, in_reply_to=None, dedupe_key=dedupe_key,
+        participant_id=None, in_reply_to=None, dedupe_key=dedupe_key, mail_from=None,
     )
 
 
@@ -78,7 +79,7 @@ def _queue(
     session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: str | None, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
-    dedupe_key: str | None,
+    dedupe_key: str | None, mail_from: str | None,
 ) -> OutboundMessage:
     kind = template.rpartition("/")[2]
     rendered = render(template, {**base_context(settings), **context})
@@ -91,7 +92,7 @@ def _queue(
         unsubscribe=unsubscribe, in_reply_to=thread, references=[thread] if thread else [],
     )
     row = OutboundMessage(
-        message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=settings.service.address,
+        message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
         recipients="\n".join(email for email, _ in recipients), subject=rendered.subject,
         raw=compose(rendered, envelope).as_bytes(), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,

@@ -26,11 +26,17 @@ def settings_table(database_url: str, data_dir: Path, imap: Any, smtp: Any) -> d
     }
 
 
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else f'"{value}"'
+
+
 def to_toml(table: dict[str, Any]) -> str:
     lines = []
     for section, values in table.items():
         lines.append(f"[{section}]")
-        lines += [f"{k} = {v}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in values.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in values.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,53 @@
+"""Act on a bounce: score hard failures per participant, suspend at the limit, tell the organiser."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from inbound.bounces import read_bounce
+from inbound.parse import Parsed
+from inbound.tokens import sub_addresses
+from mailer.outbox import enqueue
+from models import AuditEvent, InboundMessage, Participant, Status
+
+VERP_PREFIX = "b-"
+
+
+def failing_participants(session: Session, settings: Settings, mail: Parsed, raw: bytes) -> tuple[list[Participant], str]:
+    """Who bounced for good: named by our VERP address when we used one, else read from the report."""
+    tags = sub_addresses(mail, settings.service.local_part, settings.service.domain)
+    verp = [t[len(VERP_PREFIX):] for t in tags if t.startswith(VERP_PREFIX)]
+    bounce = read_bounce(raw)
+    if verp:
+        found = list(session.scalars(select(Participant).where(Participant.reply_token.in_(verp))))
+        if not bounce.permanent and (bounce.temporary or bounce.policy):
+            found = []
+    else:
+        found = list(session.scalars(select(Participant).where(Participant.email.in_(bounce.permanent))))
+    detail = f"permanent {bounce.permanent}, temporary {bounce.temporary}, policy {bounce.policy}"
+    return found, detail
+
+
+def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
+                  now: datetime) -> tuple[str, str]:
+    people, detail = failing_participants(session, settings, mail, raw)
+    for person in people:
+        person.bounce_score += 1
+        record.participant_id = person.id
+        if person.bounce_score >= settings.service.bounce_limit and person.status in (Status.ACTIVE, Status.PAUSED):
+            _suspend(session, settings, person, record, now)
+    return ("bounce", f"counted for {len(people)} participant(s); {detail}")
+
+
+def _suspend(session: Session, settings: Settings, person: Participant, record: InboundMessage, now: datetime) -> None:
+    old = person.status
+    person.status = Status.SUSPENDED
+    session.add(AuditEvent(at=now, participant_id=person.id, action="suspended", old_status=old,
+                           new_status=Status.SUSPENDED, source="bounces", inbound_id=record.id,
+                           detail=f"{person.bounce_score} hard bounces"))
+    enqueue(session, settings, template="organiser/bounce_notice", to=settings.service.organiser, now=now,
+            context={"person": person, "bounces": person.bounce_score},
+            dedupe_key=f"bounce_notice:{person.id}:{person.bounce_score}")

@@ -1,0 +1,79 @@
+"""Bounces: counted per participant, suspended at the limit with a notice to the organiser, never answered."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from inbound.bounces import read_bounce
+from models import OutboundMessage, Participant, Status
+from tests.app import Service
+
+GONE = "gone@example.net"
+
+
+def dsn(recipient: str, action: str = "failed", status: str = "5.1.1", n: int = 1, to: str = "coffee@example.org") -> bytes:
+    return (f"From: MAILER-DAEMON@mx.example.net\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            f"Message-ID: <dsn{n}.{action}.{status}@mx.example.net>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+            "--b\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Your message could not be delivered.\r\n"
+            "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n--b--\r\n").encode()
+
+
+QMAIL = (b"From: MAILER-DAEMON@mail.example.net\r\nTo: coffee@example.org\r\nSubject: failure notice\r\n"
+         b"Message-ID: <qmail1@mail.example.net>\r\n\r\n"
+         b"Hi. This is the qmail-send program at mail.example.net.\r\n"
+         b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+         b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+         b"<gone@example.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n")
+
+
+def test_reading_reports() -> None:
+    assert read_bounce(dsn(GONE)).permanent == [GONE]
+    assert read_bounce(dsn(GONE, "failed", "5.7.1")).policy == [GONE]
+    assert read_bounce(dsn(GONE, "delayed", "4.4.1")).temporary == [GONE]
+    assert read_bounce(QMAIL).permanent == [GONE]
+
+
+def add_person(service: Service) -> None:
+    with service.session() as s, s.begin():
+        s.add(Participant(email=GONE, name="Gone", status=Status.ACTIVE, reply_token="gonetoken"))
+
+
+def person(service: Service) -> Participant:
+    with service.session() as s:
+        return s.scalar(select(Participant))
+
+
+def test_hard_bounces_suspend_and_tell_the_organiser(service: Service) -> None:
+    add_person(service)
+    service.imap.deliver(dsn(GONE, "failed", "5.7.1", n=1))
+    service.imap.deliver(dsn(GONE, "delayed", "4.4.1", n=2))
+    service.tick()
+    assert person(service).bounce_score == 0, "policy rejections and delays are not the mailbox's fault"
+    for n in range(3):
+        service.imap.deliver(dsn(GONE, n=10 + n) if n != 1 else QMAIL)
+    service.tick()
+    assert person(service).status == Status.SUSPENDED and person(service).bounce_score == 3
+    notices = [c for c in service.smtp.messages if c.rcpt_tos == ["organiser@example.org"]]
+    assert len(notices) == 1 and "participants resume gone@example.net" in \
+        notices[0].message.get_body(("plain",)).get_content()
+    assert all(c.rcpt_tos != [GONE] for c in service.smtp.messages), "a bounce is never answered"
+
+
+def test_verp_names_who_bounced_and_mail_from_them_clears_the_score(service: Service) -> None:
+    service.set("smtp", "verp", True)
+    add_person(service)
+    service.cli("participants", "pause", GONE)
+    assert service.settings.smtp.verp
+    plain = (b"From: postmaster@mx.example.net\r\nTo: coffee+b-gonetoken@example.org\r\nSubject: Returned mail\r\n"
+             b"Message-ID: <verp1@mx.example.net>\r\n\r\nSomething went wrong with an address we won't name.\r\n")
+    service.imap.deliver(plain)
+    service.tick()
+    assert person(service).bounce_score == 1
+    service.imap.deliver(f"From: {GONE}\r\nTo: coffee+gonetoken@example.org\r\nSubject: RESUME\r\n"
+                         "Message-ID: <back@example.net>\r\n\r\n".encode())
+    service.tick()
+    assert person(service).bounce_score == 0 and person(service).status == Status.ACTIVE
+    with service.session() as s:
+        sent = s.scalars(select(OutboundMessage).where(OutboundMessage.recipients == GONE)).all()
+        assert sent and all(o.mail_from == "coffee+b-gonetoken@example.org" for o in sent)
