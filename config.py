@@ -36,6 +36,8 @@ class ServiceSettings:
     max_auto_replies_per_day: int = 5
     trusted_authserv_id: str = ""
     bounce_limit: int = 3
+    templates_dir: str = ""
+    unsubscribe_url: str = ""
 
     @property
     def domain(self) -> str:
@@ -104,6 +106,13 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_path / 'unmentoring.sqlite3'}"
+
+    @property
+    def templates_path(self) -> str | None:
+        if not self.service.templates_dir:
+            return None
+        base = self.source.parent if self.source else Path.cwd()
+        return str((base / self.service.templates_dir).resolve())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -204,8 +213,20 @@ def validate(settings: Settings) -> None:
         if not 0 < port < 65536:
             raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
     _check_rounds(settings.rounds)
+    _check_service_extras(settings)
     if settings.imap.batch_size < 1:
         raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
+
+
+def _check_service_extras(settings: Settings) -> None:
+    url = settings.service.unsubscribe_url
+    if url and (not url.startswith("https://") or "{token}" not in url):
+        raise ConfigError(
+            f"service.unsubscribe_url: {url!r}; use an https:// address containing {{token}}, "
+            "e.g. https://coffee.example.org/unsubscribe/{token}, or leave it empty"
+        )
+    if settings.templates_path and not Path(settings.templates_path).is_dir():
+        raise ConfigError(f"service.templates_dir: {settings.templates_path} is not a folder; create it or leave it empty")
 
 
 def _check_rounds(rounds: RoundSettings) -> None:

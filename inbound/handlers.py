@@ -21,7 +21,7 @@ GUARDED = {"SKIP", "PAUSE", "RESUME", "LEAVE", "SHARE"}
 
 
 def help_(ctx: Context) -> Decision:
-    sent = answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=False)
+    sent = answer(ctx, "participant/help", ctx.participant or ctx.mail.sender)
     return Decision("help-sent" if sent else "help-limited")
 
 
@@ -35,9 +35,9 @@ def not_understood(ctx: Context) -> Decision:
         return Decision("conversation", f"group {ctx.match.id} thread")
     if "still_in" in ctx.kinds and ctx.participant is not None:
         return Decision("still-in", "replied to the still-in question")
-    if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="help"):
+    if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="not_understood"):
         return Decision("not-understood", "already answered today")
-    answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=True)
+    answer(ctx, "participant/not_understood", ctx.participant or ctx.mail.sender)
     return Decision("not-understood", "sent the list of commands")
 
 

@@ -78,7 +78,8 @@ def _member(ctx: Context) -> Participant | None:
 
 
 def _not_signed_up(ctx: Context) -> Decision:
-    answer(ctx, "participant/help", ctx.participant or ctx.mail.sender, not_understood=False)
+    answer(ctx, "participant/not_a_member", ctx.participant or ctx.mail.sender,
+           command=ctx.command.name if ctx.command else "email", no_group_yet=False)
     return Decision("not-a-member", f"{ctx.command.name if ctx.command else 'command'} from someone not taking part")
 
 

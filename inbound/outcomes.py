@@ -19,7 +19,8 @@ def _report(ctx: Context, met: bool) -> Decision:
     person = ctx.participant
     match = ctx.match or (latest_match(ctx.session, person) if person else None)
     if person is None or match is None:
-        sent = answer(ctx, "participant/help", person or ctx.mail.sender, not_understood=True)
+        sent = answer(ctx, "participant/not_a_member", person or ctx.mail.sender,
+                      command=ctx.command.name if ctx.command else "reply", no_group_yet=person is not None)
         return Decision("outcome-unmatched", "no group found for this sender" + ("" if sent else "; not answered"))
     if person.id not in {m.participant_id for m in match.members}:
         return Decision("outcome-not-member", f"sender is not in group {match.id}")

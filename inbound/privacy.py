@@ -21,7 +21,7 @@ from rounds.history import match_outcomes
 def mydata(ctx: Context) -> Decision:
     person = ctx.participant
     if person is None:
-        answer(ctx, "participant/help", ctx.mail.sender, not_understood=False)
+        answer(ctx, "participant/not_a_member", ctx.mail.sender, command="MYDATA", no_group_yet=False)
         return Decision("mydata-unknown", "we hold nothing for this address")
     answer(ctx, "participant/mydata", person, **held_about(ctx.session, person))
     return Decision("mydata-sent")

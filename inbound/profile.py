@@ -38,7 +38,7 @@ def profile_lines(person: Participant) -> list[str]:
 def profile(ctx: Context) -> Decision:
     person = ctx.participant
     if person is None or person.status == Status.LEFT:
-        answer(ctx, "participant/help", ctx.mail.sender, not_understood=False)
+        answer(ctx, "participant/not_a_member", ctx.mail.sender, command="PROFILE", no_group_yet=False)
         return Decision("not-a-member", "PROFILE from someone not taking part")
     updates = profile_updates("\n".join(filter(None, [ctx.command.args if ctx.command else "",
                                                        ctx.command.body if ctx.command else ""])))
@@ -55,7 +55,7 @@ def share(ctx: Context) -> Decision:
     person = ctx.participant
     text = "\n".join(filter(None, [ctx.command.args if ctx.command else "", ctx.command.body if ctx.command else ""]))
     if person is None or not text.strip():
-        answer(ctx, "participant/help", person or ctx.mail.sender, not_understood=False)
+        answer(ctx, "participant/help", person or ctx.mail.sender)
         return Decision("share-empty", "nothing to share" if person else "not a participant")
     match = ctx.match or latest_match(ctx.session, person)
     ctx.session.add(Share(round_id=match.round_id if match else _latest_round_id(ctx), participant_id=person.id,

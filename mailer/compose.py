@@ -41,6 +41,7 @@ class Envelope:
     loop_id: str
     auto_submitted: str = "auto-generated"
     unsubscribe: str = ""
+    unsubscribe_url: str = ""
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
 
@@ -60,7 +61,10 @@ def compose(rendered: Rendered, env: Envelope) -> EmailMessage:
     msg["Auto-Submitted"] = env.auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
     msg[LOOP_HEADER] = env.loop_id
-    if env.unsubscribe:
+    if env.unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{env.unsubscribe_url}>, <mailto:{env.unsubscribe}?subject=LEAVE>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif env.unsubscribe:
         msg["List-Unsubscribe"] = f"<mailto:{env.unsubscribe}?subject=LEAVE>"
     msg.set_content(rendered.text, cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")

@@ -82,7 +82,7 @@ def _queue(
     dedupe_key: str | None, mail_from: str | None,
 ) -> OutboundMessage:
     kind = template.rpartition("/")[2]
-    rendered = render(template, {**base_context(settings), **context})
+    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
     message_id = new_message_id(kind, token, settings.service.domain)
     envelope = Envelope(
         sender=address(settings.service.address, settings.service.name),
@@ -90,6 +90,7 @@ def _queue(
         reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
         message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
         unsubscribe=unsubscribe, in_reply_to=thread, references=[thread] if thread else [],
+        unsubscribe_url=_one_click(settings, unsubscribe),
     )
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
@@ -101,8 +102,12 @@ def _queue(
     return row
 
 
-def already_queued(session: Session, dedupe_key: str) -> bool:
-    return session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)) is not None
+def _one_click(settings: Settings, unsubscribe: str) -> str:
+    """The one-click URL for this recipient, when the organiser runs an HTTPS endpoint for it."""
+    if not (settings.service.unsubscribe_url and unsubscribe):
+        return ""
+    token = unsubscribe.split("@")[0].partition("+")[2]
+    return settings.service.unsubscribe_url.replace("{token}", token)
 
 
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:

@@ -114,7 +114,7 @@ def deliver_due(
                     report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}")
                     break
             outcome = _send_one(client, Session_, row_id)
-            if isinstance(outcome, Temporary) and str(outcome).startswith("connection:"):
+            if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):
                 _quit(client)
                 client = None
             _tally(report, outcome)

@@ -98,3 +98,52 @@ def test_a_typed_name_cannot_inject_headers(service: Service) -> None:
     captured = service.smtp.wait_for(1)[0]
     assert captured.rcpt_tos == ["x@y.org"] and "Bcc" not in captured.message
     assert "&lt;b&gt;" in captured.message.get_body(("html",)).get_content()
+
+
+def test_an_organiser_can_override_a_template(service: Service) -> None:
+    folder = service.path.parent / "my-templates" / "participant"
+    folder.mkdir(parents=True)
+    (folder / "welcome.j2").write_text(
+        "{% block subject %}Croeso, {{ name }}!{% endblock %}\n{% block body %}Welcome to the Welsh network.\n{% endblock %}\n")
+    service.set("service", "templates_dir", "my-templates")
+    queue_welcomes(service, 1)
+    send_at(service, utcnow())
+    msg = service.smtp.wait_for(1)[0].message
+    assert msg["Subject"] == "Croeso, Person 0!"
+    assert "Welsh network" in msg.get_body(("plain",)).get_content()
+    assert "Welsh network" in msg.get_body(("html",)).get_content()
+
+
+def test_one_click_unsubscribe_when_an_https_endpoint_is_configured(service: Service) -> None:
+    service.set("service", "unsubscribe_url", "https://coffee.example.org/unsubscribe/{token}")
+    queue_welcomes(service, 1)
+    send_at(service, utcnow())
+    msg = service.smtp.wait_for(1)[0].message
+    assert msg["List-Unsubscribe"] == ("<https://coffee.example.org/unsubscribe/tok0000>, "
+                                       "<mailto:coffee+tok0000@example.org?subject=LEAVE>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_421_closes_the_connection_and_the_rest_still_go(service: Service) -> None:
+    ids = queue_welcomes(service, 3)
+    service.smtp.fail_next = [(421, "4.7.0 too many connections, closing")]
+    first = send_at(service, utcnow())
+    assert (first.sent, first.deferred) == (2, 1)
+    send_at(service, utcnow() + timedelta(minutes=5))
+    assert sorted(m.message["Message-ID"] for m in service.smtp.messages) == sorted(ids)
+
+
+def test_names_and_subjects_in_any_language(service: Service) -> None:
+    service.set("service", "name", "Café Rencontres ☕")
+    now = utcnow()
+    with service.session() as s, s.begin():
+        person = Participant(email="zoe@example.fr", name="Zoë Ångström 李", status=Status.ACTIVE, reply_token="tokz")
+        s.add(person)
+        s.flush()
+        enqueue(s, service.settings, template="participant/welcome", to=person, now=now)
+    send_at(service, now)
+    captured = service.smtp.wait_for(1)[0]
+    assert captured.raw.isascii(), "headers and bodies are encoded for any mail server"
+    assert captured.message["Subject"] == "Welcome to Café Rencontres ☕"
+    assert captured.message["To"].addresses[0].display_name == "Zoë Ångström 李"
+    assert "Welcome, Zoë Ångström 李!" in captured.message.get_body(("plain",)).get_content()
