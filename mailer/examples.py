@@ -1,0 +1,59 @@
+"""A realistic example context for every email: for the rendered examples in docs/emails and the
+test that every template renders (StrictUndefined turns a missing variable into a failure)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+SAM = SimpleNamespace(name="Sam Jones", email="sam.jones@leeds.gov.uk", role="Policy officer",
+                      organisation="Leeds City Council", bio="Working on adult social care data.",
+                      video="https://meet.example/sam", phone="", links="")
+KIM = SimpleNamespace(name="Kim Lee", email="kim.lee@nhs.net", role="Service designer", organisation="NHS England",
+                      bio="", video="", phone="0113 496 0000", links="https://blog.example/kim")
+ALEX = SimpleNamespace(name="Alex Evans", email="alex.evans@cabinetoffice.gov.uk", role="Analyst",
+                       organisation="Cabinet Office", bio="", video="", phone="", links="")
+GROUP = {"members": [SAM, KIM], "names": "Sam Jones and Kim Lee", "deadline": "Friday 1 January", "round_no": 3}
+PROFILE = ["Name: Sam Jones", "Organisation: Leeds City Council", "Role: Policy officer", "Phone: (not given)",
+           "Video: https://meet.example/sam", "Links: (not given)", "Bio: Working on adult social care data."]
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "participant/confirm": {"expires_days": 7},
+    "participant/welcome": {},
+    "participant/already_member": {},
+    "participant/confirm_needed": {},
+    "participant/confirm_command": {"command": "PAUSE", "args": "until 1 March"},
+    "participant/help": {},
+    "participant/not_understood": {},
+    "participant/not_a_member": {"command": "MET", "no_group_yet": False},
+    "group/intro": GROUP,
+    "group/intro (trio)": {**GROUP, "members": [SAM, KIM, ALEX], "names": "Sam Jones, Kim Lee and Alex Evans"},
+    "group/nudge": GROUP,
+    "group/checkin": GROUP,
+    "participant/outcome_thanks": {"met": True, "reason": "", "others": "Kim Lee"},
+    "participant/outcome_thanks (not met)": {"met": False, "reason": "we were both on leave", "others": "Kim Lee"},
+    "participant/sit_out": {"reason": "odd", "next_round": "1 February"},
+    "participant/skipping": {"when": "1 February"},
+    "participant/paused": {"when": "1 March 2027"},
+    "participant/pause_unclear": {"words": "for a bit"},
+    "participant/resumed": {"when": "1 February"},
+    "participant/left": {},
+    "participant/still_in": {},
+    "participant/paused_silent": {},
+    "participant/profile": {"lines": PROFILE, "updated": ["role"]},
+    "participant/share_thanks": {},
+    "participant/mydata": {"profile": PROFILE, "status": "active", "email": SAM.email, "joined": "23 November 2026",
+                           "campaign": "localgovcamp", "history": ["Round 1: Kim Lee (met)"],
+                           "shares": ["https://blog.example/what-we-learned"], "has_messages": True},
+    "participant/forget_confirm": {},
+    "participant/forgotten": {},
+    "organiser/bounce_notice": {"person": SAM, "bounces": 3},
+}
+
+
+def template_of(example: str) -> str:
+    return example.split(" (")[0]
+
+
+def context_of(example: str) -> dict[str, Any]:
+    base = {"service_name": "Coffee Roulette", "organiser": "organiser@example.org", "name": "Sam Jones"}
+    return {**base, **EXAMPLES[example]}
