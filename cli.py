@@ -379,17 +379,22 @@ def _try_smtp(settings: Settings) -> None:
 
 
 @main.command()
-@click.option("--keep", type=click.Path(file_okay=False), help="Folder for the demo's data and mail.")
-def demo(keep: str | None) -> None:
-    """Run the service against in-process mail servers, with nothing to install or configure.
+@click.option("--keep", type=click.Path(file_okay=False), help="Folder for the demo's data, mail and report.")
+@click.option("--people", default=40, show_default=True, help="How many people join.")
+@click.option("--rounds", "rounds_", default=6, show_default=True, help="How many monthly rounds to simulate.")
+@click.option("--seed", default=1, show_default=True, help="Seed for the simulated people's behaviour.")
+def demo(keep: str | None, people: int, rounds_: int, seed: int) -> None:
+    """Run the whole service on real (loopback) mail servers, with nothing to install or configure.
 
     \b
     Example:
-      unmentoring demo --keep ./demo
+      unmentoring demo --people 40 --rounds 6 --keep ./demo
     """
     from demo import run_demo
 
-    run_demo(keep)
+    if people < 4 or rounds_ < 1:
+        raise click.ClickException("use at least 4 people and 1 round")
+    run_demo(keep, people=people, rounds=rounds_, seed=seed)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Message-ID and only files it.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from email import message_from_bytes
 from email.policy import default
@@ -47,10 +48,11 @@ class PollReport:
 
 
 def connect(imap: ImapSettings) -> IMAPClient:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context() if imap.tls != "none" else None
     client = IMAPClient(imap.host, imap.port, ssl=imap.tls == "implicit", ssl_context=context, timeout=60)
     if imap.tls == "starttls":
         client.starttls(context)
+    client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client.login(imap.user, imap.password)
     return client
 

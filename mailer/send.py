@@ -40,7 +40,7 @@ class Permanent(Exception):
 
 
 def connect(smtp: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context() if smtp.tls != "none" else None
     if smtp.tls == "implicit":
         client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
     else:

@@ -1,0 +1,116 @@
+"""`unmentoring demo`: the whole service on real mail, with nothing to install or configure.
+
+A pure-Python IMAP server (pymap) and an in-process SMTP server (aiosmtpd) run on
+loopback. A made-up community emails JOIN, confirms, gets introduced, chats in
+their group threads and replies MET / NOT MET in their own words over several
+rounds, while the real `tick` runs between simulated days. Every email the
+service sent is kept in a Maildir so you can read them afterwards.
+"""
+from __future__ import annotations
+
+import mailbox
+import random
+import secrets
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine
+
+import config
+from demo.community import Person, community
+from demo.replies import SERVICE, fresh
+from demo.servers import Delivery, Sink, free_port, start_imap
+from demo.simulate import World, react
+from models.db import make_engine, sessions, upgrade
+from rounds.views import next_step
+from models.summary import collect_status
+from tick import tick
+
+START = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+USER = "coffee"
+
+
+def write_config(workdir: Path, imap_port: int, smtp_port: int, password: str) -> Path:
+    path = workdir / "unmentoring.toml"
+    path.write_text(
+        f'[service]\naddress = "{SERVICE}"\nname = "Coffee Roulette (demo)"\n'
+        f'organiser = "organiser@demo.example"\ndata_dir = "data"\n\n'
+        f'[imap]\nhost = "127.0.0.1"\nport = {imap_port}\ntls = "none"\nuser = "{USER}"\npassword = "{password}"\n\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n\n[rounds]\nstart = "2026-12-01"\n'
+    )
+    return path
+
+
+def run_demo(keep: str | None, people: int = 40, rounds: int = 6, seed: int = 1) -> Path:
+    workdir = Path(keep or tempfile.mkdtemp(prefix="unmentoring-demo-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    password, imap_port, smtp_port = secrets.token_hex(8), free_port(), free_port()
+    sink = Sink(mailbox.Maildir(workdir / "sent-mail", create=True))
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    imap = start_imap(imap_port, USER, password)
+    controller.start()
+    try:
+        settings = config.load(write_config(workdir, imap_port, smtp_port, password), env={})
+        simulate(settings, sink, imap_port, password, community(people, rounds, random.Random(seed)), rounds, seed)
+    finally:
+        controller.stop()
+        imap.terminate()
+        imap.wait(10)
+    return workdir
+
+
+def simulate(settings: config.Settings, sink: Sink, port: int, password: str, people: list[Person], rounds: int,
+             seed: int) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    rng = random.Random(seed)
+    world = World({p.email: p for p in people}, rng, START, out_of_office=people[1].email, dead=people[2].email)
+    _plan_joins(world, people)
+    days = 8 + 31 * rounds
+    inbox = Delivery(port, USER, password)
+    started, read = time.monotonic(), 0
+    click.echo(f"A community of {len(people)} people from {len({p.organisation for p in people})} organisations "
+               f"writes to {SERVICE} for {rounds} rounds.")
+    with click.progressbar(range(days), label="Simulated calendar", show_pos=True,
+                           item_show_func=lambda d: (START + timedelta(days=d)).strftime("%d %b %Y") if d else "") as bar:
+        for day in bar:
+            when = START + timedelta(days=day)
+            arriving = world.outbox.pop(day, [])
+            inbox.deliver(arriving)
+            if arriving or _step_due(engine, settings, when):
+                tick(engine, settings, now=lambda: when)
+            for recipients, msg in sink.received[read:]:
+                react(world, recipients, msg, day, when)
+            read = len(sink.received)
+    inbox.close()
+    _summary(engine, settings, sink, time.monotonic() - started)
+    engine.dispose()
+
+
+def _step_due(engine: Engine, settings: config.Settings, when: datetime) -> bool:
+    """Whether tick has a round step to take today (the demo skips quiet days to stay quick)."""
+    with sessions(engine)() as session:
+        due = next_step(session, settings)["at"]
+    return due is not None and datetime.fromisoformat(due) <= when
+
+
+def _plan_joins(world: World, people: list[Person]) -> None:
+    for person in people:
+        day = 0 if person.joins_round == 0 else 8 + 31 * (person.joins_round - 1) + world.rng.randint(3, 20)
+        to = SERVICE if world.rng.random() < 0.7 else SERVICE.replace("@", "+localgovcamp@")
+        text = world.rng.choice(["JOIN", "Hi, I'd like to join please!", "join"])
+        subject = "JOIN" if text != "JOIN" else "Coffee roulette"
+        world.later(day, fresh(person, subject, text, START + timedelta(days=day), to=to), 0, 2)
+
+
+def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: float) -> None:
+    figures = collect_status(engine)
+    people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items()))
+    click.echo(f"\nDone in {seconds:.0f} s. Participants: {people}.")
+    click.echo(f"The service sent {len(sink.received)} emails; {figures['quarantined']} messages were quarantined.")
+    click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
+    click.echo(f"Look around with: unmentoring --config {settings.source} round show")
