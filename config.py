@@ -38,6 +38,7 @@ class ServiceSettings:
     bounce_limit: int = 3
     templates_dir: str = ""
     unsubscribe_url: str = ""
+    retention_days: int = 365
 
     @property
     def domain(self) -> str:

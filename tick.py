@@ -18,6 +18,7 @@ from inbound.poller import PollReport, poll
 from mailer.send import SendReport, deliver_due
 from models import utcnow
 from models.db import sessions
+from models.retention import purge
 from rounds.lifecycle import run_due
 from runlock import exclusive
 
@@ -27,6 +28,7 @@ class TickReport:
     poll: PollReport = field(default_factory=PollReport)
     send: SendReport = field(default_factory=SendReport)
     rounds: list[str] = field(default_factory=list)
+    purged: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -45,4 +47,6 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
                                  "unhandled mail stays in the inbox for the next run")
         report.rounds = run_due(Session_, settings, now())
         report.send = deliver_due(Session_, settings.smtp, now=now)
+        with Session_.begin() as session:
+            report.purged = purge(session, now(), settings.service.retention_days)
     return report
