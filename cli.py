@@ -109,6 +109,12 @@ def tick(app: App) -> None:
     except Busy as exc:
         click.echo(f"{exc}; nothing done this time")
         return
+    _print_tick(report)
+    if report.errors:
+        sys.exit(1)
+
+
+def _print_tick(report: Any) -> None:
     p, s = report.poll, report.send
     click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
     for note in report.rounds:
@@ -116,8 +122,27 @@ def tick(app: App) -> None:
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
     for error in report.errors + s.errors[:5]:
         click.echo(f"  {error}", err=True)
-    if report.errors:
-        sys.exit(1)
+
+
+@main.command()
+@click.option("--watch", is_flag=True, help="Stay connected and act within seconds of mail arriving (IMAP IDLE).")
+@click.option("--idle-seconds", default=300, show_default=True, help="With --watch: wake at least this often.")
+@pass_app
+def poll(app: App, watch: bool, idle_seconds: int) -> None:
+    """Do what tick does now; with --watch, keep doing it whenever mail arrives (Ctrl-C stops).
+
+    \b
+    Example:
+      unmentoring poll --watch
+    """
+    from inbound.watch import watch as watch_forever
+
+    config_module.require_login(app.settings, "imap")
+    engine = app.ready_engine()
+    try:
+        watch_forever(engine, app.settings, idle_seconds, _print_tick, rounds=None if watch else 1)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @main.command()

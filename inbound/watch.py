@@ -1,0 +1,82 @@
+"""`unmentoring poll --watch`: stay connected and handle mail within seconds of it arriving (IMAP IDLE).
+
+Each wake-up runs a full tick (poll, round steps, send) under the usual run lock,
+so a watcher and cron can run side by side without doing anything twice.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+from typing import Callable
+
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy import Engine
+
+from config import Settings
+from inbound.poller import connect
+from runlock import Busy
+from tick import TickReport, tick
+
+log = logging.getLogger(__name__)
+
+
+def wait_for_mail(settings: Settings, seconds: int) -> bool:
+    """Block until the inbox reports new mail (True) or `seconds` pass (False)."""
+    client = connect(settings.imap)
+    try:
+        client.select_folder(settings.imap.inbox, readonly=True)
+        if client.search(["ALL"]):
+            return True
+        client.idle()
+        responses = client.idle_check(timeout=seconds)
+        client.idle_done()
+        return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+    finally:
+        try:
+            client.logout()
+        except (IMAPClientError, OSError):
+            client.shutdown()
+
+
+class Stopper:
+    """SIGINT/SIGTERM stop the watcher between ticks, never in the middle of one."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if not self.busy:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self)
+        signal.signal(signal.SIGTERM, self)
+
+
+def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callable[[TickReport], None],
+          rounds: int | None = None) -> None:
+    """Tick, then wait for mail (or `idle_seconds`), forever or for `rounds` ticks.
+    Raises KeyboardInterrupt when asked to stop."""
+    stopper = Stopper()
+    if rounds is None:
+        stopper.install()
+    done = 0
+    while True:
+        stopper.busy = True
+        try:
+            report(tick(engine, settings))
+        except Busy as exc:
+            log.info("%s; waiting", exc)
+        stopper.busy = False
+        done += 1
+        if stopper.requested:
+            raise KeyboardInterrupt
+        if rounds is not None and done >= rounds:
+            return
+        try:
+            wait_for_mail(settings, idle_seconds)
+        except (IMAPClientError, OSError) as exc:
+            log.warning("IMAP wait failed (%s); trying again after the next tick", exc)
