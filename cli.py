@@ -16,6 +16,7 @@ from config import ConfigError, Settings
 from models.db import is_current, make_engine, sessions, upgrade
 from models import Participant, utcnow
 from models.summary import collect_status
+from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
 from rounds.lifecycle import open_round, plan
 from rounds.views import find_round, next_step, person_view, plan_view, round_view
@@ -420,6 +421,9 @@ def demo(keep: str | None, people: int, rounds_: int, seed: int) -> None:
     if people < 4 or rounds_ < 1:
         raise click.ClickException("use at least 4 people and 1 round")
     run_demo(keep, people=people, rounds=rounds_, seed=seed)
+
+
+main.add_command(report_command)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from demo.simulate import World, react
 from models.db import make_engine, sessions, upgrade
 from rounds.views import next_step
 from models.summary import collect_status
+from report.build import Options, build_report
 from tick import tick
 
 START = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
@@ -87,7 +88,11 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
                 react(world, recipients, msg, day, when)
             read = len(sink.received)
     inbox.close()
+    with sessions(engine)() as session:
+        built = build_report(session, settings.data_path.parent / "report",
+                             Options(title=settings.service.name, tz=settings.tz), START + timedelta(days=days))
     _summary(engine, settings, sink, time.monotonic() - started)
+    click.echo(f"Open the network report in a browser: {built.index}")
     engine.dispose()
 
 

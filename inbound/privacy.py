@@ -55,8 +55,10 @@ def forget(ctx: Context) -> Decision:
         return Decision("forget-requested", "asked to confirm")
     enqueue(ctx.session, ctx.settings, template="participant/forgotten", to=person, now=ctx.now,
             answering=ctx.record)
-    audit(ctx, person, "forgotten", person.status)
+    old = person.status
     erase(ctx.session, person)
+    ctx.record.sender, ctx.record.subject = "", ""
+    audit(ctx, person, "forgotten", old)
     return Decision("forgotten")
 
 

@@ -55,7 +55,11 @@ class OutboundMessage(Base):
     """The outbox: written in the same transaction as the change that causes the email."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_try_at"), UniqueConstraint("dedupe_key"))
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_try_at"),
+        Index("ix_outbox_recipient_recent", "recipients", "created_at"),
+        UniqueConstraint("dedupe_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(400), unique=True)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from models import Match, MatchMember, OutboundMessage, Outcome, Participant, Round, Share, Status
+from models import InboundMessage, Match, OutboundMessage, Outcome, Participant, Round, Share, Status
 from tests.app import Service
 from tests.mail import incoming
 
@@ -155,3 +155,4 @@ def test_mydata_then_forget(service: Service) -> None:
         assert person.email.endswith("@invalid") and person.role == "" and person.status == Status.LEFT
         rows = s.scalars(select(OutboundMessage)).all()
         assert all(SAM not in r.recipients and SAM.encode() not in r.raw for r in rows)
+        assert all(m.sender != SAM for m in s.scalars(select(InboundMessage))), "not even the confirming email"

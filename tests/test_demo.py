@@ -35,3 +35,6 @@ def test_a_small_demo_runs_and_reports_what_the_database_holds(tmp_path: Path) -
     assert len(mailbox.Maildir(tmp_path / "sent-mail", create=False)) == sent
     assert rounds == 2 and groups > 0 and set(sizes) <= {2, 3}
     assert answered_robots == 0
+    report = tmp_path / "report" / "index.html"
+    assert f"Open the network report in a browser: {report}" in result.output
+    assert report.exists() and "<svg" in report.read_text()

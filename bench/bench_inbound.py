@@ -1,0 +1,217 @@
+"""Inbound benchmark: N realistic replies in a real Dovecot mailbox, polled and applied by
+`inbound.poller.poll`, timed against a raw imapclient fetch + move of the same mailbox.
+
+    .venv/bin/python bench/bench_inbound.py             # 10,000 messages, SQLite and PostgreSQL
+    .venv/bin/python bench/bench_inbound.py --quick     # 1,000
+    .venv/bin/python bench/bench_inbound.py --messages 5000 --profile --no-postgres
+
+Both measurements see an identical mailbox: after each run every message is moved
+back to INBOX. Ours applies every message in its own transaction and writes the
+outbox rows, but sends nothing (sending is the mailer's own bench). Target: ours at
+most 2x the raw fetch.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from imapclient import IMAPClient  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+import config  # noqa: E402
+from inbound.poller import PollReport, poll  # noqa: E402
+from models import InboundMessage, OutboundMessage  # noqa: E402
+from models.db import make_engine, sessions, upgrade  # noqa: E402
+from tests.harness.dovecot import Dovecot, ImapAccount  # noqa: E402
+from tests.harness.postgres import Postgres, postgres_available  # noqa: E402
+from tests.mail import SERVICE, incoming  # noqa: E402
+
+BATCH = config.ImapSettings.batch_size
+MOVED = "bench/moved"
+QUOTED = "\n".join(f"> line {n} of what we sent you, quoted back by a mail client" for n in range(12))
+
+
+def replies(count: int, seed: int = 7) -> Iterator[bytes]:
+    """A realistic mix: JOIN from new people, HELP, unknown text, robots, top-posted replies."""
+    rng = random.Random(seed)
+    for n in range(count):
+        sender = f"Person {n} <p{n}@org{n % 97}.example.net>"
+        kind = rng.random()
+        if kind < 0.55:
+            yield incoming(sender, rng.choice(["JOIN", "join please", "Re: Coffee?"]), "JOIN\n\nThanks!\n-- \nP")
+        elif kind < 0.70:
+            yield incoming(sender, "HELP", "What can I do?")
+        elif kind < 0.85:
+            yield incoming(sender, "Re: Coffee Roulette", f"Can I bring a friend?\n\nOn Mon wrote:\n{QUOTED}")
+        else:
+            yield incoming(sender, "Automatic reply: Coffee", "I am away until Monday.",
+                           headers={"Auto-Submitted": "auto-replied"})
+
+
+def fill(account: ImapAccount, count: int) -> None:
+    with account.client() as imap:
+        batch: list[bytes] = []
+        for raw in replies(count):
+            batch.append(raw)
+            if len(batch) == 500:
+                imap.multiappend("INBOX", batch)
+                batch = []
+        if batch:
+            imap.multiappend("INBOX", batch)
+
+
+def restore(account: ImapAccount) -> None:
+    """Move everything filed anywhere back to INBOX, so the next run sees the same mailbox."""
+    with account.client() as imap:
+        for flags, _sep, name in imap.list_folders():
+            if name == "INBOX" or b"\\Noselect" in flags:
+                continue
+            imap.select_folder(name)
+            uids = imap.search("ALL")
+            if uids:
+                imap.move(uids, "INBOX")
+        imap.select_folder("INBOX")
+        assert imap.folder_status("INBOX", ["MESSAGES"])[b"MESSAGES"] > 0
+
+
+def baseline(account: ImapAccount) -> float:
+    """Login, SELECT, SEARCH ALL, then per batch FETCH BODY.PEEK[] and UID MOVE: the least any poller does."""
+    start = time.perf_counter()
+    imap = IMAPClient(account.host, account.port, ssl=False, timeout=60)
+    imap.login(account.user, account.password)
+    if not imap.folder_exists(MOVED):
+        imap.create_folder(MOVED)
+    imap.select_folder("INBOX")
+    uids = sorted(imap.search(["ALL"]))
+    for at in range(0, len(uids), BATCH):
+        batch = uids[at:at + BATCH]
+        bodies = imap.fetch(batch, ["BODY.PEEK[]"])
+        assert len(bodies) == len(batch)
+        imap.move(batch, MOVED)
+    imap.logout()
+    return time.perf_counter() - start
+
+
+def settings_for(account: ImapAccount, url: str, data_dir: str) -> config.Settings:
+    raw = {
+        "service": {"address": SERVICE, "organiser": "organiser@example.org", "data_dir": data_dir},
+        "database": {"url": url},
+        "imap": {"host": account.host, "port": account.port, "tls": "none", "user": account.user,
+                 "password": account.password, "batch_size": BATCH},
+        "smtp": {"host": "127.0.0.1", "port": 1, "tls": "none"},
+    }
+    return config.from_mapping(raw, env={})
+
+
+def ours(account: ImapAccount, fresh_url: Callable[[str], str], profile: bool) -> tuple[float, PollReport, str]:
+    """Time `poll` alone on a fresh database (schema set up beforehand); seconds, its report, a profile text."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as data_dir:
+        settings = settings_for(account, fresh_url(data_dir), data_dir)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        profiler = cProfile.Profile() if profile else None
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = poll(sessions(engine), settings)
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - start
+        check(engine, report)
+        engine.dispose()
+    restore(account)
+    return seconds, report, _top(profiler) if profiler else ""
+
+
+def check(engine: Any, report: PollReport) -> None:
+    with sessions(engine)() as session:
+        recorded = session.scalar(select(func.count(InboundMessage.id)))
+        queued = session.scalar(select(func.count(OutboundMessage.id)))
+    assert recorded == report.seen, (recorded, report)
+    assert queued and queued > 0
+
+
+# Where a message's time goes, by area (cumulative, so nested rows overlap: compose is inside handlers).
+AREAS = [
+    ("parse (inbound/parse.py)", "inbound/parse.py", "parse"),
+    ("handlers (dispatch)", "inbound/handlers.py", "dispatch"),
+    ("  outbox enqueue", "mailer/outbox.py", "enqueue"),
+    ("    compose (email headers)", "mailer/compose.py", "compose"),
+    ("    render (jinja)", "mailer/render.py", "render"),
+    ("  sent_today (answer limit)", "mailer/outbox.py", "sent_today"),
+    ("commit (database)", "sqlalchemy/engine/base.py", "_commit_impl"),
+    ("IMAP fetch", "imapclient/imapclient.py", "fetch"),
+    ("IMAP move", "imapclient/imapclient.py", "move"),
+]
+
+
+def _top(profiler: cProfile.Profile) -> str:
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    cumulative: dict[tuple[str, str], float] = {}
+    for (file, _line, func), row in raw.items():
+        cumulative[file, func] = cumulative.get((file, func), 0.0) + row[3]
+    total = max(cumulative.values())
+    lines = [f"{'area':32} {'seconds':>8} {'share':>6}"]
+    for label, path, name in AREAS:
+        seconds = sum(t for (file, func), t in cumulative.items() if file.endswith(path) and func == name)
+        lines.append(f"{label:32} {seconds:>8.2f} {seconds / total:>6.0%}")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(10)
+    return "\n".join(lines) + "\n\ntop 10 by cumulative time:\n" + out.getvalue().strip("\n")
+
+
+def databases(use_postgres: bool, stack: ExitStack) -> Iterator[tuple[str, Callable[[str], str]]]:
+    """(label, data dir -> URL of a fresh empty database) for each database to bench."""
+    yield "sqlite", lambda data_dir: f"sqlite:///{data_dir}/bench.sqlite3"
+    if use_postgres and postgres_available():
+        server = stack.enter_context(Postgres())
+        yield "postgresql", lambda _data_dir: server.create_database()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="1,000 messages")
+    parser.add_argument("--profile", action="store_true",
+                        help="then run ours again under cProfile: time by area and the top 10 functions")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    count = 1_000 if args.quick else args.messages
+    with ExitStack() as stack:
+        account = stack.enter_context(Dovecot()).account()
+        start = time.perf_counter()
+        fill(account, count)
+        print(f"filled INBOX with {count} messages in {time.perf_counter() - start:.1f} s (batch size {BATCH})")
+        rows, profiles = [], []
+        for label, fresh_url in databases(not args.no_postgres, stack):
+            raw_s = baseline(account)
+            restore(account)
+            our_s, report, _ = ours(account, fresh_url, profile=False)
+            rows.append((label, report.seen, raw_s, our_s))
+            if args.profile:
+                profiles.append((label, ours(account, fresh_url, profile=True)[2]))
+        print(table(rows))
+        for label, profile in profiles:
+            print(f"\nprofile ({label}; a second run, under cProfile, so slower than the table):\n{profile}")
+
+
+def table(rows: list[tuple[str, int, float, float]]) -> str:
+    lines = [f"{'database':<11} {'messages':>8} {'baseline s':>10} {'ours s':>8} {'ratio':>6} {'ours msg/s':>10}"]
+    for label, n, raw_s, our_s in rows:
+        lines.append(f"{label:<11} {n:>8} {raw_s:>10.2f} {our_s:>8.2f} {our_s / raw_s:>5.1f}x {n / our_s:>10.0f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

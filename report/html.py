@@ -1,0 +1,136 @@
+"""Write the page: a jinja2 template (report/templates/) filled from the computed figures and drawn pictures."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from report.data import History
+from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
+from report.pictures import LegendItem, Picture
+
+if TYPE_CHECKING:
+    from report.build import Options
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
+REASON_LABELS = {"busy": "busy", "no reply": "no reply", "rescheduled": "rescheduled", "other": "other",
+                 "": "no reason given"}
+
+
+@dataclass(frozen=True)
+class Drawn:
+    rounds: list[Picture]
+    cumulative: list[Picture]
+    outcomes: str
+    growth: str
+    legend: list[LegendItem]
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = pct
+    env.filters["linkify"] = linkify
+    return env
+
+
+def render(context: dict[str, Any]) -> str:
+    return environment().get_template("report.html.j2").render(**context)
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def dec(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def linkify(text: str) -> Markup:
+    """Escape a participant's text, turning http(s) URLs into links (followed only if the reader clicks)."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        out += [escape(text[last:m.start()]), Markup('<a href="{0}" rel="nofollow noopener">{0}</a>').format(m[0])]
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def figure_row(f: RoundFigures) -> dict[str, str]:
+    return {
+        "round": f"{f.number}" + (" (open)" if f.is_open else ""), "groups": str(f.groups), "people": str(f.people),
+        "met": str(f.met), "not_met": str(f.not_met), "no_report": str(f.no_report), "meet_rate": pct(f.meet_rate),
+        "new_connections": str(f.new_connections), "components": str(f.components),
+        "largest_share": pct(f.largest_share), "cross_org_share": pct(f.cross_org_share),
+        "avg_connections": dec(f.avg_connections), "repeats": str(f.repeats), "trios": str(f.trios),
+        "sat_out": str(f.sat_out),
+    }
+
+
+def reason_rows(why: dict[int, Counter[str]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows = [{"round": str(n), "counts": [c[g] for g in REASON_GROUPS], "total": sum(c.values())}
+            for n, c in sorted(why.items())]
+    total: Counter[str] = sum(why.values(), Counter())
+    all_groups = sum(total.values())
+    bars = [{"label": REASON_LABELS[g], "count": total[g], "share": pct(total[g] / all_groups if all_groups else None),
+             "width": round(100 * total[g] / all_groups, 1) if all_groups else 0} for g in REASON_GROUPS]
+    return rows, {"counts": [total[g] for g in REASON_GROUPS], "total": all_groups, "bars": bars}
+
+
+def share_sections(history: History, labels: dict[int, str], names: bool) -> list[dict[str, Any]]:
+    by_round: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for s in history.shares:
+        who = labels.get(s.person, "") if names and s.person is not None else ""
+        by_round[s.round_no].append({"text": s.text, "who": who})
+    ordered = sorted(by_round, key=lambda n: (n is None, -(n or 0)))
+    return [{"title": f"Round {n}" if n is not None else "Not tied to a round", "entries": by_round[n]}
+            for n in ordered]
+
+
+def fairness_rows(fair: list[Fairness], history: History, labels: dict[int, str], tz: tzinfo) -> list[dict[str, Any]]:
+    opened = {r.number: r.opened_at.astimezone(tz) for r in history.rounds}
+    rows = []
+    for f in fair:
+        trios = [" + ".join(labels[m] + (" (extra)" if m == extra else "") for m in members)
+                 for members, extra in f.trios]
+        rows.append({"number": f.number, "seed": f.seed, "opened": opened[f.number].date().isoformat(),
+                     "trio": "; ".join(trios) or "none", "repeats": f.repeats, "same_org": f.same_org,
+                     "sat_out": "; ".join(f"{labels[p]} ({'odd number' if r == 'odd' else 'asked to skip'})"
+                                          for p, r in f.sat_out) or "nobody"})
+    return rows
+
+
+def summary(history: History, figures: list[RoundFigures]) -> dict[str, Any]:
+    now = Counter(p.status for p in history.people.values())
+    groups = sum(f.groups for f in figures)
+    met = sum(f.met for f in figures)
+    return {"people": len(history.people), "status": [(s, now[s]) for s in STATUSES if now[s]],
+            "rounds": len(figures), "groups": groups, "meet_rate": pct(met / groups if groups else None),
+            "connections": sum(f.new_connections for f in figures)}
+
+
+def page_context(history: History, figures: list[RoundFigures], months: list[Month], why: dict[int, Counter[str]],
+                 fair: list[Fairness], drawn: Drawn, labels: dict[int, str], options: "Options", now: datetime,
+                 files: list[str]) -> dict[str, Any]:
+    in_full = {p.number for p in drawn.rounds}
+    reasons, reasons_total = reason_rows(why)
+    return {
+        "title": options.title, "generated": now.astimezone(options.tz).strftime("%-d %B %Y, %H:%M"),
+        "names": options.names, "orgs": options.orgs, "full_rounds": options.full_rounds,
+        "summary": summary(history, figures), "figures": [figure_row(f) for f in figures],
+        "drawn": drawn, "older": [f.number for f in figures if f.number not in in_full],
+        "months": months, "statuses": STATUSES,
+        "reason_labels": [REASON_LABELS[g] for g in REASON_GROUPS], "reasons": reasons, "reasons_total": reasons_total,
+        "shares": share_sections(history, labels, options.names),
+        "fairness": fairness_rows(fair, history, labels, options.tz),
+        "files": files,
+    }
