@@ -25,9 +25,11 @@ Rules, in order of precedence:
 3. ties are broken at random by ``random.Random(seed)``: the same inputs and
    seed give the same groups, whatever order the inputs come in.
 
-Up to 24 people the result is optimal (exhaustive search); above, a
-randomised greedy start is repaired by a local search for improving
-alternating cycles (see :mod:`matching.improve`). No I/O, no clock, no global
+Up to 20 people the result is optimal (dynamic programming over subsets,
+:mod:`matching.exact`); above, a randomised greedy start is repaired by a
+local search for improving alternating cycles (:mod:`matching.solve` and
+:mod:`matching.improve`), checked against an exact matcher in
+``tests/test_matching.py`` and ``bench/bench_matching.py``. No I/O, no clock, no global
 random state.
 """
 from matching.costs import Weights, score

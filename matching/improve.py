@@ -1,17 +1,17 @@
 """Local repair of a perfect matching by improving alternating cycles.
 
-A perfect matching M is optimal exactly when no alternating cycle (drop a pair
-of M, add a new pair, drop a pair, ... and close) lowers the total cost: two
-perfect matchings differ by disjoint alternating cycles, so a better one has an
-improving cycle. By the cycle lemma, every improving cycle can be walked from
-some starting pair of M so that the running gain stays positive after every
-step, so the search starts only from costly pairs and prunes any walk whose
-running gain drops to zero. A 2-opt swap is the cycle of two pairs.
+An alternating cycle drops a pair of the matching, adds a new pair, drops a
+pair, ... and closes back at the start; a 2-opt swap is the cycle of two
+pairs. Two perfect matchings differ by such cycles, so a matching that is not
+optimal has an improving one. By the cycle lemma, any improving cycle can be
+walked from some starting pair so that the running gain stays positive after
+every step: the search therefore starts only from costly pairs and prunes a
+walk as soon as its running gain drops to zero.
 
-With every vertex as a candidate and no depth or node limit the search is
-exhaustive, so the result is an optimal matching (used for small groups);
-with sampled candidates, a depth limit and a node budget it is a fast local
-search (used for large ones).
+The search is a heuristic: candidates are sampled, walks are at most
+``max_depth`` pairs long, each vertex is entered again only with a strictly
+larger gain than before (which keeps a search polynomial but can miss cycles
+through odd loops), and each search stops after ``budget`` nodes.
 """
 from __future__ import annotations
 
@@ -31,23 +31,24 @@ class CycleSearch:
     cost: PairCost
     candidates: Candidates
     max_depth: int
-    budget: int | None = None
+    budget: int
     _nodes: int = field(default=0, init=False)
+    _labels: dict[int, int] = field(default_factory=dict, init=False)
 
     def run(self, starts: Iterable[int]) -> int:
-        """Repair from the pairs of ``starts`` until no cycle is found; the total gain."""
+        """Repair from the pairs of ``starts`` until a sweep finds nothing; the total gain."""
         gain = 0
         pending = list(starts)
         while pending:
-            improved, touched, stuck = self._pass(pending)
+            improved, touched, stuck = self._sweep(pending)
             if not improved:
                 break
             gain += improved
             pending = stuck + touched
         return gain
 
-    def _pass(self, pending: Sequence[int]) -> tuple[int, list[int], list[int]]:
-        """One sweep over the costly pairs in ``pending``: (gain, changed vertices, stuck)."""
+    def _sweep(self, pending: Sequence[int]) -> tuple[int, list[int], list[int]]:
+        """One pass over the costly pairs in ``pending``: (gain, changed vertices, stuck)."""
         gain, touched, stuck, seen = 0, [], [], set()
         for s in pending:
             t = self.mate[s]
@@ -65,19 +66,21 @@ class CycleSearch:
     def _search(self, s: int, t: int) -> tuple[int, list[int]] | None:
         """An improving cycle that drops the pair (s, t), walking on from t."""
         self._nodes = 0
+        self._labels = {}
         path = self._extend(s, [t], {s, t}, self.cost(s, t))
         return None if path is None else (s, path)
 
     def _extend(self, s: int, path: list[int], used: set[int], gain: int) -> list[int] | None:
         """Depth-first extension of ``path`` = [t, x1, z1, ..., zk] with running gain ``gain``."""
-        y, cost, mate = path[-1], self.cost, self.mate
+        y, cost, mate, labels = path[-1], self.cost, self.mate, self._labels
         deeper = len(path) // 2 < self.max_depth
         for x in self.candidates(y):
             if x in used:
                 continue
             g = gain - cost(y, x)
-            if g <= 0:
+            if g <= labels.get(x, 0):
                 continue
+            labels[x] = g
             z = mate[x]
             g += cost(x, z)
             if g - cost(z, s) > 0:
@@ -93,7 +96,7 @@ class CycleSearch:
     def _spend(self) -> bool:
         """Count a node; False once this search has used up its budget."""
         self._nodes += 1
-        return self.budget is None or self._nodes <= self.budget
+        return self._nodes <= self.budget
 
     def _apply(self, s: int, path: list[int]) -> int:
         """Swap the pairs along the cycle; the gain it realises."""

@@ -5,52 +5,48 @@ from collections.abc import Iterable, Sequence
 from random import Random
 from typing import Literal
 
+from matching.exact import EXACT_LIMIT, solve_exact
 from matching.history import History
 from matching.model import Grouping, PastPair, Person
+from matching.plan import Plan
 from matching.problem import Problem, build_problem
-from matching.solve import solve
-from matching.trio import Trio, place_trio
+from matching.solve import solve_heuristic
 
 OddMode = Literal["trio", "sit_out"]
 
 
 def make_groups(people: Sequence[Person], history: History | Iterable[PastPair], seed: int,
                 odd: OddMode = "trio") -> Grouping:
-    """Pair everyone in ``people`` for one round (see the package docstring)."""
+    """Group everyone in ``people`` for one round (see the package docstring)."""
     if odd not in ("trio", "sit_out"):
         raise ValueError(f"odd must be 'trio' or 'sit_out', not {odd!r}")
     index = history if isinstance(history, History) else History(history)
     problem = build_problem(people, index)
     rng = Random(seed)
-    if len(problem.ids) < 2:
-        return alone(problem, rng)
-    mate = solve(problem, rng)
-    trio = None
-    if problem.dummy is not None and odd == "trio":
-        mate, trio = place_trio(problem, mate, rng)
-    return assemble(problem, mate, trio)
+    people_count = len(problem.ids)
+    if people_count < 2:
+        return alone(problem)
+    solver = solve_exact if people_count <= EXACT_LIMIT else solve_heuristic
+    return assemble(problem, solver(problem, rng, odd == "trio"))
 
 
-def alone(problem: Problem, rng: Random) -> Grouping:
+def alone(problem: Problem) -> Grouping:
     """Nobody, or one person who sits out whatever the mode."""
     sitter = problem.ids[0] if problem.ids else None
     return Grouping((), sitter, None, problem.weights.decode(0))
 
 
-def assemble(problem: Problem, mate: list[int], trio: Trio | None) -> Grouping:
-    """Ids, sorted groups and the score of a finished matching."""
-    ids, cost, people = problem.ids, problem.cost, len(problem.ids)
-    pairs = [(a, b) for a, b in enumerate(mate) if a < b < people]
-    total = sum(cost(a, b) for a, b in pairs)
-    groups = [(ids[a], ids[b]) for a, b in pairs]
+def assemble(problem: Problem, plan: Plan) -> Grouping:
+    """Ids, sorted groups and the score of a plan."""
+    ids = problem.ids
+    groups: list[tuple[int, ...]] = [(ids[a], ids[b]) if a < b else (ids[b], ids[a])
+                                     for a, b in plan.pairs]
     sitter = extra = None
-    if problem.dummy is not None:
-        odd_one = mate[problem.dummy]
-        if trio is None:
-            sitter = ids[odd_one]
-        else:
-            extra = ids[trio.extra]
-            host = (ids[trio.host[0]], ids[trio.host[1]])
-            groups[groups.index(host)] = tuple(sorted((*host, extra)))
-            total += cost(trio.extra, trio.host[0]) + cost(trio.extra, trio.host[1])
-    return Grouping(tuple(sorted(groups)), sitter, extra, problem.weights.decode(total))
+    if plan.odd_one is not None and plan.host is None:
+        sitter = ids[plan.odd_one]
+    elif plan.odd_one is not None and plan.host is not None:
+        extra = ids[plan.odd_one]
+        host = tuple(sorted(ids[i] for i in plan.host))
+        groups[groups.index(host)] = tuple(sorted((*host, extra)))
+    groups.sort()
+    return Grouping(tuple(groups), sitter, extra, problem.weights.decode(plan.cost))

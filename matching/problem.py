@@ -8,7 +8,7 @@ free for the people with the fewest odd turns and forbidden for everyone else.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from matching.costs import PairCost, Weights, index_cost
@@ -70,13 +70,3 @@ def matching_cost(problem: Problem, allowed: Sequence[bool] | None = None) -> Pa
 
     return cost_with_dummy
 
-
-def pinned(cost: PairCost, pairs: Mapping[int, int], forbidden: int) -> PairCost:
-    """``cost`` where the vertices of ``pairs`` (both directions) may only keep those pairs."""
-
-    def pinned_cost(i: int, j: int) -> int:
-        if i in pairs or j in pairs:
-            return cost(i, j) if pairs.get(i) == j else forbidden
-        return cost(i, j)
-
-    return pinned_cost

@@ -1,33 +1,45 @@
-"""A minimum-cost perfect matching: greedy start, then cycle repair.
+"""The fast path for large rounds: randomised greedy start, then cycle repair.
 
-Up to :data:`EXHAUSTIVE_LIMIT` vertices the repair is exhaustive and the
-matching optimal. Above it, each step of the search tries
-:data:`SAMPLE` random partners, walks at most :data:`DEPTH` pairs deep and
-gives up after :data:`BUDGET` nodes per starting pair.
+With an odd count, the dummy vertex of :mod:`matching.problem` takes part in
+the matching, so the repair also chooses who takes the odd role. For a trio,
+that person then joins the pair (scanned from a random start) where the two
+new pairs cost least; a join costing nothing leaves the grouping as good as
+its matching, since the pairs of any trio grouping contain a perfect matching
+of everyone but its extra.
 """
 from __future__ import annotations
 
 from random import Random
 
-from matching.construct import greedy_mates, largest_first
+from matching.construct import Start, greedy_mates, largest_first
 from matching.costs import PairCost
 from matching.improve import Candidates, CycleSearch
+from matching.plan import Plan
 from matching.problem import Problem, matching_cost
 
-EXHAUSTIVE_LIMIT = 24
 SAMPLE = 24
-DEPTH = 3
+DEPTH = 4
 BUDGET = 2_000
+FULL_SCAN = 400
 
 
-def solve(problem: Problem, rng: Random) -> list[int]:
-    """A perfect matching of the problem's vertices as a mate list."""
-    mate = first_matching(problem, rng)
-    repair(mate, matching_cost(problem), rng)
-    return mate
+def solve_heuristic(problem: Problem, rng: Random, trio: bool) -> Plan:
+    """A good plan in near-linear time."""
+    start = first_matching(problem, rng)
+    mate = start.mate
+    total = start.total - repair(mate, matching_cost(problem), rng, start.costly)
+    people = len(problem.ids)
+    pairs = [(a, b) for a, b in enumerate(mate) if a < b < people]
+    if problem.dummy is None:
+        return Plan(pairs, None, None, total)
+    odd_one = mate[problem.dummy]
+    if not trio:
+        return Plan(pairs, odd_one, None, total)
+    join, host = cheapest_host(problem.cost, pairs, odd_one, rng)
+    return Plan(pairs, odd_one, host, total + join)
 
 
-def first_matching(problem: Problem, rng: Random) -> list[int]:
+def first_matching(problem: Problem, rng: Random) -> Start:
     """The greedy start; with an odd count, a random eligible person takes the dummy."""
     people = range(len(problem.ids))
     order = largest_first(people, problem.orgs, rng)
@@ -36,28 +48,49 @@ def first_matching(problem: Problem, rng: Random) -> list[int]:
         return greedy_mates(order, problem.size, problem.cost, rng)
     odd_one = rng.choice([i for i in people if problem.eligible[i]])
     order.remove(odd_one)
-    mate = greedy_mates(order, problem.size, problem.cost, rng)
-    mate[odd_one], mate[dummy] = dummy, odd_one
-    return mate
+    start = greedy_mates(order, problem.size, problem.cost, rng)
+    start.mate[odd_one], start.mate[dummy] = dummy, odd_one
+    return start
 
 
-def repair(mate: list[int], cost: PairCost, rng: Random) -> int:
-    """Improve ``mate`` in place; the total gain."""
+def repair(mate: list[int], cost: PairCost, rng: Random, costly: list[int]) -> int:
+    """Improve ``mate`` in place, starting from the ``costly`` pairs; the total gain.
+
+    Up to :data:`FULL_SCAN` vertices every vertex is a candidate at every
+    step and walks may be as long as the matching; above, candidates are
+    sampled and walks are at most :data:`DEPTH` pairs long.
+    """
     size = len(mate)
-    exhaustive = size <= EXHAUSTIVE_LIMIT
-    search = CycleSearch(
-        mate, cost, candidates(size, rng, exhaustive),
-        max_depth=size if exhaustive else DEPTH,
-        budget=None if exhaustive else BUDGET,
-    )
-    return search.run(range(size))
+    if size <= FULL_SCAN:
+        search = CycleSearch(mate, cost, everyone(size, rng), max_depth=size, budget=BUDGET)
+    else:
+        search = CycleSearch(mate, cost, sampler(size, rng), max_depth=DEPTH, budget=BUDGET)
+    return search.run(costly)
 
 
-def candidates(size: int, rng: Random, exhaustive: bool) -> Candidates:
-    """Everyone in a random order when exhaustive, else a fresh random sample per step."""
-    if exhaustive:
-        everyone = list(range(size))
-        rng.shuffle(everyone)
-        return lambda _: everyone
+def sampler(size: int, rng: Random) -> Candidates:
+    """A fresh random sample of vertices for each step of the search."""
     rand = rng.random
     return lambda _: [int(rand() * size) for _ in range(SAMPLE)]
+
+
+def everyone(size: int, rng: Random) -> Candidates:
+    """All vertices, in one random order."""
+    order = list(range(size))
+    rng.shuffle(order)
+    return lambda _: order
+
+
+def cheapest_host(cost: PairCost, pairs: list[tuple[int, int]], extra: int,
+                  rng: Random) -> tuple[int, tuple[int, int]]:
+    """The join cost and the pair that ``extra`` joins most cheaply, taking the
+    first free one from a random start."""
+    start = rng.randrange(len(pairs))
+    best, best_cost = pairs[start], -1
+    for a, b in pairs[start:] + pairs[:start]:
+        join = cost(extra, a) + cost(extra, b)
+        if best_cost < 0 or join < best_cost:
+            best, best_cost = (a, b), join
+            if join == 0:
+                break
+    return best_cost, best

@@ -1,0 +1,334 @@
+"""Benchmark of matching.make_groups: quality and speed against an exact
+maximum-weight matching and a naive shuffle, scale to 100,000 people, memory,
+and how much the draw varies with the seed.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_matching.py            # full, a few minutes
+    .venv/bin/python bench/bench_matching.py --quick    # about a minute
+
+Every number is measured in this run; see bench/README.md for the method.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from matching import Grouping, History, Person, Score, make_groups, score  # noqa: E402
+from matching.problem import build_problem  # noqa: E402
+
+ORGS = 20
+LARGEST_SHARE = 0.4
+HISTORY_ROUNDS = 36
+MET, NOT_MET = 0.8, 0.1  # the rest of the introductions stay unconfirmed (met=None)
+
+
+# ---------------------------------------------------------------- instances
+
+def org_sizes(n: int) -> list[int]:
+    """20 organisations: one with 40% of the people, the rest Zipf-like."""
+    largest = int(n * LARGEST_SHARE)
+    weights = [1 / (k + 1) for k in range(ORGS - 1)]
+    rest = [max(1, int((n - largest) * w / sum(weights))) for w in weights]
+    rest[0] += n - largest - sum(rest)
+    return [largest, *rest]
+
+
+def community(n: int, seed: int = 1) -> list[Person]:
+    """n people with ids 0..n-1, organisations dealt at random."""
+    orgs = [f"org{k:02d}" for k, size in enumerate(org_sizes(n)) for _ in range(size)]
+    random.Random(seed).shuffle(orgs)
+    return [Person(i, org) for i, org in enumerate(orgs)]
+
+
+def record(history: History, groups: Sequence[tuple[int, ...]], round_no: int,
+           rng: random.Random) -> None:
+    """Add a round's pairs with random outcomes: met, not met or unconfirmed."""
+    for group in groups:
+        outcome = rng.random()
+        met = True if outcome < MET else False if outcome < MET + NOT_MET else None
+        for k, a in enumerate(group):
+            for b in group[k + 1:]:
+                history.record(a, b, round_no, met)
+
+
+def shuffle_groups(people: Sequence[Person], seed: int) -> list[tuple[int, ...]]:
+    """What a spreadsheet does: shuffle and pair neighbours (a trio at the end if odd)."""
+    ids = [p.id for p in people]
+    random.Random(seed).shuffle(ids)
+    groups = [tuple(ids[k:k + 2]) for k in range(0, len(ids) - 1, 2)]
+    if len(ids) % 2:
+        groups[-1] += (ids[-1],)
+    return groups
+
+
+def timed(fn: Callable[[], Grouping]) -> tuple[Grouping, float, float]:
+    """fn's result, CPU seconds and wall seconds."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = fn()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+# ---------------------------------------------------------------- exact reference
+
+def exact_child(people: Sequence[Person], history: History, conn) -> None:
+    """In a forked child: networkx max_weight_matching over lexicographic weights."""
+    import networkx as nx
+
+    problem = build_problem(people, history)
+    cost, top, n = problem.cost, problem.weights.forbidden, len(problem.ids)
+    start = time.process_time()
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((i, j, top - cost(i, j)) for i in range(n) for j in range(i + 1, n))
+    built = time.process_time()
+    pairs = nx.max_weight_matching(graph, maxcardinality=True)
+    solved = time.process_time()
+    ids = problem.ids
+    conn.send(([(ids[a], ids[b]) for a, b in pairs], built - start, solved - built))
+
+
+def exact(people: Sequence[Person], history: History, timeout: float):
+    """(pairs, build s, solve s) from a subprocess, or None after ``timeout`` seconds."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=exact_child, args=(people, history, child))
+    proc.start()
+    try:
+        result = parent.recv() if parent.poll(timeout) else None
+    except EOFError:
+        result = None
+    proc.kill()
+    proc.join()
+    return result
+
+
+# ---------------------------------------------------------------- section 1
+
+@dataclass
+class Comparison:
+    n: int
+    ours_cpu: list[float] = field(default_factory=list)
+    ours_wall: list[float] = field(default_factory=list)
+    ours: list[Score] = field(default_factory=list)
+    shuffle: list[Score] = field(default_factory=list)
+    exact: dict[int, Score] = field(default_factory=dict)
+    exact_solve: dict[int, float] = field(default_factory=dict)
+    exact_build: dict[int, float] = field(default_factory=dict)
+    timeouts: list[int] = field(default_factory=list)
+
+
+def compare(n: int, exact_rounds: set[int], timeout: float) -> Comparison:
+    """Rounds 1..37 of one community: ours each round, exact on ``exact_rounds``."""
+    people, history, rng = community(n), History(), random.Random(n)
+    orgs = {p.id: p.org for p in people}
+    out = Comparison(n)
+    for round_no in range(1, HISTORY_ROUNDS + 2):
+        grouping, cpu, wall = timed(lambda: make_groups(people, history, seed=round_no))
+        out.ours.append(grouping.score)
+        out.ours_cpu.append(cpu)
+        out.ours_wall.append(wall)
+        out.shuffle.append(score(shuffle_groups(people, round_no), history, orgs))
+        if round_no in exact_rounds:
+            result = exact(people, history, timeout)
+            if result is None:
+                out.timeouts.append(round_no)
+            else:
+                pairs, build, solve = result
+                out.exact[round_no] = score(pairs, history, orgs)
+                out.exact_build[round_no], out.exact_solve[round_no] = build, solve
+        record(history, grouping.groups, round_no, rng)
+    return out
+
+
+def comparison_rows(results: list[Comparison]) -> list[str]:
+    head = (f"{'n':>6} {'exact rounds':>12} {'ours ms':>10} {'exact s':>10} {'x faster':>9} "
+            f"{'met rep o/e':>11} {'not-met o/e':>11} {'same-org o/e':>12} {'equal':>7} "
+            f"{'ours=0':>6} {'shuffle rep':>11} {'shuffle same-org':>16}")
+    return [head] + [comparison_row(r) for r in results]
+
+
+def comparison_row(r: Comparison) -> str:
+    rounds = sorted(r.exact)
+    ours = [r.ours[k - 1] for k in rounds]
+    exact_scores = [r.exact[k] for k in rounds]
+    ratios = [r.exact_solve[k] / max(r.ours_cpu[k - 1], 1e-9) for k in rounds]
+
+    def both(field_name: str) -> str:
+        total = lambda scores: sum(getattr(s, field_name) for s in scores)
+        return f"{total(ours)}/{total(exact_scores)}"
+
+    equal = sum(o == e for o, e in zip(ours, exact_scores))
+    zero = sum(s == (0, 0, 0, 0) for s in r.ours)
+    shuffle_rep = statistics.mean(s.met_repeats + s.not_met_repeats for s in r.shuffle)
+    shuffle_same = statistics.mean(s.same_org for s in r.shuffle)
+    timeouts = f"+{len(r.timeouts)}t/o" if r.timeouts else ""
+    ratio = f"{statistics.median(ratios):.0f}x" if ratios else "-"
+    return (f"{r.n:>6} {str(len(rounds)) + timeouts:>12} {_med_max(r.ours_cpu, 1000):>10} "
+            f"{_med_max(list(r.exact_solve.values()), 1):>10} {ratio:>9} "
+            f"{both('met_repeats'):>11} {both('not_met_repeats'):>11} {both('same_org'):>12} "
+            f"{f'{equal}/{len(rounds)}':>7} {f'{zero}/{len(r.ours)}':>6} {shuffle_rep:>11.1f} "
+            f"{f'{shuffle_same:.1f} ({100 * shuffle_same / (r.n // 2):.0f}%)':>16}")
+
+
+def _med_max(values: list[float], scale: float) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values) * scale:.3g}/{max(values) * scale:.3g}"
+
+
+# ---------------------------------------------------------------- section 2
+
+def scale_child(n: int, rounds: int, repeats: int) -> dict:
+    """Runs in a fresh interpreter: history of ``rounds`` rounds, then timed rounds."""
+    people, history, rng = community(n), History(), random.Random(n)
+    build_cpu = 0.0
+    for round_no in range(1, rounds + 1):
+        grouping, cpu, _ = timed(lambda: make_groups(people, history, seed=round_no))
+        build_cpu += cpu
+        record(history, grouping.groups, round_no, rng)
+    runs = [timed(lambda: make_groups(people, history, seed=1000 + k)) for k in range(repeats)]
+    tracemalloc.start()
+    make_groups(people, history, seed=999)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "n": n, "history_pairs": len(history), "history_rounds": rounds,
+        "cpu": [r[1] for r in runs], "wall": [r[2] for r in runs],
+        "scores": [list(r[0].score) for r in runs], "mean_round_cpu": build_cpu / rounds,
+        "tracemalloc_peak_mb": peak / 2**20,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def scale(n: int, rounds: int, repeats: int) -> dict:
+    cmd = [sys.executable, __file__, "--scale-child", str(n), str(rounds), str(repeats)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def scale_rows(results: list[dict]) -> list[str]:
+    rows = [f"{'n':>8} {'history pairs':>13} {'cpu s med/max':>14} {'wall s med/max':>15} "
+            f"{'repeats+same-org':>16} {'tracemalloc MB':>14} {'maxrss MB':>9}"]
+    for r in results:
+        bad = sum(s[0] + s[2] + s[3] for s in r["scores"])
+        rows.append(f"{r['n']:>8} {r['history_pairs']:>13,} {_med_max(r['cpu'], 1):>14} "
+                    f"{_med_max(r['wall'], 1):>15} {bad:>16} {r['tracemalloc_peak_mb']:>14.0f} "
+                    f"{r['maxrss_mb']:>9.0f}")
+    return rows
+
+
+# ---------------------------------------------------------------- section 3
+
+def variety(n: int, seeds: int) -> list[str]:
+    """How different the draws of different seeds are, on a community with full history."""
+    people, history, rng = community(n), History(), random.Random(n)
+    for round_no in range(1, HISTORY_ROUNDS + 1):
+        record(history, make_groups(people, history, seed=round_no).groups, round_no, rng)
+    org = {p.id: p.org for p in people}
+    draws = [make_groups(people, history, seed=s).groups for s in range(seeds)]
+    pair_sets = [set(d) for d in draws]
+    overlaps = [len(a & b) / len(a) for k, a in enumerate(pair_sets) for b in pair_sets[k + 1:]]
+    partners: dict[int, set[int]] = {p.id: set() for p in people}
+    for groups in draws:
+        for a, b in groups:
+            partners[a].add(b)
+            partners[b].add(a)
+    rows = [f"community n={n}, {HISTORY_ROUNDS} rounds of history, {seeds} seeds",
+            f"  pairs shared by two seeds: mean {100 * statistics.mean(overlaps):.2f}%, "
+            f"max {100 * max(overlaps):.2f}%",
+            f"  distinct partners per person over the {seeds} draws: "
+            f"mean {statistics.mean(len(v) for v in partners.values()):.1f}, "
+            f"min {min(len(v) for v in partners.values())}"]
+    return rows + org_concentration(draws, org, n)
+
+
+def org_concentration(draws: list[tuple[tuple[int, ...], ...]], org: dict[int, str],
+                      n: int) -> list[str]:
+    """Per organisation: how its partner organisations spread, within and across seeds."""
+    sizes = Counter(org.values())
+    per_seed: dict[str, list[Counter]] = {o: [] for o in sizes}
+    for groups in draws:
+        counts: dict[str, Counter] = {o: Counter() for o in sizes}
+        for a, b in groups:
+            counts[org[a]][org[b]] += 1
+            counts[org[b]][org[a]] += 1
+        for o in sizes:
+            per_seed[o].append(counts[o])
+    rows = [f"  {'org':>6} {'size':>5} {'partner orgs per seed':>21} {'all seeds':>9} "
+            f"{'top partner org':>15} {'its share':>9} {'share min-max over seeds':>24} "
+            f"{'seeds with one partner org':>26}"]
+    for o, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        total = sum(per_seed[o], Counter())
+        top, top_count = total.most_common(1)[0]
+        shares = [c[top] / sum(c.values()) for c in per_seed[o]]
+        single = sum(len(c) == 1 for c in per_seed[o])
+        rows.append(f"  {o:>6} {size:>5} {statistics.mean(len(c) for c in per_seed[o]):>21.1f} "
+                    f"{len(total):>9} {top:>15} {100 * top_count / sum(total.values()):>8.0f}% "
+                    f"{f'{100 * min(shares):.0f}-{100 * max(shares):.0f}%':>24} "
+                    f"{f'{single}/{len(draws)}':>26}")
+    return rows
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
+    parser.add_argument("--timeout", type=float, default=180.0,
+                        help="seconds allowed to one exact solve (default 180)")
+    parser.add_argument("--scale-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scale_child:
+        print(json.dumps(scale_child(*args.scale_child)))
+        return
+    run(args.quick, args.timeout)
+
+
+def run(quick: bool, timeout: float) -> None:
+    all_rounds = set(range(1, HISTORY_ROUNDS + 2))
+    sampled = {1, *range(4, HISTORY_ROUNDS + 2, 4), HISTORY_ROUNDS + 1}
+    plan = ({200: all_rounds, 500: sampled} if quick else
+            {200: all_rounds, 500: all_rounds, 1000: all_rounds, 2000: sampled})
+    print(f"unmentoring matching benchmark ({'quick' if quick else 'full'}); python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f} at start")
+    print(f"communities: {ORGS} organisations, the largest holding {LARGEST_SHARE:.0%}; rounds 1..{HISTORY_ROUNDS + 1} "
+          f"each pair everyone, round r seeing the r-1 earlier rounds made by make_groups itself "
+          f"(outcomes {MET:.0%} met, {NOT_MET:.0%} not met, rest unconfirmed)")
+    print("times are CPU seconds of the process doing the work (time.process_time); wall times in section 2\n")
+    dense_sizes = (40, 60)
+    print("1. ours vs exact (networkx max_weight_matching, maxcardinality, weights encoding the "
+          "lexicographic score; solve time only, graph build excluded) vs naive shuffle")
+    print(f"   exact runs in a subprocess with a {timeout:.0f} s limit; repeats and same-org are "
+          "summed over the rounds solved exactly; 'equal' = rounds where the full scores are equal;")
+    print("   'ours=0' = rounds where ours scored (0,0,0,0), optimal whatever the exact solver says;"
+          " shuffle columns are means per round over all rounds")
+    results = [compare(n, rounds, timeout) for n, rounds in plan.items()]
+    print("\n".join(comparison_rows(results)))
+    print(f"\n   small communities, where {HISTORY_ROUNDS} rounds make repeats unavoidable "
+          "(> 20 people, so the heuristic path, not the exact one):")
+    print("\n".join(comparison_rows([compare(n, all_rounds, timeout) for n in dense_sizes])))
+    sizes = [(10_000, HISTORY_ROUNDS, 5)] + ([] if quick else [(100_000, HISTORY_ROUNDS, 5)])
+    print(f"\n2. scale: round {HISTORY_ROUNDS + 1} after {HISTORY_ROUNDS} rounds of history, 5 seeds, "
+          "each size in a fresh process (maxrss includes the history and the people)")
+    print("\n".join(scale_rows([scale(*s) for s in sizes])))
+    print("\n3. variety across seeds")
+    print("\n".join(variety(500 if quick else 2000, 20)))
+
+
+if __name__ == "__main__":
+    main()

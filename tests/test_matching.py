@@ -1,0 +1,339 @@
+"""Tests of the pure pairing algorithm in ``matching``.
+
+The exact references here are independent of the module's own cost encoding:
+pair charges are recomputed from the raw PastPair list, and optima come from
+networkx's max_weight_matching (even counts) or a brute-force search over all
+groupings (odd counts).
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching import (Grouping, History, PastPair, Person, Score, Weights, make_groups,
+                      organisation_key, score)
+
+FAST = settings(derandomize=True, deadline=None, max_examples=100,
+                suppress_health_check=[HealthCheck.too_slow])
+
+Instance = tuple[list[Person], list[PastPair]]
+
+
+# ---------------------------------------------------------------- generators and references
+
+@st.composite
+def instances(draw: st.DrawFn, sizes: st.SearchStrategy[int]) -> Instance:
+    """People in a few organisations with a random history of met / not met / unconfirmed pairs."""
+    n = draw(sizes)
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    ids = rng.sample(range(10**6), n)
+    orgs = rng.randint(1, 5)
+    people = [Person(i, f"org{rng.randrange(orgs)}", rng.choice([0, 0, 0, 1, 2])) for i in ids]
+    density = rng.choice([0.0, 0.1, 0.3, 0.6])
+    history = [PastPair(a, b, round_no, rng.choice([True, False, None]))
+               for round_no in range(1, rng.randint(1, 8))
+               for a, b in itertools.combinations(ids, 2) if rng.random() < density * 0.4]
+    return people, history
+
+
+def pair_charges(a: int, b: int, history: Sequence[PastPair], orgs: dict[int, str]) -> Score:
+    """One pair's score straight from the raw history."""
+    past = [p for p in history if {p.a, p.b} == {a, b}]
+    same = int(orgs[a] == orgs[b])
+    if not past:
+        return Score(0, 0, 0, same)
+    if any(p.met is not False for p in past):
+        return Score(1, max(p.round_no for p in past), 0, same)
+    return Score(0, 0, 1, same)
+
+
+def add(x: Score, y: Score) -> Score:
+    return Score(*(a + b for a, b in zip(x, y)))
+
+
+def exact_pairs(ids: Sequence[int], history: Sequence[PastPair], orgs: dict[int, str]) -> list[tuple[int, int]]:
+    """An optimal perfect matching by networkx over weights that order like scores."""
+    base = 10**6
+
+    def weight(s: Score) -> int:
+        return base**4 - (((s.met_repeats * base + s.met_repeat_rounds) * base
+                           + s.not_met_repeats) * base + s.same_org)
+
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    for a, b in itertools.combinations(ids, 2):
+        graph.add_edge(a, b, weight=weight(pair_charges(a, b, history, orgs)))
+    return list(nx.max_weight_matching(graph, maxcardinality=True))
+
+
+def eligible_ids(people: Sequence[Person]) -> set[int]:
+    fewest = min(p.odd_turns for p in people)
+    return {p.id for p in people if p.odd_turns == fewest}
+
+
+def brute_force_trio(people: Sequence[Person], history: Sequence[PastPair]) -> Score:
+    """The best score over every grouping into pairs and one trio holding an eligible person."""
+    orgs = {p.id: p.org for p in people}
+    eligible = eligible_ids(people)
+    charge = functools.cache(lambda a, b: pair_charges(a, b, history, orgs))
+
+    @functools.cache
+    def best(rest: tuple[int, ...], trio_done: bool) -> Score | None:
+        if not rest:
+            return Score(0, 0, 0, 0) if trio_done else None
+        a, others = rest[0], rest[1:]
+        options = []
+        for k, b in enumerate(others):
+            left = others[:k] + others[k + 1:]
+            options.append((charge(a, b), best(left, trio_done)))
+            for m, c in enumerate(left[k:], start=k):
+                if not trio_done and {a, b, c} & eligible:
+                    trio = add(add(charge(a, b), charge(a, c)), charge(b, c))
+                    options.append((trio, best(left[:m] + left[m + 1:], True)))
+        scores = [add(x, y) for x, y in options if y is not None]
+        return min(scores) if scores else None
+
+    result = best(tuple(sorted(orgs)), False)
+    assert result is not None
+    return result
+
+
+def assert_partition(people: Sequence[Person], grouping: Grouping, odd: str) -> None:
+    """Everyone exactly once, in groups of the documented sizes."""
+    placed = [i for group in grouping.groups for i in group]
+    if grouping.sitting_out is not None:
+        placed.append(grouping.sitting_out)
+    assert Counter(placed) == Counter(p.id for p in people)
+    sizes = Counter(len(group) for group in grouping.groups)
+    n = len(people)
+    if n % 2 == 0:
+        assert sizes == Counter({2: n // 2}) and grouping.odd_one is None
+    elif n == 1 or odd == "sit_out":
+        assert sizes == Counter({2: n // 2}) and grouping.trio_extra is None
+        assert grouping.sitting_out is not None
+    else:
+        assert sizes == Counter({2: n // 2 - 1, 3: 1}) and grouping.sitting_out is None
+        trio = next(group for group in grouping.groups if len(group) == 3)
+        assert grouping.trio_extra in trio
+
+
+def round_robin(ids: Sequence[int]) -> list[list[tuple[int, int]]]:
+    """The circle method: len(ids)-1 rounds in which every pair meets exactly once."""
+    ring, rounds = list(ids), []
+    for _ in range(len(ids) - 1):
+        rounds.append([tuple(sorted((ring[k], ring[-1 - k]))) for k in range(len(ring) // 2)])
+        ring = [ring[0], ring[-1], *ring[1:-1]]
+    return rounds
+
+
+# ---------------------------------------------------------------- structure
+
+@FAST
+@given(instances(st.integers(0, 60)), st.sampled_from(["trio", "sit_out"]), st.integers(0, 99))
+def test_everyone_exactly_once_in_documented_group_sizes(instance: Instance, odd: str, seed: int) -> None:
+    people, history = instance
+    grouping = make_groups(people, history, seed, odd)  # type: ignore[arg-type]
+    assert_partition(people, grouping, odd)
+    assert grouping.score == score(grouping.groups, history, {p.id: p.org for p in people})
+    if grouping.odd_one is not None:
+        assert grouping.odd_one in eligible_ids(people)
+
+
+@pytest.mark.parametrize("odd", ["trio", "sit_out"])
+def test_edge_cases_zero_to_three_people(odd: str) -> None:
+    people = [Person(7, "a"), Person(3, "b"), Person(5, "a", odd_turns=1)]
+    assert make_groups([], [], 1, odd) == Grouping((), None, None, Score(0, 0, 0, 0))
+    one = make_groups(people[:1], [], 1, odd)
+    assert (one.groups, one.sitting_out, one.trio_extra) == ((), 7, None)
+    assert make_groups(people[:2], [], 1, odd).groups == ((3, 7),)
+    three = make_groups(people, [], 1, odd)
+    assert three.odd_one in {3, 7}
+    if odd == "trio":
+        assert three.groups == ((3, 5, 7),)
+    else:
+        assert three.groups == (tuple(sorted({3, 5, 7} - {three.sitting_out})),)
+
+
+def test_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        make_groups([Person(1, "a"), Person(1, "b")], [], 0)
+    with pytest.raises(ValueError):
+        make_groups([Person(1, "a"), Person(2, "b")], [], 0, "skip")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        make_groups([Person(-1, "a"), Person(2, "b")], [], 0)
+    with pytest.raises(ValueError):
+        History([PastPair(1, 1, 1, True)])
+
+
+# ---------------------------------------------------------------- randomness and determinism
+
+@FAST
+@given(instances(st.integers(2, 45)), st.integers(0, 99))
+def test_same_seed_same_groups_whatever_the_input_order(instance: Instance, seed: int) -> None:
+    people, history = instance
+    first = make_groups(people, history, seed)
+    shuffler = random.Random(seed)
+    people2, history2 = list(people), [PastPair(p.b, p.a, p.round_no, p.met) for p in history]
+    shuffler.shuffle(people2)
+    shuffler.shuffle(history2)
+    assert make_groups(people2, History(history2), seed) == first
+
+
+@pytest.mark.parametrize("n", [12, 31, 300])
+def test_different_seeds_give_different_draws(n: int) -> None:
+    people = [Person(i, f"org{i % 4}") for i in range(n)]
+    draws = {make_groups(people, [], seed).groups for seed in range(6)}
+    assert len(draws) >= 5
+
+
+# ---------------------------------------------------------------- optimality
+
+@settings(FAST, max_examples=150)
+@given(instances(st.integers(1, 8).map(lambda k: 2 * k)), st.integers(0, 99))
+def test_even_rounds_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    people, history = instance
+    orgs = {p.id: p.org for p in people}
+    best = score(exact_pairs(list(orgs), history, orgs), history, orgs)
+    assert make_groups(people, history, seed).score <= best
+
+
+@settings(FAST, max_examples=40)
+@given(instances(st.integers(11, 20).map(lambda k: 2 * k)), st.integers(0, 99))
+def test_larger_even_rounds_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    """Above 20 people the fast path runs; on these instances it still finds the optimum."""
+    people, history = instance
+    orgs = {p.id: p.org for p in people}
+    best = score(exact_pairs(list(orgs), history, orgs), history, orgs)
+    assert make_groups(people, history, seed).score <= best
+
+
+@FAST
+@given(instances(st.integers(1, 6).map(lambda k: 2 * k + 1)), st.integers(0, 99))
+def test_odd_rounds_with_a_trio_match_brute_force(instance: Instance, seed: int) -> None:
+    people, history = instance
+    assert make_groups(people, history, seed, "trio").score <= brute_force_trio(people, history)
+
+
+@FAST
+@given(instances(st.integers(1, 7).map(lambda k: 2 * k + 1)), st.integers(0, 99))
+def test_odd_rounds_sitting_out_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    people, history = instance
+    orgs = {p.id: p.org for p in people}
+    best = min(score(exact_pairs([i for i in orgs if i != out], history, orgs), history, orgs)
+               for out in eligible_ids(people))
+    assert make_groups(people, history, seed, "sit_out").score <= best
+
+
+@pytest.mark.parametrize("n", [6, 24, 40])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeats_the_oldest_pairs_when_everyone_has_met(n: int, seed: int) -> None:
+    ids = list(range(100, 100 + n))
+    rounds = round_robin(ids)
+    history = [PastPair(a, b, k + 1, True) for k, pairs in enumerate(rounds) for a, b in pairs]
+    people = [Person(i, f"org{i % 5}") for i in ids]
+    assert set(make_groups(people, history, seed).groups) == set(rounds[0])
+
+
+def test_prefers_pairs_that_did_not_meet_over_pairs_that_did() -> None:
+    people = [Person(i, "same") for i in (1, 2, 3, 4)]
+    history = [PastPair(1, 2, 5, True), PastPair(3, 4, 5, None),
+               PastPair(1, 3, 6, False), PastPair(2, 4, 6, False),
+               PastPair(1, 4, 1, True), PastPair(2, 3, 1, True)]
+    for seed in range(5):
+        assert make_groups(people, history, seed).groups == ((1, 3), (2, 4))
+
+
+def test_prefers_new_pairs_over_pairs_that_did_not_meet() -> None:
+    people = [Person(i, f"org{i}") for i in (1, 2, 3, 4)]
+    history = [PastPair(1, 2, 1, False), PastPair(3, 4, 1, False),
+               PastPair(1, 3, 2, True), PastPair(2, 4, 2, True)]
+    for seed in range(5):
+        assert make_groups(people, history, seed).groups == ((1, 4), (2, 3))
+
+
+def test_avoids_same_organisation_when_a_large_organisation_allows_it() -> None:
+    people = [Person(i, "big" if i < 80 else f"org{i % 19}") for i in range(200)]
+    assert make_groups(people, [], 3).score == Score(0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- the odd role rotates
+
+@pytest.mark.parametrize("n", [7, 25])
+@pytest.mark.parametrize("odd", ["trio", "sit_out"])
+def test_odd_role_rotates_through_everyone(n: int, odd: str) -> None:
+    turns = dict.fromkeys(range(1, n + 1), 0)
+    history = History()
+    chosen = []
+    for round_no in range(1, 2 * n + 1):
+        people = [Person(i, f"org{i % 3}", turns[i]) for i in turns]
+        grouping = make_groups(people, history, round_no, odd)  # type: ignore[arg-type]
+        assert grouping.odd_one is not None
+        chosen.append(grouping.odd_one)
+        turns[grouping.odd_one] += 1
+        for group in grouping.groups:
+            for a, b in itertools.combinations(group, 2):
+                history.record(a, b, round_no, True)
+    assert sorted(chosen[:n]) == sorted(turns) and sorted(chosen[n:]) == sorted(turns)
+
+
+# ---------------------------------------------------------------- score, encoding, history, orgs
+
+def test_score_counts_each_kind_of_pair() -> None:
+    orgs = {1: "a", 2: "a", 3: "b", 4: "c", 5: "c", 6: "d", 7: "e"}
+    history = [PastPair(1, 2, 3, True), PastPair(2, 1, 5, False), PastPair(3, 4, 4, False),
+               PastPair(5, 6, 2, None)]
+    groups = [(1, 2), (3, 4), (5, 6, 7)]
+    assert score(groups, history, orgs) == Score(met_repeats=2, met_repeat_rounds=5 + 2,
+                                                 not_met_repeats=1, same_org=1)
+
+
+@FAST
+@given(instances(st.integers(4, 14)), st.integers(0, 99), st.integers(0, 99))
+def test_weights_order_groupings_like_scores(instance: Instance, seed_a: int, seed_b: int) -> None:
+    people, history = instance
+    orgs = {p.id: p.org for p in people}
+    index = History(history)
+    weights = Weights.for_size(len(people), index.max_round)
+    ids = sorted(orgs)
+    draws = []
+    for seed in (seed_a, seed_b):
+        random.Random(seed).shuffle(ids)
+        draws.append(score([tuple(ids[k:k + 2]) for k in range(0, len(ids) - 1, 2)], index, orgs))
+    x, y = draws
+    assert (x < y) == (weights.encode(x) < weights.encode(y))
+    assert weights.decode(weights.encode(x)) == x
+
+
+def test_history_merges_repeated_introductions() -> None:
+    history = History([PastPair(2, 1, 3, False), PastPair(1, 2, 7, False), PastPair(3, 4, 2, False),
+                       PastPair(4, 3, 1, None)])
+    assert history.lookup(1, 2) == (7, False)
+    assert history.lookup(4, 3) == (2, True)
+    assert history.lookup(1, 3) is None
+    assert (len(history), history.max_round) == (2, 7)
+
+
+@pytest.mark.parametrize(("organisation", "email", "key"), [
+    ("  Home   Office ", "x@example.org", "home office"),
+    ("HOME OFFICE", "y@other.org", "home office"),
+    (None, "ana@digital.Cabinet-Office.gov.uk", "cabinet-office.gov.uk"),
+    ("", "bo@cabinet-office.gov.uk", "cabinet-office.gov.uk"),
+    ("   ", "cy@mail.example.org", "example.org"),
+    (None, "di@leeds.nhs.uk", "leeds.nhs.uk"),
+    (None, "ed@nhs.net", "nhs.net"),
+])
+def test_organisation_key(organisation: str | None, email: str, key: str) -> None:
+    assert organisation_key(organisation, email) == key
+
+
+def test_organisation_key_needs_an_email_domain() -> None:
+    with pytest.raises(ValueError):
+        organisation_key(None, "not-an-email")
