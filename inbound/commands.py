@@ -18,12 +18,27 @@ ALIASES = {
     "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN",
 }
 FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY"}
-SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|fw|fwd|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|antw|vs|fw|fwd|wg|tr|rv|vb|vl)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
+FORWARD_PREFIX = re.compile(r"\b(fw|fwd|wg|tr|rv|vb|vl)\b", re.IGNORECASE)
 QUOTE_HEADER = re.compile(
-    r"^(on .{0,200} wrote:?|le .{0,200} a écrit ?:|am .{0,200} schrieb .{0,80}:|-+\s*original message\s*-+|"
-    r"from:\s.+|sent from my .+|get outlook for .+|_{5,})$",
+    r"^(on .{0,200} wrote:?|le .{0,200} a écrit ?:|am .{0,200} schrieb .{0,80}:|"
+    r"-+\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht|"
+    r"originalmeddelande|messaggio originale|forwarded message)\s*-+|begin forwarded message:|"
+    r"(from|von|de|van|från|da)\s?:\s.+|sent from my .+|get outlook for .+|von meinem .+ gesendet|"
+    r"envoyé de mon .+|enviado desde mi .+|verzonden (vanaf|met) mijn .+|skickat från min .+|_{5,})$",
     re.IGNORECASE,
 )
+# "On <date>, <name> wrote:" in the languages of common mail clients; Gmail wraps it over two lines.
+ATTRIBUTION = re.compile(
+    r"^(on|le|am|el|op|den|il|em)\s.{0,200}\s(wrote|a écrit|schrieb|escribió|schreef|skrev|ha scritto|escreveu)"
+    r"(\s.{0,80})?\s?:$",
+    re.IGNORECASE,
+)
+TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"'})
+GREETING_WORDS = {"HI", "HELLO", "HEY", "DEAR", "MORNING", "GOOD", "HIYA", "GREETINGS", "THANKS", "OK", "OKAY",
+                  "YES", "SURE", "AFTERNOON", "EVENING", "ALL"}
 WORDS = re.compile(r"[A-Za-z']+")
 LEADING = re.compile(
     r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|[A-Za-z]+)", re.IGNORECASE
@@ -43,6 +58,8 @@ JOIN_PHRASE = re.compile(
     r"\bcount\s+me\s+in\b",
     re.IGNORECASE,
 )
+STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
+PAUSE_ARGS = re.compile(r"\s+(until|till|for|\d)", re.IGNORECASE)
 BARE = re.compile(r"[\W_]*(not\s+met\b|[A-Za-z]+)", re.IGNORECASE)
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
@@ -58,48 +75,100 @@ class Command:
 
 
 def new_text(body: str) -> str:
-    """The part of the body the sender wrote, before quotes, signatures and our marker line."""
-    kept: list[str] = []
-    for line in body.replace("\r\n", "\n").split("\n"):
-        stripped = line.strip()
-        if CUT_LINE in stripped or stripped == "--" or stripped.startswith(">") or QUOTE_HEADER.match(stripped):
-            break
-        kept.append(stripped)
-    return "\n".join(kept).strip()
+    """The part of the body the sender wrote, before quotes, signatures and our marker line; or, when
+    the reply opens with the quote (bottom-posting, or answers between quoted lines), what the sender
+    wrote below and between the quoted lines."""
+    lines = [line.strip() for line in body.replace("\r\n", "\n").split("\n")]
+    end = _own_text_end(lines, 0)
+    top = "\n".join(lines[:end]).strip()
+    if top or end == len(lines):
+        return top
+    start = _below_quote(lines, end)
+    below = lines[start:_own_text_end(lines, start, quotes=False)] if start else []
+    return "\n".join(line for line in below if not line.startswith(">")).strip()
+
+
+def _own_text_end(lines: list[str], start: int, quotes: bool = True) -> int:
+    """The index of the first line from `start` that is no longer the sender's own text
+    (`quotes`: a ">" line ends it too)."""
+    return next((i for i in range(start, len(lines)) if _stops(lines, i, quotes)), len(lines))
+
+
+def _stops(lines: list[str], index: int, quotes: bool) -> bool:
+    line = lines[index]
+    if line.startswith(">"):
+        return quotes
+    if CUT_LINE in line or line == "--" or QUOTE_HEADER.match(line):
+        return True
+    pair = f"{line} {lines[index + 1]}" if index + 1 < len(lines) else line
+    return bool(ATTRIBUTION.match(line) or ATTRIBUTION.match(pair))
+
+
+def _below_quote(lines: list[str], index: int) -> int:
+    """Where the sender's text starts below a leading ">" quote (and its attribution line or two);
+    0 when there is none. Unprefixed quotes (Outlook's From:/Sent: block) have no visible end."""
+    first = next((i for i in range(index, min(index + 4, len(lines))) if lines[i].startswith(">")), None)
+    if first is None:
+        return 0
+    below = next((i for i in range(first, len(lines)) if lines[i] and not lines[i].startswith(">")), None)
+    return below or 0
 
 
 def find_command(subject: str, body: str, answering: frozenset[str] = frozenset()) -> Command | None:
     """`answering` holds the kinds of our emails this one replies to (e.g. "checkin")."""
-    text = new_text(body)
+    text = new_text(body).translate(TYPOGRAPHIC)
     lines = [line for line in text.split("\n") if line]
-    found = subject_command(subject)
+    found = subject_command(subject.translate(TYPOGRAPHIC))
     if found:
         return Command(found.name, found.args, text)
+    return body_command(lines) or natural_outcome(text, lines, answering)
+
+
+def body_command(lines: list[str]) -> Command | None:
+    """A keyword opening the text (after any greeting lines), or standing alone on one of the next lines
+    ("MET - thanks"). Signatures without a "-- " line put words such as "Stop Smoking Service" or
+    "Help desk" in the first lines: those must not count."""
+    opening = True
     for index, line in enumerate(lines[:MAX_LINES]):
-        found = keyword_at_start(line)
+        found = keyword_at_start(line, strict=not opening)
         if found:
             return Command(found.name, found.args, "\n".join(lines[index + 1:]))
-    return natural_outcome(text, lines, answering)
+        opening = opening and is_greeting(line)
+    return None
+
+
+def is_greeting(line: str) -> bool:
+    """"Hi both,", "Dear Coffee Roulette,", "Thanks!": a short line before the real message."""
+    words = WORDS.findall(line)
+    return 0 < len(words) <= 4 and (words[0].upper() in GREETING_WORDS or line.rstrip().endswith(","))
 
 
 def subject_command(subject: str) -> Command | None:
     """A short subject that starts with a command ("JOIN", "Re: PAUSE 3"). Longer ones are our own
     subjects coming back ("Re: Please confirm you'd like to join") or ordinary sentences."""
+    prefixes = SUBJECT_PREFIX.match(subject)
+    if prefixes and FORWARD_PREFIX.search(prefixes.group()):
+        return None  # "Fwd: MET" passes on someone else's words; the forwarder is not reporting anything
     cleaned = SUBJECT_PREFIX.sub("", subject).strip()
     if len(WORDS.findall(cleaned)) > MAX_SUBJECT_WORDS:
         return None
     return keyword_at_start(cleaned, fillers=False)
 
 
-def keyword_at_start(text: str, fillers: bool = True) -> Command | None:
-    """The command a line starts with (after a "yes," or "hi"), and the rest of the line as its argument."""
+def keyword_at_start(text: str, fillers: bool = True, strict: bool = False) -> Command | None:
+    """The command a line starts with (after a "yes," or "hi"), and the rest of the line as its argument.
+    `strict`: the line must look like a command, not a sentence ("MET - lovely chat", not "Stop Smoking")."""
     match = (LEADING if fillers else BARE).match(text)
-    if not match:
+    word = " ".join(match.group(1).upper().split()) if match else ""
+    name = "NOT MET" if word == "NOT MET" else ALIASES.get(word)
+    if not match or not name or (strict and not _stands_alone(name, text[match.end():])):
         return None
-    word = " ".join(match.group(1).upper().split())
-    if word == "NOT MET":
-        return Command("NOT MET", _rest(text, match.end()))
-    return Command(ALIASES[word], _rest(text, match.end())) if word in ALIASES else None
+    return Command(name, _rest(text, match.end()))
+
+
+def _stands_alone(name: str, rest: str) -> bool:
+    """Only punctuation follows the keyword, or the usual arguments of NOT MET and PAUSE."""
+    return bool(STRICT_END.match(rest)) or name == "NOT MET" or (name == "PAUSE" and bool(PAUSE_ARGS.match(rest)))
 
 
 def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> Command | None:

@@ -1,10 +1,12 @@
 """Raw bytes in, a decoded view of the message out (pure: no database, network or clock)."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import errors, message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default
 from email.utils import getaddresses, parseaddr
@@ -37,6 +39,7 @@ def parse(raw: bytes) -> Parsed:
     try:
         msg = message_from_bytes(raw, policy=default)
         assert isinstance(msg, EmailMessage)
+        _check_structure(msg)
         name, sender = parseaddr(_header(msg, "From"))
         parsed = Parsed(
             key=dedupe_key(msg, raw),
@@ -55,6 +58,14 @@ def parse(raw: bytes) -> Parsed:
     except Exception as exc:  # malformed mail can break the parser in many ways; none may crash the run
         raise Unreadable(f"cannot parse: {type(exc).__name__}: {exc}") from exc
     return parsed
+
+
+def _check_structure(msg: Message) -> None:
+    """A multipart whose boundary never appears has no readable parts: guessing at its text could act on
+    the wrong words (or miss a real command silently), so a person should look at it instead."""
+    for part in msg.walk():
+        if any(isinstance(d, errors.StartBoundaryNotFoundDefect) for d in part.defects):
+            raise Unreadable("malformed MIME: the multipart boundary is never found")
 
 
 def dedupe_key(msg: Message, raw: bytes) -> str:
@@ -91,7 +102,8 @@ def _recipients(msg: Message) -> list[str]:
 
 
 def body_text(msg: EmailMessage) -> str:
-    """The first text/plain part, else the first text/html part as text; attachments ignored."""
+    """The first text/plain part, else the first text/html part as text; attachments and attached
+    emails (a forward's embedded message is not the sender's words) ignored."""
     plain = _first_part(msg, "plain")
     if plain is not None:
         return _decode(plain)
@@ -100,7 +112,7 @@ def body_text(msg: EmailMessage) -> str:
 
 
 def _first_part(msg: EmailMessage, subtype: str) -> Message | None:
-    for part in msg.walk():
+    for part in _own_parts(msg):
         if part.is_multipart() or part.get_content_maintype() != "text":
             continue
         if part.get_content_subtype() == subtype and part.get_content_disposition() != "attachment":
@@ -108,14 +120,66 @@ def _first_part(msg: EmailMessage, subtype: str) -> Message | None:
     return None
 
 
+def _own_parts(part: Message) -> Iterator[Message]:
+    """Like walk(), without descending into attached emails (message/rfc822, forwarded as attachment)."""
+    yield part
+    if part.is_multipart() and part.get_content_maintype() != "message":
+        for sub in part.get_payload():
+            yield from _own_parts(sub)
+
+
 def _decode(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return str(payload or "")
-    declared = part.get_content_charset()
+    text = _to_str(payload, _charset(part.get_content_charset()))
+    if part.get_content_type() == "text/plain" and str(part.get_param("format", "")).lower() == "flowed":
+        return unflow(text, delsp=str(part.get_param("delsp", "")).lower() == "yes")
+    return text
+
+
+def _charset(declared: str | None) -> str | None:
+    """ISO-8859-1 labels mean Windows-1252, as browsers read them: Outlook and others label text
+    with curly quotes and dashes (bytes 0x80-0x9F) as ISO-8859-1."""
+    try:
+        return "windows-1252" if declared and codecs.lookup(declared).name == "iso8859-1" else declared
+    except LookupError:
+        return None
+
+
+def _to_str(payload: bytes, declared: str | None) -> str:
     for charset in ((declared,) if declared else ()) + FALLBACK_CHARSETS:
         try:
             return payload.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
     return payload.decode("utf-8", errors="replace")
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """Undo format=flowed (RFC 3676): a line ending in a space continues on the next line of the same
+    quote depth. Thunderbird and Apple Mail wrap long lines this way, splitting a reason in two."""
+    out: list[str] = []
+    pending, depth_pending = "", -1
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth, content = _flowed_line(line)
+        if depth != depth_pending and depth_pending >= 0:
+            out.append(_quoted(pending, depth_pending))
+            pending = ""
+        content, pending, depth_pending = pending + content, "", -1
+        if content.endswith(" ") and content.rstrip(" ") != "--":
+            pending, depth_pending = (content[:-1] if delsp else content), depth
+        else:
+            out.append(_quoted(content, depth))
+    return "\n".join(out + ([_quoted(pending, depth_pending)] if depth_pending >= 0 else []))
+
+
+def _flowed_line(line: str) -> tuple[int, str]:
+    """Quote depth and content of a format=flowed line, without its space-stuffing."""
+    depth = len(line) - len(line.lstrip(">"))
+    content = line[depth:]
+    return depth, content[1:] if content.startswith(" ") else content
+
+
+def _quoted(content: str, depth: int) -> str:
+    return f"{'>' * depth} {content}" if depth else content

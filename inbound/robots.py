@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import re
 
+from inbound.commands import SUBJECT_PREFIX
 from inbound.parse import Parsed
 from mailer.compose import LOOP_HEADER
 
 ROBOT_LOCALPARTS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply", "bounce")
+# Outlook and Exchange translate the "Automatic reply:" prefix and some clients send it without any
+# Auto-Submitted header, so the subject is often the only sign.
 OUT_OF_OFFICE = re.compile(
-    r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office|autoreply|abwesenheit|"
-    r"r[ée]ponse automatique|absence|autosvar|automatisch antwoord|afwezig|risposta automatica|"
-    r"respuesta autom[áa]tica|fuera de la oficina|resposta autom[áa]tica|automaattinen vastaus|"
-    r"automatyczna odpowied[źz]|undeliverable|delivery status notification|mail delivery (failed|subsystem)|"
-    r"returned mail|delivery failure)",
+    r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office|autoreply|abwesenheit|automatische antwort|"
+    r"r[ée]ponse automatique|absence|autosvar|automatiskt svar|automatisk svar|fr[åa]nvaro|frav[æa]r|"
+    r"automatisch antwoord|afwezig|risposta automatica|respuesta autom[áa]tica|fuera de la oficina|"
+    r"resposta autom[áa]tica|automaattinen vastaus|automatyczna odpowied[źz]|自動応答|自動返信|自动回复|"
+    r"undeliverable|delivery status notification|mail delivery (failed|subsystem)|returned mail|delivery failure)",
     re.IGNORECASE,
 )
 
@@ -43,4 +46,4 @@ def _content_type(headers: dict[str, str]) -> str:
 
 
 def _strip_prefixes(subject: str) -> str:
-    return re.sub(r"^\s*((re|aw|sv|fw|fwd|wg)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+    return SUBJECT_PREFIX.sub("", subject)
