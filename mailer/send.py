@@ -1,7 +1,9 @@
 """Deliver what is due in the outbox over one SMTP connection (the only module that speaks SMTP).
 
 Each message is marked sent in its own commit right after the server accepts
-it, so a crash can resend at most the one message that was in flight.
+it, so a crash can resend at most the one message that was in flight. Rows are
+read a batch at a time (memory stays flat however long the outbox) through one
+session, and each outcome is one small UPDATE and its commit.
 """
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import SmtpSettings
@@ -21,6 +23,7 @@ from models import OutboundMessage, OutStatus, utcnow
 MAX_ATTEMPTS = 12
 SCRUB_AFTER_SENDING = {"forgotten"}
 MAX_BACKOFF = timedelta(hours=6)
+BATCH = 100
 
 
 @dataclass
@@ -72,23 +75,43 @@ def transmit(client: smtplib.SMTP, row: OutboundMessage) -> str:
     return "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in refused.items())
 
 
-def due_ids(session: Session, now: datetime) -> list[int]:
-    query = select(OutboundMessage.id).where(
-        OutboundMessage.status == OutStatus.QUEUED, OutboundMessage.next_try_at <= now
-    ).order_by(OutboundMessage.id)
-    return list(session.scalars(query))
+def due_rows(session: Session, now: datetime, batch: int = BATCH) -> Iterator[OutboundMessage]:
+    """What was due at `now`, in id order, read `batch` rows per query (each its own short transaction)."""
+    after = 0
+    while True:
+        query = select(OutboundMessage).where(
+            OutboundMessage.status == OutStatus.QUEUED, OutboundMessage.next_try_at <= now, OutboundMessage.id > after
+        ).order_by(OutboundMessage.id).limit(batch)
+        rows = list(session.scalars(query))
+        session.expunge_all()  # detached but loaded: a commit cannot expire them, nothing tracks them
+        session.commit()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
 
 
-def record(session: Session, row: OutboundMessage, outcome: Exception | str, now: datetime) -> None:
-    row.attempts += 1
+def outcome_values(row: OutboundMessage, outcome: Exception | str, now: datetime) -> dict[str, Any]:
+    """The columns an attempt changes: sent (scrubbed for some kinds), failed for good, or retry later."""
+    attempts = row.attempts + 1
     if isinstance(outcome, str):
-        row.status, row.sent_at, row.last_error = OutStatus.SENT, now, outcome
+        values: dict[str, Any] = {"status": OutStatus.SENT, "sent_at": now, "last_error": outcome}
         if row.kind in SCRUB_AFTER_SENDING:
-            row.raw, row.recipients, row.subject = b"", "", ""
-    elif isinstance(outcome, Permanent) or row.attempts >= MAX_ATTEMPTS:
-        row.status, row.last_error = OutStatus.FAILED, str(outcome)
+            values |= {"raw": b"", "recipients": "", "subject": ""}
+    elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
+        values = {"status": OutStatus.FAILED, "last_error": str(outcome)}
     else:
-        row.next_try_at, row.last_error = now + backoff(row.attempts), str(outcome)
+        values = {"next_try_at": now + backoff(attempts), "last_error": str(outcome)}
+    return {"attempts": attempts, **values}
+
+
+def mark(session: Session, row: OutboundMessage, outcome: Exception | str, now: datetime) -> None:
+    """One UPDATE, committed at once: the durable record that this attempt happened (still queued only)."""
+    session.execute(
+        update(OutboundMessage).where(OutboundMessage.id == row.id, OutboundMessage.status == OutStatus.QUEUED)
+        .values(outcome_values(row, outcome, now)).execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def deliver_due(
@@ -99,38 +122,31 @@ def deliver_due(
 ) -> SendReport:
     """Send every due message. When the server cannot be reached the rest wait for the next run."""
     report = SendReport()
-    with Session_() as session:
-        ids = due_ids(session, now())
     client: smtplib.SMTP | None = None
     pause = 60 / smtp.rate_per_minute if smtp.rate_per_minute else 0
-    try:
-        for n, row_id in enumerate(ids):
-            if pause and n:
-                time.sleep(pause)
-            if client is None:
-                try:
-                    client = connector(smtp)
-                except (smtplib.SMTPException, OSError) as exc:
-                    report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}")
-                    break
-            outcome = _send_one(client, Session_, row_id)
-            if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):
-                _quit(client)
-                client = None
-            _tally(report, outcome)
-            with Session_.begin() as session:
-                row = session.get_one(OutboundMessage, row_id)
-                if row.status == OutStatus.QUEUED:
-                    record(session, row, outcome, now())
-    finally:
-        _quit(client)
+    with Session_() as session:
+        try:
+            for n, row in enumerate(due_rows(session, now())):
+                if pause and n:
+                    time.sleep(pause)
+                if client is None:
+                    try:
+                        client = connector(smtp)
+                    except (smtplib.SMTPException, OSError) as exc:
+                        report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}")
+                        break
+                outcome = _send_one(client, row)
+                if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):
+                    _quit(client)
+                    client = None
+                _tally(report, outcome)
+                mark(session, row, outcome, now())
+        finally:
+            _quit(client)
     return report
 
 
-def _send_one(client: smtplib.SMTP, Session_: sessionmaker[Session], row_id: int) -> Exception | str:
-    with Session_() as session:
-        row = session.get_one(OutboundMessage, row_id)
-        session.expunge(row)
+def _send_one(client: smtplib.SMTP, row: OutboundMessage) -> Exception | str:
     try:
         return transmit(client, row)
     except (Temporary, Permanent) as exc:
