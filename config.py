@@ -39,6 +39,7 @@ class ServiceSettings:
     templates_dir: str = ""
     unsubscribe_url: str = ""
     retention_days: int = 365
+    digest: bool = True
 
     @property
     def domain(self) -> str:

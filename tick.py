@@ -12,6 +12,7 @@ from typing import Callable
 
 from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from inbound.poller import PollReport, poll
@@ -19,6 +20,7 @@ from mailer.send import SendReport, deliver_due
 from models import utcnow
 from models.db import sessions
 from models.retention import purge
+from report.digest import queue_digest
 from rounds.lifecycle import run_due
 from runlock import exclusive
 
@@ -46,7 +48,22 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
             report.errors.append(f"IMAP server {settings.imap.host}:{settings.imap.port} failed: {exc}; "
                                  "unhandled mail stays in the inbox for the next run")
         report.rounds = run_due(Session_, settings, now())
+        digest(Session_, settings, now(), report)
         report.send = deliver_due(Session_, settings.smtp, now=now)
         with Session_.begin() as session:
             report.purged = purge(session, now(), settings.service.retention_days)
     return report
+
+
+def digest(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:
+    """Queue the organiser's digest if a round has just closed. A failure here is reported, and the
+    rest of the run (sending what is queued) goes on; the next run tries again."""
+    try:
+        with Session_.begin() as session:
+            note = queue_digest(session, settings, now)
+    except Exception as exc:  # noqa: BLE001 - the report is extra; mail must still go out
+        report.errors.append(f"organiser digest not queued ({type(exc).__name__}: {exc}); "
+                             "the next run tries again, or run: unmentoring report --out ./report")
+        return
+    if note:
+        report.rounds.append(note)

@@ -32,6 +32,13 @@ def address(email: str, name: str = "") -> Address:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Envelope:
     sender: Address
     to: list[Address]
@@ -44,6 +51,7 @@ class Envelope:
     unsubscribe_url: str = ""
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def compose(rendered: Rendered, env: Envelope) -> EmailMessage:
@@ -68,4 +76,7 @@ def compose(rendered: Rendered, env: Envelope) -> EmailMessage:
         msg["List-Unsubscribe"] = f"<mailto:{env.unsubscribe}?subject=LEAVE>"
     msg.set_content(rendered.text, cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    for item in env.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
     return msg

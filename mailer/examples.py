@@ -47,6 +47,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/forget_confirm": {},
     "participant/forgotten": {},
     "organiser/bounce_notice": {"person": SAM, "bounces": 3},
+    "organiser/digest": {
+        "round": SimpleNamespace(number=5, groups=42, trios=1, met=27, not_met=8, no_report=7, new_connections=31),
+        "rate": "64%", "reasons": [("busy", 4), ("no reply", 2), ("rescheduled", 1), ("no reason given", 1)],
+        "moved": SimpleNamespace(joined=6, left=1), "active": 88, "paused": 5, "connected": "91%",
+        "next": SimpleNamespace(number=6, groups=45), "attachment": "network-report-round-5.html",
+    },
 }
 
 

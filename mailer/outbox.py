@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from mailer.compose import Envelope, address, compose, new_message_id
+from mailer.compose import Attachment, Envelope, address, compose, new_message_id
 from mailer.render import render
 from models import InboundMessage, OutboundMessage, Participant
 
@@ -32,6 +32,7 @@ def enqueue(
     context: dict[str, Any] | None = None,
     answering: InboundMessage | None = None,
     dedupe_key: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboundMessage:
     """Render `template` for a participant (or a bare address) and add it to the outbox.
 
@@ -50,6 +51,7 @@ def enqueue(
         participant_id=person.id if person else None, in_reply_to=answering.id if answering else None,
         dedupe_key=dedupe_key,
         mail_from=sub_address(settings, f"b-{person.reply_token}") if person and settings.smtp.verp else None,
+        attachments=attachments,
     )
 
 
@@ -79,7 +81,7 @@ def _queue(
     session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: str | None, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
-    dedupe_key: str | None, mail_from: str | None,
+    dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (),
 ) -> OutboundMessage:
     kind = template.rpartition("/")[2]
     rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
@@ -90,7 +92,7 @@ def _queue(
         reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
         message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
         unsubscribe=unsubscribe, in_reply_to=thread, references=[thread] if thread else [],
-        unsubscribe_url=_one_click(settings, unsubscribe),
+        unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments),
     )
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,

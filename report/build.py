@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from report import export, html, pictures
 from report.data import History, load
-from report.figures import Network, fairness, growth, reasons, round_figures
+from report.figures import Network, RoundFigures, fairness, growth, reasons, round_figures
 from report.layout import positions
 
 FORMATS = ("csv", "json")
@@ -37,6 +37,9 @@ class Built:
     people: int
     rounds: int
     timings: dict[str, float] = field(default_factory=dict)
+    history: History | None = None
+    figures: list[RoundFigures] = field(default_factory=list)
+    reasons: dict[int, Counter[str]] = field(default_factory=dict)
 
 
 class Stopwatch:
@@ -102,4 +105,5 @@ def build_report(session: Session, out: Path, options: Options, now: datetime) -
                                              [f.relative_to(out).as_posix() for f in files]))
         index = out / "index.html"
         index.write_text(page, encoding="utf-8")
-    return Built(index, [index, *files], len(history.people), len(history.rounds), clock.timings)
+    return Built(index, [index, *files], len(history.people), len(history.rounds), clock.timings,
+                 history, figures, why)
