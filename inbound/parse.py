@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import errors, message_from_bytes
-from email.message import EmailMessage, Message
-from email.policy import default
+from email.header import Header, decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from inbound.htmltext import html_to_text
@@ -36,22 +36,23 @@ class Parsed:
 
 
 def parse(raw: bytes) -> Parsed:
+    """Headers are read with the compat32 policy and encoded words decoded only where a value has
+    them: ``email.policy.default`` builds a header object per field, which cost ten times as much."""
     try:
-        msg = message_from_bytes(raw, policy=default)
-        assert isinstance(msg, EmailMessage)
+        msg = message_from_bytes(raw)
         _check_structure(msg)
-        name, sender = parseaddr(_header(msg, "From"))
+        name, sender = parseaddr(_header(msg, "From", decode=False))
         parsed = Parsed(
             key=dedupe_key(msg, raw),
             message_id=_header(msg, "Message-ID").strip(),
             sender=normalise_address(sender),
-            sender_name=name,
+            sender_name=decode_words(name),
             subject=_header(msg, "Subject"),
             body=body_text(msg),
             recipients=_recipients(msg),
             references=message_ids(_header(msg, "In-Reply-To") + " " + _header(msg, "References")),
             headers={k.lower(): _header(msg, k) for k in set(msg.keys())},
-            auth_results=[" ".join(str(v).split()) for v in msg.get_all("Authentication-Results", [])],
+            auth_results=[" ".join(_plain(v).split()) for v in msg.get_all("Authentication-Results", [])],
         )
     except Unreadable:
         raise
@@ -88,20 +89,40 @@ def message_ids(text: str) -> list[str]:
     return _MSGID.findall(text)
 
 
-def _header(msg: Message, name: str) -> str:
+def _header(msg: Message, name: str, decode: bool = True) -> str:
+    """One header as a line of text: unfolded, 8-bit bytes read as UTF-8 (else Windows-1252), and
+    RFC 2047 encoded words decoded (unless ``decode`` is off, for addresses parsed before decoding)."""
+    value = msg.get(name)
+    if isinstance(value, Header):
+        value = _eight_bit(value)
+    text = " ".join(str(value or "").split())
+    return decode_words(text) if decode else text
+
+
+def _eight_bit(value: Header) -> str:
+    """A raw header holding undeclared 8-bit bytes (which compat32 wraps in a Header)."""
+    return "".join(_to_str(data, None) if isinstance(data, bytes) else data for data, _ in decode_header(value))
+
+
+def decode_words(text: str) -> str:
+    if "=?" not in text:
+        return text
     try:
-        value = msg.get(name)
-    except Exception:
-        value = msg.get_all(name, failobj=[""])[0] if msg.get_all(name) else ""
-    return " ".join(str(value or "").split())
+        return " ".join(str(make_header(decode_header(text))).split())
+    except (LookupError, UnicodeError, ValueError, errors.HeaderParseError):
+        return text
+
+
+def _plain(value: str | Header) -> str:
+    return _eight_bit(value) if isinstance(value, Header) else str(value)
 
 
 def _recipients(msg: Message) -> list[str]:
-    fields = [str(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To") for v in msg.get_all(name, [])]
+    fields = [_plain(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To") for v in msg.get_all(name, [])]
     return [a for a in (normalise_address(addr) for _, addr in getaddresses(fields)) if a]
 
 
-def body_text(msg: EmailMessage) -> str:
+def body_text(msg: Message) -> str:
     """The first text/plain part, else the first text/html part as text; attachments and attached
     emails (a forward's embedded message is not the sender's words) ignored."""
     plain = _first_part(msg, "plain")
@@ -111,7 +132,7 @@ def body_text(msg: EmailMessage) -> str:
     return html_to_text(_decode(html)) if html is not None else ""
 
 
-def _first_part(msg: EmailMessage, subtype: str) -> Message | None:
+def _first_part(msg: Message, subtype: str) -> Message | None:
     for part in _own_parts(msg):
         if part.is_multipart() or part.get_content_maintype() != "text":
             continue

@@ -11,7 +11,6 @@ import logging
 import socket
 import ssl
 from email import message_from_bytes
-from email.policy import default
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator
@@ -146,7 +145,7 @@ def _key(raw: bytes) -> str:
     """The message's dedupe key (its Message-ID when it has one), so a failed message is recorded
     like every other and a redelivered copy of it is recognised; "" (a hash of the bytes) if unparseable."""
     try:
-        return dedupe_key(message_from_bytes(raw, policy=default), raw)
+        return dedupe_key(message_from_bytes(raw), raw)
     except Exception:
         return ""
 
