@@ -58,6 +58,13 @@ def test_windows_1252_and_encoded_headers_are_decoded() -> None:
     assert "J’aimerais participer – merci" in mail.body
 
 
+def test_an_encoded_comma_in_a_name_and_raw_utf8_headers_keep_the_address() -> None:
+    encoded = parse(b"From: =?utf-8?q?Jones=2C_Sam?= <Sam@Leeds.gov.uk>\r\nSubject: MET\r\n\r\nthanks\r\n")
+    assert (encoded.sender_name, encoded.sender) == ("Jones, Sam", "sam@leeds.gov.uk")
+    raw = parse("From: Zoë Brontë <zoe@example.org>\r\nSubject: Réunion: MET\r\n\r\nok\r\n".encode())
+    assert (raw.sender_name, raw.sender, raw.subject) == ("Zoë Brontë", "zoe@example.org", "Réunion: MET")
+
+
 def test_missing_message_id_falls_back_to_a_content_hash() -> None:
     raw = b"From: a@b.org\r\nSubject: JOIN\r\n\r\nhi\r\n"
     assert parse(raw).key.startswith("sha256:") and parse(raw).key == parse(raw).key
