@@ -98,8 +98,19 @@ def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str] | None 
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return path
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (a participant can name themselves
+    "=HYPERLINK(...)") gets a leading apostrophe, as OWASP advises for CSV exports."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_json(path: Path, rows: list[dict[str, Any]]) -> Path:

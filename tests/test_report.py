@@ -426,3 +426,13 @@ def screenshots(browser: Any, view: Any, out: Path, folder: Path) -> None:
     page.screenshot(path=str(folder / "phone-rounds.png"))
     phone.close()
     assert all(p.stat().st_size > 5000 for p in folder.glob("*.png"))
+
+
+def test_names_that_look_like_formulas_do_not_run_in_a_spreadsheet(tmp_path: Path) -> None:
+    from report.export import write_csv
+    rows = [{"name": '=HYPERLINK("http://evil.example","Sam")', "organisation": "+44 NHS", "met": 3},
+            {"name": "Kim - Lee", "organisation": "@home", "met": -1}]
+    read = list(csv.DictReader(write_csv(tmp_path / "people.csv", rows).open()))
+    assert [r["name"] for r in read] == ['\'=HYPERLINK("http://evil.example","Sam")', "Kim - Lee"]
+    assert [r["organisation"] for r in read] == ["'+44 NHS", "'@home"]
+    assert [r["met"] for r in read] == ["3", "-1"], "numbers stay numbers"
