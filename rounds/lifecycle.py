@@ -97,10 +97,14 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
 
 def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
                now: datetime) -> None:
-    match = Match(token=new_token(), created_at=now, odd_one_id=trio_extra if len(members) == 3 else None,
+    """One group's match and introduction. The match is tied to the round by id, not appended to
+    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic."""
+    match = Match(round_id=rnd.id, token=new_token(), created_at=now,
+                  odd_one_id=trio_extra if len(members) == 3 else None,
                   members=[MatchMember(participant_id=p.id) for p in members])
-    rnd.matches.append(match)
+    session.add(match)
     session.flush()
+    session.expire(rnd, ["matches"])
     row = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
                         context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
     match.intro_message_id = row.message_id
