@@ -147,3 +147,16 @@ def test_names_and_subjects_in_any_language(service: Service) -> None:
     assert captured.message["Subject"] == "Welcome to Café Rencontres ☕"
     assert captured.message["To"].addresses[0].display_name == "Zoë Ångström 李"
     assert "Welcome, Zoë Ångström 李!" in captured.message.get_body(("plain",)).get_content()
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(service: Service) -> None:
+    """SMTP ends the data at a line holding only "."; ours dot-stuffs as it streams the body."""
+    queue_welcomes(service, 1)
+    tail = b".NET and C# people welcome\r\n.\r\n..\r\nlast line"
+    with service.session() as s, s.begin():
+        row = s.scalars(select(OutboundMessage)).one()
+        row.raw = row.raw + tail
+        expected = row.raw + b"\r\n"
+    assert send_at(service, utcnow()).sent == 1
+    assert service.smtp.wait_for(1)[0].raw.replace(b"\n", b"\r\n").replace(b"\r\r", b"\r") == expected
+    assert statuses(service)[0][0] == OutStatus.SENT
