@@ -1,7 +1,6 @@
 """The organiser's digest: queued by tick when a round closes, once, with the report attached."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -9,19 +8,9 @@ from sqlalchemy import select
 from models import OutboundMessage, Participant, Status
 from tests.app import Service
 from tests.mail import reply_to
-from tick import tick
+from tests.test_rounds import at, run
 
 ORGANISER = "organiser@example.org"
-
-
-def at(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
-
-
-def run(service: Service, when: datetime) -> list[str]:
-    report = tick(service.engine, service.settings, now=lambda: when)
-    assert report.errors == []
-    return report.rounds
 
 
 def add_people(service: Service, n: int) -> None:
