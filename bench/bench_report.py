@@ -32,7 +32,7 @@ from matching import PastPair, Person, make_groups, organisation_key  # noqa: E4
 from models import (AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut,  # noqa: E402
                     Status)
 from models.db import make_engine, sessions, upgrade  # noqa: E402
-from report import Options, build_report  # noqa: E402
+from report.build import Options, build_report  # noqa: E402
 
 TARGET = 30.0
 START = datetime(2025, 1, 6, 9, tzinfo=timezone.utc)

@@ -3,7 +3,10 @@
 API::
 
     build_report(session, out_dir, Options(...), now) -> Built    # report/build.py
-"""
-from report.build import Built, Options, build_report
 
-__all__ = ["Built", "Options", "build_report"]
+Nothing is imported here, so `tick` can import :mod:`report.digest` without
+paying for networkx and the drawing code on runs that send no digest, and the
+CLI starts without them.
+"""
+
+FORMATS = ("csv", "json")   # of export/

@@ -12,12 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from report import export, html, pictures
+from report import FORMATS, export, html, pictures
 from report.data import History, load
 from report.figures import Network, RoundFigures, fairness, growth, reasons, round_figures
 from report.layout import positions
-
-FORMATS = ("csv", "json")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import click
 
 from models import utcnow
 from models.db import sessions
-from report.build import FORMATS, Options, build_report
+from report import FORMATS
 
 
 @click.command("report")
@@ -37,6 +37,8 @@ def report_command(app: Any, out_dir: Path, names: bool, orgs: bool, formats: tu
       unmentoring report --out ./report && xdg-open report/index.html
       unmentoring report --out ./private --names --format csv
     """
+    from report.build import Options, build_report  # networkx and the drawing code: not on every CLI start
+
     options = Options(names=names, orgs=orgs, formats=formats or FORMATS, full_rounds=full_rounds,
                       title=app.settings.service.name, tz=app.settings.tz)
     with sessions(app.ready_engine())() as session:

@@ -7,11 +7,12 @@ round however often `tick` runs or is killed; only a round closed in the last
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +21,10 @@ from config import Settings
 from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
-from report.build import Built, Options, build_report
 from report.data import History
-from report.figures import REASON_GROUPS, RoundFigures
+
+if TYPE_CHECKING:
+    from report.build import Built
 
 WINDOW = timedelta(days=14)
 
@@ -64,10 +66,10 @@ def digest_context(built: Built, number: int) -> dict[str, Any]:
     info = next(r for r in history.rounds if r.number == number)
     following = figures.get(number + 1)
     status = [p.status for p in history.people.values()]
-    why = built.reasons.get(number, {})
+    why = built.reasons.get(number, Counter())
     return {
         "round": closed, "rate": _percent(closed.meet_rate), "next": following,
-        "reasons": [(group or "no reason given", why[group]) for group in REASON_GROUPS if why.get(group)],
+        "reasons": [(group or "no reason given", count) for group, count in why.most_common()],
         "moved": movement(history, info.opened_at, info.closed_at or info.opened_at),
         "active": status.count("active"), "paused": status.count("paused"),
         "connected": _percent(closed.largest_share),
@@ -85,6 +87,8 @@ def queue_digest(session: Session, settings: Settings, now: datetime) -> str | N
     rnd = due_round(session, now)
     if rnd is None:
         return None
+    from report.build import Options, build_report  # networkx and the drawing code: only when a digest is due
+
     options = Options(title=settings.service.name, tz=settings.tz)
     with TemporaryDirectory(prefix="unmentoring-digest-") as folder:
         built = build_report(session, Path(folder), options, now)

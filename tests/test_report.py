@@ -26,7 +26,7 @@ from inbound.privacy import erase
 from inbound.reasons import reason_group
 from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Status, utcnow
 from models.db import make_engine, sessions, upgrade
-from report import Options, build_report
+from report.build import Options, build_report
 from report.command import report_command
 from report.data import Group, History, Person, RoundInfo, ShareRow, SitOutRow, StatusChange
 from report.figures import growth, round_figures
