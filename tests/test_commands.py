@@ -113,13 +113,20 @@ def test_share_is_kept_for_the_round(service: Service) -> None:
         assert shared.round_id == s.scalar(select(Round.id))
 
 
-def test_natural_outcomes_in_the_group_thread(service: Service) -> None:
+def sam_and_kim_introduced(service: Service) -> str:
+    """Sam and Kim in a round of their own; their group's token."""
     add_sam(service)
     with service.session() as s, s.begin():
         s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
     service.cli("round", "open")
     with service.session() as s:
         token = s.scalar(select(Match.token))
+    assert token is not None
+    return token
+
+
+def test_natural_outcomes_in_the_group_thread(service: Service) -> None:
+    token = sam_and_kim_introduced(service)
     group = f"coffee+{token}@example.org, kim@nhs.net"
     send(service, "Re: meet Kim", "Does Thursday work?", to=group)
     send(service, "Re: meet Kim", "Yes, we met! Thanks for the intro", to=group)
@@ -128,12 +135,7 @@ def test_natural_outcomes_in_the_group_thread(service: Service) -> None:
 
 
 def test_yes_answers_did_you_meet(service: Service) -> None:
-    add_sam(service)
-    with service.session() as s, s.begin():
-        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
-    service.cli("round", "open")
-    with service.session() as s:
-        token = s.scalar(select(Match.token))
+    token = sam_and_kim_introduced(service)
     send(service, "Re: Did you meet? Sam and Kim", "yes", to=f"coffee+{token}@example.org",
          in_reply_to=f"<checkin.{token}.abc123@example.org>")
     with service.session() as s:
