@@ -71,13 +71,17 @@ def transmit(client: smtplib.SMTP, row: OutboundMessage, barrier: Callable[[], N
         refused = sendmail(client, row.mail_from, row.recipient_list, row.raw, barrier)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        error = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in exc.recipients.items())
+        error = _refusals(exc.recipients)
         raise (Temporary(error) if all(400 <= c < 500 for c in codes) else Permanent(error)) from exc
     except smtplib.SMTPResponseException as exc:
         error = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
         raise (Permanent(error) if exc.smtp_code >= 500 else Temporary(error)) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise Temporary(f"connection: {exc}") from exc
+    return _refusals(refused)
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
     return "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in refused.items())
 
 
