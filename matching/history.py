@@ -53,6 +53,29 @@ class History:
         self._pairs[key] = (last << 1) | (old & 1) | (met is not False)
         self._max_round = max(self._max_round, round_no)
 
+    def add_packed(self, rows: list[tuple[int, int]]) -> None:
+        """Add introductions already packed as ``(pair_key(a, b), round_no << 1 | counts_as_met)``.
+
+        The database can compute both numbers, so a history of millions of pairs loads
+        without a Python call per pair: a batch whose keys are all new goes in with one
+        ``dict.update``; a batch that repeats a pair (rare: a repeat-free draw exists
+        once the community is large) is folded in pair by pair, exactly as
+        :meth:`record` would. Keys are trusted to come from valid ids.
+        """
+        batch = dict(rows)
+        if not batch:
+            return
+        if len(batch) == len(rows) and self._pairs.keys().isdisjoint(batch):
+            self._pairs.update(batch)
+            latest = max(batch.values())
+        else:
+            latest = max(packed for _, packed in rows)
+            pairs = self._pairs
+            for key, packed in rows:
+                old = pairs.get(key, 0)
+                pairs[key] = (max(old >> 1, packed >> 1) << 1) | (old & 1) | (packed & 1)
+        self._max_round = max(self._max_round, latest >> 1)
+
     def lookup(self, a: int, b: int) -> tuple[int, bool] | None:
         """(last round introduced, counts as met) for the pair, or None if new."""
         packed = self._pairs.get(pair_key(a, b))

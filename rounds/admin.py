@@ -10,7 +10,7 @@ from config import Settings
 from inbound.parse import normalise_address
 from matching import make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.history import eligible, past_pairs, people_for_matching
+from rounds.history import active_by_id, eligible, past_pairs, people_for_matching
 from rounds.lifecycle import close_round, current_round, introduce
 
 MOVES = {
@@ -50,11 +50,11 @@ def top_up(session: Session, settings: Settings, now: datetime, seed: int) -> in
         raise AdminError("no round is running; `unmentoring round open` starts one")
     placed = set(session.scalars(select(MatchMember.participant_id).join(Match).where(Match.round_id == rnd.id)))
     placed |= set(session.scalars(select(SitOut.participant_id).where(SitOut.round_id == rnd.id)))
-    waiting = [p for p in eligible(session) if p.id not in placed and not p.skip_next]
+    waiting = [c for c in eligible(session) if c.id not in placed and not c.skip_next]
     if len(waiting) < 2:
         raise AdminError(f"{len(waiting)} person waiting; at least two are needed for a top-up")
     grouping = make_groups(people_for_matching(session, waiting), past_pairs(session), seed, odd="trio")
-    by_id = {p.id: p for p in waiting}
+    by_id = active_by_id(session, (c.id for c in waiting))
     for group in grouping.groups:
         introduce(session, settings, rnd, [by_id[i] for i in group], grouping.trio_extra, now)
     session.add(AuditEvent(at=now, action="round-top-up", source="organiser",

@@ -19,19 +19,23 @@ from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
 from matching import Grouping, make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.history import eligible, match_outcomes, past_pairs, people_for_matching
+from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
 from rounds.schedule import next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The groups a draw would make now, before anything is saved."""
+    """The groups a draw would make now, before anything is saved; people by id."""
 
     seed: int
     grouping: Grouping
-    skipping: list[Participant]
-    people: dict[int, Participant]
+    skipping: list[int]
+
+    def everyone(self) -> set[int]:
+        """Every id the plan places: in a group, sitting out, or skipping."""
+        placed = {i for group in self.grouping.groups for i in group} | set(self.skipping)
+        return placed if self.grouping.sitting_out is None else placed | {self.grouping.sitting_out}
 
 
 def current_round(session: Session) -> Round | None:
@@ -63,11 +67,10 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
 
 def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
     everyone = eligible(session)
-    skipping = [p for p in everyone if p.skip_next]
-    taking_part = [p for p in everyone if not p.skip_next]
+    taking_part = [c for c in everyone if not c.skip_next]
     seed = secrets.randbits(31) if seed is None else seed
     grouping = make_groups(people_for_matching(session, taking_part), past_pairs(session), seed, odd=settings.rounds.odd)
-    return Plan(seed, grouping, skipping, {p.id: p for p in taking_part})
+    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next])
 
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
@@ -83,11 +86,12 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     session.flush()
     steps = timeline(now, next_open_time(session, settings, after=now) or now)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
+    people = active_by_id(session, drawn.everyone())
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [drawn.people[i] for i in group], drawn.grouping.trio_extra, now)
-    sitting = [(p, "skip") for p in drawn.skipping]
+        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+    sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
-        sitting.append((drawn.people[drawn.grouping.sitting_out], "odd"))
+        sitting.append((people[drawn.grouping.sitting_out], "odd"))
     for person, reason in sitting:
         _sit_out(session, settings, rnd, person, reason, now)
     session.add(AuditEvent(at=now, action="round-opened", source=source,

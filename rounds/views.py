@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Participant, Round
-from rounds.history import match_outcomes
+from rounds.history import active_by_id, match_outcomes
 from rounds.lifecycle import Plan, current_round, next_open_time
 
 
@@ -18,11 +18,13 @@ def person_view(p: Participant) -> dict[str, Any]:
 
 
 def plan_view(session: Session, drawn: Plan) -> dict[str, Any]:
+    people = active_by_id(session, drawn.everyone())
+    sitting_out = drawn.grouping.sitting_out
     return {
         "seed": drawn.seed,
-        "groups": [[person_view(drawn.people[i]) for i in group] for group in drawn.grouping.groups],
-        "sitting_out": [person_view(drawn.people[drawn.grouping.sitting_out])] if drawn.grouping.sitting_out else [],
-        "skipping": [person_view(p) for p in drawn.skipping],
+        "groups": [[person_view(people[i]) for i in group] for group in drawn.grouping.groups],
+        "sitting_out": [] if sitting_out is None else [person_view(people[sitting_out])],
+        "skipping": [person_view(people[i]) for i in drawn.skipping],
         "repeats": drawn.grouping.score.met_repeats + drawn.grouping.score.not_met_repeats,
         "same_organisation": drawn.grouping.score.same_org,
     }

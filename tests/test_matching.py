@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from matching import (Grouping, History, PastPair, Person, Score, Weights, make_groups,
                       organisation_key, score)
+from matching.history import pair_key
 
 FAST = settings(derandomize=True, deadline=None, max_examples=100,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -319,6 +320,24 @@ def test_history_merges_repeated_introductions() -> None:
     assert history.lookup(4, 3) == (2, True)
     assert history.lookup(1, 3) is None
     assert (len(history), history.max_round) == (2, 7)
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(0, 9), st.sampled_from([True, False, None])),
+                max_size=40), st.integers(1, 8))
+def test_packed_batches_load_like_one_record_at_a_time(intros: list[tuple[int, int, int, bool | None]],
+                                                       batch: int) -> None:
+    """The database's packed rows, in batches that may repeat pairs within and across them."""
+    intros = [(a, b, r, met) for a, b, r, met in intros if a != b]
+    one_by_one, packed = History(), History()
+    for a, b, round_no, met in intros:
+        one_by_one.record(a, b, round_no, met)
+    rows = [(pair_key(a, b), round_no << 1 | (met is not False)) for a, b, round_no, met in intros]
+    for start in range(0, len(rows), batch):
+        packed.add_packed(rows[start:start + batch])
+    pairs = list(itertools.combinations(range(1, 7), 2))
+    assert [packed.lookup(a, b) for a, b in pairs] == [one_by_one.lookup(a, b) for a, b in pairs]
+    assert (len(packed), packed.max_round) == (len(one_by_one), one_by_one.max_round)
 
 
 @pytest.mark.parametrize(("organisation", "email", "key"), [
