@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import config as config_module
 from config import ConfigError, Settings
-from models.db import is_current, make_engine, sessions, upgrade
+from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, utcnow
 from models.summary import collect_status
 from report.command import report_command
@@ -173,7 +173,7 @@ def status(app: App, as_json: bool) -> None:
     """
     engine = app.ready_engine()
     figures = collect_status(engine)
-    with sessions(engine)() as session:
+    with reading(engine)() as session:
         figures["next"] = next_step(session, app.settings)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
@@ -216,7 +216,7 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     Example:
       unmentoring round preview --seed 7
     """
-    with sessions(app.ready_engine())() as session:
+    with reading(app.ready_engine())() as session:
         view = plan_view(session, plan(session, app.settings, seed))
     lines = [f"{len(view['groups'])} groups (seed {view['seed']}, {view['repeats']} repeated pairs, "
              f"{view['same_organisation']} same-organisation pairs):", *group_lines(view["groups"])]
@@ -287,7 +287,7 @@ def round_show(app: App, number: int | None, as_json: bool) -> None:
     Example:
       unmentoring round show 3
     """
-    with sessions(app.ready_engine())() as session:
+    with reading(app.ready_engine())() as session:
         rnd = find_round(session, number)
         if rnd is None:
             raise click.ClickException("no such round yet; `unmentoring status` says when the next one opens")
@@ -315,7 +315,7 @@ def participants_list(app: App, status_filter: str | None, as_json: bool) -> Non
     Example:
       unmentoring participants list --status active
     """
-    with sessions(app.ready_engine())() as session:
+    with reading(app.ready_engine())() as session:
         query = select(Participant).order_by(Participant.email)
         if status_filter:
             query = query.where(Participant.status == status_filter)
@@ -334,7 +334,7 @@ def participants_show(app: App, email: str, as_json: bool) -> None:
     Example:
       unmentoring participants show sam@leeds.gov.uk
     """
-    with sessions(app.ready_engine())() as session:
+    with reading(app.ready_engine())() as session:
         try:
             person = find_participant(session, email)
         except AdminError as exc:

@@ -37,12 +37,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """Take SQLite's write lock at BEGIN so two writers queue instead of failing mid-transaction."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take SQLite's write lock at BEGIN so two writers queue instead of failing mid-transaction.
+
+    Readers (see `reading`) begin without it: in WAL mode they see the last commit
+    and never wait for a writer, such as a round being opened for minutes.
+    """
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reading(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for commands that only look (status, show, list, preview, report).
+
+    On SQLite they do not queue behind a running `tick`. They take no write lock up
+    front, so a write through one could be refused half-way: change things through `sessions`.
+    """
+    return sessionmaker(engine.execution_options(read_only=True), expire_on_commit=False)
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
@@ -59,5 +73,5 @@ def upgrade(engine: Engine) -> None:
 
 def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-    with engine.connect() as conn:
+    with engine.execution_options(read_only=True).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head

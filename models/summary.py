@@ -5,13 +5,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from models.db import sessions
+from models.db import reading
 from models.mail import Disposition, InboundMessage, OutboundMessage, OutStatus
 from models.people import Participant
 
 
 def collect_status(engine: Engine) -> dict[str, Any]:
-    with sessions(engine)() as session:
+    with reading(engine)() as session:
         by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
         outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
         quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
