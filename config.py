@@ -10,12 +10,14 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import cached_property
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rounds.schedule import CadenceError, parse_cadence
+from rounds.closed_days import ClosedDaysError, calendar_for, parse_closed_days, public_holidays
+from rounds.schedule import CadenceError, Calendar, parse_cadence
 
 DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
@@ -87,6 +89,8 @@ class RoundSettings:
     start: str = ""
     open_hour: int = 9
     odd: str = "trio"
+    holidays: str = "GB-ENG"
+    closed_days: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.service.timezone)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """Working days for the schedule: weekdays less public holidays and the organiser's closed days."""
+        return calendar_for(self.rounds.holidays, self.rounds.closed_days)
 
 
 SECTIONS: dict[str, type] = {
@@ -243,6 +252,14 @@ def _check_rounds(rounds: RoundSettings) -> None:
             raise ConfigError(f"rounds.start: {rounds.start!r} is not a date; write it like 2027-01-04") from None
     if not 0 <= rounds.open_hour <= 23:
         raise ConfigError(f"rounds.open_hour: {rounds.open_hour} is not an hour; use 0 to 23, e.g. 9")
+    try:
+        public_holidays(rounds.holidays)
+    except ClosedDaysError as exc:
+        raise ConfigError(f"rounds.holidays: {exc}, or \"\" for none") from None
+    try:
+        parse_closed_days(rounds.closed_days)
+    except ClosedDaysError as exc:
+        raise ConfigError(f"rounds.closed_days: {exc}") from None
     if rounds.odd not in ("trio", "sit_out"):
         raise ConfigError(f"rounds.odd: {rounds.odd!r}; use trio (one group of three) or sit_out (one person waits)")
 

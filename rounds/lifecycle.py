@@ -62,7 +62,8 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
     if anchor is None:
         return None
     last = after or (last_round(session).opened_at if last_round(session) else None)
-    return next_opening(parse_cadence(settings.rounds.cadence), last, anchor, settings.rounds.open_hour, settings.tz)
+    return next_opening(parse_cadence(settings.rounds.cadence), last, anchor, settings.rounds.open_hour, settings.tz,
+                        settings.calendar)
 
 
 def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
@@ -84,7 +85,8 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     rnd = Round(number=number, seed=drawn.seed, opened_at=now)
     session.add(rnd)
     session.flush()
-    steps = timeline(now, next_open_time(session, settings, after=now) or now)
+    steps = timeline(now, next_open_time(session, settings, after=now) or now, settings.calendar, settings.tz,
+                     settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
     for group in drawn.grouping.groups:

@@ -2,18 +2,22 @@
 
 Cadences an organiser can write in `rounds.cadence`:
 
-- ``monthly``: the first working day (Monday to Friday) of each month;
+- ``monthly``: the first working day of each month;
 - ``monthly on day 15``: that day of each month (moved to the next working day);
-- ``every 2 weeks``: every N weeks from `rounds.start` (or the first round).
+- ``every 2 weeks``: every N weeks from `rounds.start` (or the first round), each
+  date moved to the next working day when it is not one.
 
-Rounds open at `rounds.open_hour` local time. A round closes when the next one
-opens; its nudge is due halfway through and its check-in at 80 %.
+A working day is Monday to Friday and not a closed day (public holidays and the
+organiser's own, see `rounds/closed_days.py`). Rounds open at `rounds.open_hour`
+local time. A round closes when the next one opens; its nudge is due halfway
+through and its check-in at 80 %, each moved off a closed day.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Container
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 NUDGE_AT = 0.5
@@ -45,10 +49,32 @@ def parse_cadence(text: str) -> Cadence:
     raise CadenceError('write "monthly", "monthly on day 15" or "every 2 weeks"')
 
 
-def working_day_on_or_after(day: date) -> date:
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+@dataclass(frozen=True)
+class Calendar:
+    """Which days are working days: Monday to Friday, except the closed ones."""
+
+    closed: Container[date] = field(default_factory=frozenset)
+
+    def is_working(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.closed
+
+    def on_or_after(self, day: date) -> date:
+        for _ in range(366):
+            if self.is_working(day):
+                return day
+            day += timedelta(days=1)
+        raise CadenceError("no working day in a whole year: check rounds.closed_days")
+
+    def before(self, day: date) -> date:
+        """The last working day strictly before `day`."""
+        for _ in range(366):
+            day -= timedelta(days=1)
+            if self.is_working(day):
+                return day
+        raise CadenceError("no working day in a whole year: check rounds.closed_days")
+
+
+WEEKDAYS = Calendar()
 
 
 def _month_start(day: date, months: int) -> date:
@@ -56,16 +82,15 @@ def _month_start(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def opening_dates_after(cadence: Cadence, after: date, anchor: date) -> date:
+def opening_dates_after(cadence: Cadence, after: date, anchor: date, calendar: Calendar = WEEKDAYS) -> date:
     """The first opening date strictly after `after`."""
     if cadence.kind == "weeks":
         step = timedelta(weeks=cadence.weeks)
-        if anchor > after:
-            return anchor
-        return anchor + step * ((after - anchor) // step + 1)
+        due = anchor if anchor > after else anchor + step * ((after - anchor) // step + 1)
+        return calendar.on_or_after(due)
     for months in range(0, 3):
         first = _month_start(after, months)
-        candidate = working_day_on_or_after(first.replace(day=cadence.day) if cadence.kind == "day" else first)
+        candidate = calendar.on_or_after(first.replace(day=cadence.day) if cadence.kind == "day" else first)
         if candidate > after:
             return candidate
     raise AssertionError("a month always has a working day")
@@ -75,10 +100,11 @@ def at_local(day: date, hour: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz)
 
 
-def next_opening(cadence: Cadence, last_opened: datetime | None, anchor: date, hour: int, tz: ZoneInfo) -> datetime:
+def next_opening(cadence: Cadence, last_opened: datetime | None, anchor: date, hour: int, tz: ZoneInfo,
+                 calendar: Calendar = WEEKDAYS) -> datetime:
     """When the next round opens: after the last round's opening day, or from the anchor on."""
     after = last_opened.astimezone(tz).date() if last_opened else anchor - timedelta(days=1)
-    return at_local(opening_dates_after(cadence, after, anchor), hour, tz)
+    return at_local(opening_dates_after(cadence, after, anchor, calendar), hour, tz)
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,28 @@ class Timeline:
     closes: datetime
 
 
-def timeline(opens: datetime, closes: datetime) -> Timeline:
+def timeline(opens: datetime, closes: datetime, calendar: Calendar = WEEKDAYS, tz: tzinfo = timezone.utc,
+             hour: int | None = None) -> Timeline:
+    """The round's steps, each at `hour` (default: the opening's hour) on a working day.
+
+    The nudge falls on the day halfway through and the check-in on the day at 80 %; a
+    day that is not a working day gives way to the next one, or to the last one before
+    it when the next would reach the following step. Only a round too short for any of
+    that keeps the exact fraction."""
     length = closes - opens
-    return Timeline(opens, opens + length * NUDGE_AT, opens + length * CHECKIN_AT, closes)
+    hour = opens.astimezone(tz).hour if hour is None else hour
+    checkin = _working_time(opens + length * CHECKIN_AT, opens, closes, calendar, tz, hour)
+    nudge = _working_time(opens + length * NUDGE_AT, opens, checkin, calendar, tz, hour)
+    return Timeline(opens, nudge, checkin, closes)
+
+
+def _working_time(due: datetime, earliest: datetime, latest: datetime, calendar: Calendar, tz: tzinfo,
+                  hour: int) -> datetime:
+    """`hour` on `due`'s day or the nearest working day, strictly between `earliest` and `latest`."""
+    day = due.astimezone(tz).date()
+    candidates = [day] if calendar.is_working(day) else []
+    for moved in candidates + [calendar.on_or_after(day), calendar.before(day)]:
+        at = datetime.combine(moved, time(hour), tzinfo=tz)
+        if earliest < at < latest:
+            return at
+    return due

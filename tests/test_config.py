@@ -41,6 +41,9 @@ def test_missing_file_says_where_to_put_one(tmp_path: Path) -> None:
     ('[mail]\nx = 1\n', "[mail]", "unknown section"),
     ('[service]\naddress = "coffee+x@example.org"\n', "service.address", "without a +tag"),
     ("[imap\n", "not valid TOML", ""),
+    ('[rounds]\nholidays = "GB-XX"\n', "rounds.holidays", "GB-SCT"),
+    ('[rounds]\nholidays = "England"\n', "rounds.holidays", "GB-ENG"),
+    ('[rounds]\nclosed_days = "24/12/2026"\n', "rounds.closed_days", "2026-12-29 to 2026-12-31"),
 ])
 def test_a_wrong_setting_names_the_key(tmp_path: Path, text: str, key: str, hint: str) -> None:
     with pytest.raises(ConfigError) as caught:

@@ -75,18 +75,21 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
         assert [(o.met, o.reason, o.reason_group) for o in outcomes] == [
             (True, "", ""), (False, "we were both on leave", "busy")]
 
-    assert run(service, at("2026-12-17T10:00")) == ["round 1: nudged 2 groups"]
+    assert run(service, at("2026-12-17T10:00")) == [], "halfway is Friday the 18th (round 2 opens 4 January)"
+    assert run(service, at("2026-12-18T09:05")) == ["round 1: nudged 2 groups"]
     nudges = [c.message for c in service.smtp.wait_for(2)]
     assert set(groups_of(nudges)) == set(groups_of(silent))
     assert all(n["In-Reply-To"] in {i["Message-ID"] for i in silent} for n in nudges)
-    assert run(service, at("2026-12-17T10:10")) == [] and len(service.smtp.messages) == 2
+    assert run(service, at("2026-12-18T10:10")) == [] and len(service.smtp.messages) == 2
 
-    assert run(service, at("2026-12-27T10:00")) == ["round 1: checked in with 2 groups"]
+    assert run(service, at("2026-12-28T10:00")) == [], "four fifths is the 28th, a bank holiday"
+    assert run(service, at("2026-12-29T09:05")) == ["round 1: checked in with 2 groups"]
     checkins = [c.message for c in service.smtp.wait_for(4)[2:]]
     assert set(groups_of(checkins)) == set(groups_of(silent))
     service.smtp.clear()
 
-    assert run(service, at("2027-01-01T10:00")) == ["round 2 opened: 4 groups",
+    assert run(service, at("2027-01-01T10:00")) == [], "New Year's Day"
+    assert run(service, at("2027-01-04T10:00")) == ["round 2 opened: 4 groups",
                                                     "round 1: digest queued for organiser@example.org"]
     second = groups_of([c.message for c in service.smtp.wait_for(5) if c.rcpt_tos != ["organiser@example.org"]])
     first_pairs = {frozenset(p) for g in groups for p in combinations(sorted(g), 2)}
@@ -95,7 +98,7 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
         extras = s.scalars(select(Match.odd_one_id).where(Match.odd_one_id.is_not(None))).all()
         assert len(extras) == 2 and extras[0] != extras[1], "the trio's extra place rotates"
         assert s.scalar(select(Round).where(Round.number == 1)).closed_at is not None
-    assert run(service, at("2027-01-01T10:05")) == []
+    assert run(service, at("2027-01-04T10:05")) == []
 
 
 def _member(intro: EmailMessage) -> str:
@@ -124,7 +127,7 @@ def test_odd_numbers_can_sit_one_out_and_they_are_told(service: Service) -> None
     deliver_due(Session_, service.settings.smtp, now=lambda: at("2026-12-01T10:00"))
     notice = next(c.message for c in service.smtp.wait_for(3) if c.rcpt_tos == [email])
     assert "odd number" in notice.get_body(("plain",)).get_content()
-    run_due(Session_, service.settings, at("2027-01-01T10:00"))
+    run_due(Session_, service.settings, at("2027-01-04T10:00"))
     with service.session() as s:
         second = s.scalars(select(SitOut).join(Round).where(Round.number == 2)).all()
         assert [x.participant_id for x in second] != [sitter.participant_id]
@@ -133,7 +136,7 @@ def test_odd_numbers_can_sit_one_out_and_they_are_told(service: Service) -> None
 def test_silent_people_are_asked_then_paused(service: Service) -> None:
     ids = add_people(service, 4)
     Session_ = sessions(service.engine)
-    for month in ("2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01"):
+    for month in ("2026-12-01", "2027-01-04", "2027-02-01", "2027-03-01"):
         run_due(Session_, service.settings, at(f"{month}T10:00"))
     with service.session() as s:
         kinds = [(o.kind, o.recipients) for o in s.scalars(select(OutboundMessage).order_by(OutboundMessage.id))]
@@ -146,7 +149,7 @@ def test_silent_people_are_asked_then_paused(service: Service) -> None:
 def test_a_reply_keeps_a_silent_person_in(service: Service) -> None:
     ids = add_people(service, 2)
     Session_ = sessions(service.engine)
-    for month in ("2026-12-01", "2027-01-01", "2027-02-01"):
+    for month in ("2026-12-01", "2027-01-04", "2027-02-01"):
         run_due(Session_, service.settings, at(f"{month}T10:00"))
     with service.session() as s, s.begin():
         person = s.get_one(Participant, ids[0])

@@ -1,0 +1,66 @@
+"""The days no round step falls on: a region's public holidays plus the organiser's own.
+
+`rounds.holidays` names the region as an ISO code ("GB-ENG", "GB-SCT", "IE", "US-CA");
+the python-holidays package knows the rules, observed days included (Boxing Day on a
+Saturday moves to Monday). `rounds.closed_days` adds dates such as an office's
+Christmas shutdown: "2026-12-24, 2026-12-29 to 2026-12-31".
+"""
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import date, timedelta
+from typing import Any
+
+from rounds.schedule import Calendar
+
+MAX_RANGE_DAYS = 366
+
+
+class ClosedDaysError(ValueError):
+    """A region or a list of dates we cannot read; the message says what to write."""
+
+
+class ClosedDays(Container[date]):
+    """Public holidays (looked up lazily, year by year) and a fixed set of extra dates."""
+
+    def __init__(self, public: Any, extra: frozenset[date]) -> None:
+        self._public, self._extra = public, extra
+
+    def __contains__(self, day: object) -> bool:
+        return day in self._extra or (self._public is not None and day in self._public)
+
+
+def public_holidays(region: str) -> Any:
+    """The holidays of a region such as GB-ENG, or None for an empty region."""
+    region = region.strip()
+    if not region:
+        return None
+    import holidays  # 40 ms and only needed when a schedule is worked out
+
+    country, _, subdivision = region.upper().partition("-")
+    known = holidays.list_supported_countries()
+    if country not in known:
+        raise ClosedDaysError(f"{region!r}: no country {country!r}; use a code such as GB-ENG, GB-SCT, IE or US-CA")
+    if subdivision and subdivision not in known[country]:
+        choices = ", ".join(f"{country}-{s}" for s in known[country][:8])
+        raise ClosedDaysError(f"{region!r}: {country} has no region {subdivision!r}; use one of {choices}")
+    return holidays.country_holidays(country, subdiv=subdivision or None)
+
+
+def parse_closed_days(text: str) -> frozenset[date]:
+    """Dates and ranges, comma-separated: "2026-12-24, 2026-12-29 to 2026-12-31"."""
+    days: set[date] = set()
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        first, _, last = (p.strip() for p in item.partition(" to "))
+        try:
+            start, end = date.fromisoformat(first), date.fromisoformat(last or first)
+        except ValueError:
+            raise ClosedDaysError(f"{item!r} is not a date or range; write 2026-12-24 or 2026-12-29 to 2026-12-31") from None
+        if not 0 <= (end - start).days < MAX_RANGE_DAYS:
+            raise ClosedDaysError(f"{item!r}: a range runs forwards and is shorter than a year")
+        days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return frozenset(days)
+
+
+def calendar_for(region: str, closed_days: str) -> Calendar:
+    return Calendar(ClosedDays(public_holidays(region), parse_closed_days(closed_days)))
