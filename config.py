@@ -38,6 +38,7 @@ class ServiceSettings:
     max_auto_replies_per_day: int = 5
     trusted_authserv_id: str = ""
     bounce_limit: int = 3
+    bounce_stale_days: int = 90
     templates_dir: str = ""
     unsubscribe_url: str = ""
     retention_days: int = 365

@@ -1,7 +1,14 @@
-"""Act on a bounce: score hard failures per participant, suspend at the limit, tell the organiser."""
+"""Act on a bounce: score hard failures per participant, suspend at the limit, tell the organiser.
+
+The score counts days with a hard bounce, not reports: one failure often comes back from
+several servers, or for two emails sent the same day. It starts again from one when the
+last counted bounce is older than `service.bounce_stale_days`, so a mailbox that failed
+once a year is never suspended, while a dead one (an introduction, a nudge and a
+check-in, all refused) is suspended within a round.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,12 +41,24 @@ def failing_participants(session: Session, settings: Settings, mail: Parsed, raw
 def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
                   now: datetime) -> tuple[str, str]:
     people, detail = failing_participants(session, settings, mail, raw)
+    counted = 0
     for person in people:
-        person.bounce_score += 1
         record.participant_id = person.id
+        counted += count_bounce(person, now, timedelta(days=settings.service.bounce_stale_days))
         if person.bounce_score >= settings.service.bounce_limit and person.status in (Status.ACTIVE, Status.PAUSED):
             _suspend(session, settings, person, record, now)
-    return ("bounce", f"counted for {len(people)} participant(s); {detail}")
+    return ("bounce", f"counted for {counted} of {len(people)} participant(s); {detail}")
+
+
+def count_bounce(person: Participant, now: datetime, stale_after: timedelta) -> bool:
+    """Add today's hard bounce to the score; False when a bounce was already counted today."""
+    last = person.last_bounce_at
+    if last is not None and last.date() == now.date() and person.bounce_score:
+        return False
+    fresh = last is None or now - last <= stale_after
+    person.bounce_score = person.bounce_score + 1 if fresh else 1
+    person.last_bounce_at = now
+    return True
 
 
 def _suspend(session: Session, settings: Settings, person: Participant, record: InboundMessage, now: datetime) -> None:

@@ -34,6 +34,7 @@ class Participant(Base):
     reply_token: Mapped[str] = mapped_column(String(32), unique=True)
     campaign: Mapped[str] = mapped_column(String(64), default="")
     bounce_score: Mapped[int] = mapped_column(default=0)
+    last_bounce_at: Mapped[datetime | None]
     skip_next: Mapped[bool] = mapped_column(default=False)
     paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

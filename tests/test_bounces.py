@@ -6,6 +6,7 @@ from sqlalchemy import select
 from inbound.bounces import read_bounce
 from models import OutboundMessage, Participant, Status
 from tests.app import Service
+from tests.test_rounds import at, run
 
 GONE = "gone@example.net"
 
@@ -48,16 +49,37 @@ def test_hard_bounces_suspend_and_tell_the_organiser(service: Service) -> None:
     add_person(service)
     service.imap.deliver(dsn(GONE, "failed", "5.7.1", n=1))
     service.imap.deliver(dsn(GONE, "delayed", "4.4.1", n=2))
-    service.tick()
+    run(service, at("2026-12-01T10:00"))
     assert person(service).bounce_score == 0, "policy rejections and delays are not the mailbox's fault"
-    for n in range(3):
+    for n, day in enumerate(["2026-12-01", "2026-12-17", "2026-12-28"]):
         service.imap.deliver(dsn(GONE, n=10 + n) if n != 1 else QMAIL)
-    service.tick()
+        run(service, at(f"{day}T10:00"))
     assert person(service).status == Status.SUSPENDED and person(service).bounce_score == 3
     notices = [c for c in service.smtp.messages if c.rcpt_tos == ["organiser@example.org"]]
     assert len(notices) == 1 and "participants resume gone@example.net" in \
         notices[0].message.get_body(("plain",)).get_content()
     assert all(c.rcpt_tos != [GONE] for c in service.smtp.messages), "a bounce is never answered"
+
+
+def test_one_failure_reported_many_times_a_day_counts_once(service: Service) -> None:
+    add_person(service)
+    for n in range(4):
+        service.imap.deliver(dsn(GONE, n=20 + n) if n != 1 else QMAIL)
+    run(service, at("2026-12-01T10:00"))
+    service.imap.deliver(dsn(GONE, n=30))
+    run(service, at("2026-12-01T16:00"))
+    assert (person(service).bounce_score, person(service).status) == (1, Status.ACTIVE)
+
+
+def test_an_old_bounce_is_forgotten(service: Service) -> None:
+    add_person(service)
+    for n, day in enumerate(["2026-01-05", "2026-06-01", "2026-12-01"]):
+        service.imap.deliver(dsn(GONE, n=40 + n))
+        run(service, at(f"{day}T10:00"))
+        assert person(service).bounce_score == 1, f"{day}: more than 90 days after the last one"
+    service.imap.deliver(dsn(GONE, n=50))
+    run(service, at("2027-02-26T10:00"))
+    assert (person(service).bounce_score, person(service).status) == (2, Status.ACTIVE), "87 days: still counts"
 
 
 def test_verp_names_who_bounced_and_mail_from_them_clears_the_score(service: Service) -> None:
