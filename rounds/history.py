@@ -19,6 +19,7 @@ from matching.history import ID_LIMIT
 from models import Match, MatchMember, Outcome, Participant, Round, SitOut, Status
 
 STREAM_ROWS = 20_000  # rows per fetch when streaming the history (a server-side cursor on PostgreSQL)
+ID_CHUNK = 5_000  # ids per IN (...) list, well under SQLite's limit on bound values
 
 
 class Candidate(NamedTuple):
@@ -38,10 +39,16 @@ def eligible(session: Session) -> list[Candidate]:
 
 
 def active_by_id(session: Session, ids: Iterable[int]) -> dict[int, Participant]:
-    """The participants a draw placed, as ORM objects for the emails and rows that follow."""
-    wanted = set(ids)
-    query = select(Participant).where(Participant.status == Status.ACTIVE)
-    return {p.id: p for p in session.scalars(query) if p.id in wanted}
+    """The participants a draw placed, as ORM objects for the emails and rows that follow.
+
+    Read by id, not status: on PostgreSQL an organiser's `participants pause` may commit
+    between the draw and this read, and the round goes ahead with the draw as made.
+    """
+    wanted, found = sorted(set(ids)), {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start:start + ID_CHUNK]
+        found.update((p.id, p) for p in session.scalars(select(Participant).where(Participant.id.in_(chunk))))
+    return found
 
 
 def odd_turns(session: Session) -> dict[int, int]:
@@ -99,13 +106,16 @@ def past_pairs(session: Session) -> History:
 
     A pair counts as met (True or unconfirmed) unless its match's latest report is
     not met, the one distinction `History` keeps; its age is its latest round.
-    Read through the DB-API cursor: at millions of rows, building SQLAlchemy `Row`s
-    cost a third of the time, and the query has no parameters to bind (only constants).
+    Read through the DB-API cursor (a server-side one on PostgreSQL, so the rows stream):
+    at millions of rows, building SQLAlchemy `Row`s cost a third of the time, and the
+    query has no parameters to bind (only constants).
     """
+    session.flush()
     history = History()
     connection = session.connection()
     sql = str(pairs_query().compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
+    server_side = {"name": "past_pairs"} if connection.dialect.name == "postgresql" else {}
+    cursor = connection.connection.cursor(**server_side)
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(STREAM_ROWS):

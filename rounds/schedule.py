@@ -132,11 +132,15 @@ def timeline(opens: datetime, closes: datetime, calendar: Calendar = WEEKDAYS, t
 
 def _working_time(due: datetime, earliest: datetime, latest: datetime, calendar: Calendar, tz: tzinfo,
                   hour: int) -> datetime:
-    """`hour` on `due`'s day or the nearest working day, strictly between `earliest` and `latest`."""
+    """`hour` on a working day strictly between `earliest` and `latest`: `due`'s own day,
+    else the first one after it, else the last one before it; with none, the fraction
+    itself (kept before `latest`, so the steps stay in order)."""
     day = due.astimezone(tz).date()
-    candidates = [day] if calendar.is_working(day) else []
-    for moved in candidates + [calendar.on_or_after(day), calendar.before(day)]:
-        at = datetime.combine(moved, time(hour), tzinfo=tz)
-        if earliest < at < latest:
+    first, last = earliest.astimezone(tz).date(), latest.astimezone(tz).date()
+    after = [day + timedelta(days=n) for n in range((last - day).days + 1)]
+    before = [day - timedelta(days=n) for n in range(1, (day - first).days + 1)]
+    for candidate in after + before:
+        at = datetime.combine(candidate, time(hour), tzinfo=tz)
+        if calendar.is_working(candidate) and earliest < at < latest:
             return at
-    return due
+    return due if due < latest else earliest + (latest - earliest) / 2

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from config import Settings
 from models import Match, MatchMember, Outcome, Participant, Round, Status
 from models.db import make_engine, sessions, upgrade
+from rounds import lifecycle
 from rounds.history import eligible, past_pairs
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -56,3 +60,28 @@ def test_past_pairs_keep_latest_round_and_whether_they_ever_met(database_url: st
     assert history.lookup(2, 1) == (2, True) and history.lookup(1, 3) is None
     assert (len(history), history.max_round) == (len(expected), 3)
     assert [(c.id, c.skip_next) for c in candidates] == [(n, n == 2) for n in range(1, 7)]
+
+
+def test_a_round_opens_as_drawn_when_someone_is_paused_meanwhile(database_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the organiser's `participants pause` can commit between the draw and
+    loading the people it placed; the round goes ahead as drawn instead of failing."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with sessions(engine).begin() as session:
+        add_people(session, 7)
+    drawn_plan = lifecycle.plan
+
+    def plan_then_pause(session: Session, settings: Settings, seed: int | None = None) -> lifecycle.Plan:
+        drawn = drawn_plan(session, settings, seed)
+        if engine.dialect.name == "postgresql":  # on SQLite the organiser's command waits for the write lock
+            with sessions(engine).begin() as organiser:
+                organiser.execute(update(Participant).where(Participant.id == 1).values(status=Status.PAUSED))
+        return drawn
+
+    monkeypatch.setattr(lifecycle, "plan", plan_then_pause)
+    with sessions(engine).begin() as session:
+        rnd = lifecycle.open_round(session, Settings(), T0, source="test", seed=1)
+        placed = sorted(m.participant_id for match in rnd.matches for m in match.members)
+    engine.dispose()
+    assert placed == [1, 3, 4, 5, 6], "everyone active at the draw except the one skipping (2)"

@@ -89,6 +89,21 @@ def test_scotland_has_its_own_holidays_and_organisers_add_their_own() -> None:
     assert next_opening(parse_cadence("monthly"), new_year, date(2026, 11, 24), 9, LONDON).date() == date(2027, 1, 1)
 
 
+@pytest.mark.parametrize("cadence", ["every 1 week", "every 2 weeks", "monthly", "monthly on day 25"])
+def test_every_round_for_two_years_keeps_its_steps_in_order_on_working_days(cadence: str) -> None:
+    """Easter, Christmas and New Year move openings about; the nudge still comes before the
+    check-in, both before the close, each at nine on a working day."""
+    parsed, anchor, opens = parse_cadence(cadence), date(2026, 1, 5), None
+    for _ in range(110 if "week" in cadence else 24):
+        following = next_opening(parsed, opens, anchor, 9, LONDON, ENGLAND)
+        if opens is not None:
+            steps = timeline(opens, following, ENGLAND, LONDON, 9)
+            assert steps.opens < steps.nudge < steps.checkin < steps.closes, steps
+            for step in (steps.nudge, steps.checkin):
+                assert ENGLAND.is_working(step.date()) and step.hour == 9, (cadence, steps)
+        opens = following
+
+
 @pytest.mark.parametrize("text", ["24/12/2026", "2026-12-31 to 2026-12-24", "2026-01-01 to 2027-06-01", "soon"])
 def test_closed_days_that_cannot_be_read_say_how_to_write_them(text: str) -> None:
     with pytest.raises(ClosedDaysError, match="2026-12-24|forwards"):
