@@ -46,6 +46,13 @@ class App:
             self._engine = make_engine(self.settings.database_url)
         return self._engine
 
+    def require_login(self, section: str) -> None:
+        """What logging in to `section` needs is set, or one line saying which key to set."""
+        try:
+            config_module.require_login(self.settings, section)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
     def ready_engine(self) -> Engine:
         """The engine, once the schema is known to be current (else: say to run init)."""
         try:
@@ -103,7 +110,9 @@ def tick(app: App) -> None:
     """
     from tick import tick as run_tick
 
-    config_module.require_login(app.settings, "imap")
+    app.require_login("imap")
+    if app.settings.smtp.auth == "oauth2":
+        app.require_login("smtp")
     engine = app.ready_engine()
     try:
         report = run_tick(engine, app.settings)
@@ -138,7 +147,7 @@ def poll(app: App, watch: bool, idle_seconds: int) -> None:
     """
     from inbound.watch import watch as watch_forever
 
-    config_module.require_login(app.settings, "imap")
+    app.require_login("imap")
     engine = app.ready_engine()
     try:
         watch_forever(engine, app.settings, idle_seconds, _print_tick, rounds=None if watch else 1)
@@ -155,9 +164,14 @@ def send(app: App) -> None:
     Example:
       unmentoring send
     """
+    from mailer.oauth import TokenError, with_access_tokens
     from mailer.send import deliver_due
 
-    report = deliver_due(sessions(app.ready_engine()), app.settings.smtp)
+    try:
+        smtp = with_access_tokens(app.settings).smtp
+    except TokenError as exc:
+        raise click.ClickException(f"no OAuth token, nothing sent: {exc}") from None
+    report = deliver_due(sessions(app.ready_engine()), smtp)
     click.echo(f"outbox: {report.sent} sent, {report.deferred} to retry, {report.failed} failed")
 
 
@@ -393,15 +407,17 @@ def config_check(app: App) -> None:
 
 def _try_imap(settings: Settings) -> None:
     from inbound.poller import connect
+    from mailer.oauth import with_access_tokens
 
     config_module.require_login(settings, "imap")
-    connect(settings.imap).logout()
+    connect(with_access_tokens(settings).imap).logout()
 
 
 def _try_smtp(settings: Settings) -> None:
+    from mailer.oauth import with_access_tokens
     from mailer.send import connect
 
-    connect(settings.smtp).quit()
+    connect(with_access_tokens(settings).smtp).quit()
 
 
 @main.command()

@@ -22,6 +22,8 @@ from rounds.schedule import CadenceError, Calendar, parse_cadence
 DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
 TLS_MODES = ("none", "starttls", "implicit")
+AUTH_MODES = ("password", "oauth2")
+MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 
 
 class ConfigError(Exception):
@@ -70,6 +72,7 @@ class ImapSettings:
     quarantine: str = "unmentoring/quarantine"
     batch_size: int = 200
     max_message_bytes: int = 10_000_000
+    auth: str = "password"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,22 @@ class SmtpSettings:
     rate_per_minute: int = 0
     timeout_seconds: int = 30
     verp: bool = False
+    auth: str = "password"
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """An OAuth 2.0 token endpoint, for mailboxes that refuse passwords (Microsoft 365, Gmail).
+
+    With only a client secret, the client-credentials grant (an app registered in the
+    organisation's Entra ID); with a refresh token as well, the refresh-token grant.
+    """
+
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    scope: str = MICROSOFT_SCOPE
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     rounds: RoundSettings = field(default_factory=RoundSettings)
+    oauth2: OAuth2Settings = field(default_factory=OAuth2Settings)
     source: Path | None = None
 
     @property
@@ -137,6 +157,7 @@ SECTIONS: dict[str, type] = {
     "imap": ImapSettings,
     "smtp": SmtpSettings,
     "rounds": RoundSettings,
+    "oauth2": OAuth2Settings,
 }
 
 
@@ -218,6 +239,9 @@ def validate(settings: Settings) -> None:
             f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
         ) from None
     for section in ("imap", "smtp"):
+        auth = getattr(settings, section).auth
+        if auth not in AUTH_MODES:
+            raise ConfigError(f"{section}.auth: {auth!r}; use password, or oauth2 with an [oauth2] section")
         tls = getattr(settings, section).tls
         if tls not in TLS_MODES:
             raise ConfigError(f"{section}.tls: {tls!r} is not a TLS mode; use one of {', '.join(TLS_MODES)}")
@@ -226,6 +250,7 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
     _check_rounds(settings.rounds)
     _check_service_extras(settings)
+    _check_oauth2(settings)
     if settings.imap.batch_size < 1:
         raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
 
@@ -239,6 +264,18 @@ def _check_service_extras(settings: Settings) -> None:
         )
     if settings.templates_path and not Path(settings.templates_path).is_dir():
         raise ConfigError(f"service.templates_dir: {settings.templates_path} is not a folder; create it or leave it empty")
+
+
+def _check_oauth2(settings: Settings) -> None:
+    if "oauth2" not in (settings.imap.auth, settings.smtp.auth):
+        return
+    url = settings.oauth2.token_url
+    loopback = url.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:"))
+    if not (url.startswith("https://") or loopback):
+        raise ConfigError(
+            f"oauth2.token_url: {url!r}; use your provider's https:// token endpoint, e.g. "
+            "https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token"
+        )
 
 
 def _check_rounds(rounds: RoundSettings) -> None:
@@ -272,9 +309,15 @@ def _check_address(key: str, value: str) -> None:
 
 
 def require_login(settings: Settings, section: str) -> None:
-    """Raise when a server's user or password is unset: checked only by commands that log in."""
+    """Raise when what a server's login needs is unset: checked only by commands that log in."""
     part = getattr(settings, section)
-    for key in ("user", "password"):
-        if not getattr(part, key):
-            env = f"UNMENTORING_{section}_{key}".upper()
-            raise ConfigError(f"{section}.{key}: not set; put it in the config file or in {env}")
+    needed = [(section, "user")]
+    if part.auth == "oauth2":
+        secret = "refresh_token" if settings.oauth2.refresh_token else "client_secret"
+        needed += [("oauth2", "client_id"), ("oauth2", secret)]
+    else:
+        needed.append((section, "password"))
+    for name, key in needed:
+        if not getattr(getattr(settings, name), key):
+            env = f"UNMENTORING_{name}_{key}".upper()
+            raise ConfigError(f"{name}.{key}: not set; put it in the config file or in {env}")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from inbound.poller import PollReport, poll
 from mailer.send import SendReport, deliver_due
+from mailer.oauth import TokenError, with_access_tokens
 from models import utcnow
 from models.db import sessions
 from models.retention import purge
@@ -39,20 +40,38 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
     Session_ = sessions(engine)
     report = TickReport()
     with exclusive(settings.data_path, engine):
-        try:
-            report.poll = poll(Session_, settings, now=now)
-        except LoginError as exc:
-            report.errors.append(f"IMAP login refused for {settings.imap.user} at {settings.imap.host}: "
-                                 f"check imap.user and imap.password ({exc})")
-        except (IMAPClientError, OSError, socket.error) as exc:
-            report.errors.append(f"IMAP server {settings.imap.host}:{settings.imap.port} failed: {exc}; "
-                                 "unhandled mail stays in the inbox for the next run")
+        signed_in = sign_in(settings, report)
+        if signed_in is not None:
+            read_inbox(Session_, signed_in, now, report)
         report.rounds = run_due(Session_, settings, now())
         digest(Session_, settings, now(), report)
-        report.send = deliver_due(Session_, settings.smtp, now=now)
+        if signed_in is not None:
+            report.send = deliver_due(Session_, signed_in.smtp, now=now)
         with Session_.begin() as session:
             report.purged = purge(session, now(), settings.service.retention_days)
     return report
+
+
+def sign_in(settings: Settings, report: TickReport) -> Settings | None:
+    """The settings to log in with: for oauth2 servers, with a current access token."""
+    try:
+        return with_access_tokens(settings)
+    except TokenError as exc:
+        report.errors.append(f"no OAuth token, so no mail is read or sent this run (none is lost): {exc}")
+        return None
+
+
+def read_inbox(Session_: sessionmaker[Session], settings: Settings, now: Callable[[], datetime],
+               report: TickReport) -> None:
+    imap = settings.imap
+    secret = "the [oauth2] settings and the app's IMAP permission" if imap.auth == "oauth2" else "imap.password"
+    try:
+        report.poll = poll(Session_, settings, now=now)
+    except LoginError as exc:
+        report.errors.append(f"IMAP login refused for {imap.user} at {imap.host}: check imap.user and {secret} ({exc})")
+    except (IMAPClientError, OSError, socket.error) as exc:
+        report.errors.append(f"IMAP server {imap.host}:{imap.port} failed: {exc}; "
+                             "unhandled mail stays in the inbox for the next run")
 
 
 def digest(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:

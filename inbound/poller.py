@@ -52,7 +52,10 @@ def connect(imap: ImapSettings) -> IMAPClient:
     if imap.tls == "starttls":
         client.starttls(context)
     client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client.login(imap.user, imap.password)
+    if imap.auth == "oauth2":
+        client.oauth2_login(imap.user, imap.password)
+    else:
+        client.login(imap.user, imap.password)
     return client
 
 

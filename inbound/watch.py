@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from config import Settings
 from inbound.poller import connect
+from mailer.oauth import TokenError, with_access_tokens
 from runlock import Busy
 from tick import TickReport, tick
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def wait_for_mail(settings: Settings, seconds: int) -> bool:
     """Block until the inbox reports new mail (True) or `seconds` pass (False)."""
-    client = connect(settings.imap)
+    client = connect(with_access_tokens(settings).imap)
     try:
         client.select_folder(settings.imap.inbox, readonly=True)
         if client.search(["ALL"]):
@@ -78,5 +79,5 @@ def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callabl
             return
         try:
             wait_for_mail(settings, idle_seconds)
-        except (IMAPClientError, OSError) as exc:
+        except (IMAPClientError, OSError, TokenError) as exc:
             log.warning("IMAP wait failed (%s); trying again after the next tick", exc)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import SmtpSettings
+from mailer.oauth import xoauth2
 from models import OutboundMessage, OutStatus, utcnow
 
 MAX_ATTEMPTS = 12
@@ -56,7 +57,11 @@ def connect(smtp: SmtpSettings) -> smtplib.SMTP:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
     if smtp.tls == "starttls":
         client.starttls(context=context)
-    if smtp.user:
+    if smtp.auth == "oauth2":
+        client.ehlo_or_helo_if_needed()
+        initial = xoauth2(smtp.user, smtp.password)
+        client.auth("XOAUTH2", lambda challenge=None: "" if challenge else initial)
+    elif smtp.user:
         client.login(smtp.user, smtp.password)
     return client
 

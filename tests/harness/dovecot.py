@@ -103,6 +103,23 @@ service anvil {{
 """
 
 
+OAUTH2_SETTINGS = """\
+introspection_mode = post
+introspection_url = {url}/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {settings}
+}}
+"""
+
+
 def dovecot_available(binary: str = DOVECOT) -> bool:
     return os.access(binary, os.X_OK)
 
@@ -155,9 +172,12 @@ class Dovecot:
 
     password = PASSWORD
 
-    def __init__(self, binary: str = DOVECOT, host: str = "127.0.0.1") -> None:
+    def __init__(self, binary: str = DOVECOT, host: str = "127.0.0.1", introspection_url: str = "") -> None:
+        """`introspection_url`: also accept XOAUTH2/OAUTHBEARER logins, checking each token
+        there (RFC 7662), as a mailbox provider that takes OAuth tokens does."""
         self.binary = binary
         self.host = host
+        self.introspection_url = introspection_url
         self.port = 0
         self.dir: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -186,11 +206,20 @@ class Dovecot:
 
     def _config(self) -> str:
         entry = pwd.getpwnam(self.user)
-        return CONFIG.format(
+        config = CONFIG.format(
             instance=f"unmentoring-test-{uuid.uuid4().hex[:8]}", dir=self.dir,
             user=self.user, group=grp.getgrgid(entry.pw_gid).gr_name,
             uid=entry.pw_uid, gid=entry.pw_gid, password=self.password, port=self.port,
         )
+        return self._with_oauth2(config) if self.introspection_url else config
+
+    def _with_oauth2(self, config: str) -> str:
+        settings = f"{self.dir}/oauth2.conf.ext"
+        with open(settings, "w") as file:
+            file.write(OAUTH2_SETTINGS.format(url=self.introspection_url))
+        os.chmod(settings, 0o644)
+        config = config.replace("auth_mechanisms = plain login", "auth_mechanisms = plain login xoauth2 oauthbearer")
+        return config.replace("passdb {", OAUTH2_PASSDB.format(settings=settings) + "passdb {", 1)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

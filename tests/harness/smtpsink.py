@@ -8,6 +8,7 @@ It can also misbehave on demand for fault tests:
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import logging
 import threading
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
+from collections.abc import Callable
 from typing import Any, cast
 
 from aiosmtpd.controller import Controller
@@ -126,3 +128,28 @@ class SmtpSink:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class OAuthSmtpSink(SmtpSink):
+    """A sink that takes SASL XOAUTH2 logins, each token checked with `check(token) -> mailbox`."""
+
+    def __init__(self, check: Callable[[str], str | None], **kwargs: Any) -> None:
+        super().__init__(auth_required=True, **kwargs)
+        self.check = check
+        self.logins: list[str] = []
+
+    def start(self) -> SmtpSink:
+        self.controller = Controller(self, hostname=self.host, port=self.port, enable_SMTPUTF8=True,
+                                     auth_require_tls=False, authenticator=lambda *args: AuthResult(success=False))
+        self.controller.start()
+        return self
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        response = args[1] if len(args) > 1 else (await server.challenge_auth("")).decode()
+        fields = dict(part.split("=", 1) for part in base64.b64decode(response).decode().split("\x01") if "=" in part)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        owner = self.check(token)
+        self.logins.append(user)
+        if owner is None or owner != user:
+            return AuthResult(success=False, handled=False, message="535 5.7.3 Authentication unsuccessful")
+        return AuthResult(success=True, auth_data=user)
