@@ -23,6 +23,7 @@ DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
 TLS_MODES = ("none", "starttls", "implicit")
 AUTH_MODES = ("password", "oauth2")
+MAX_CLOSED_DAYS = 200
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 
 
@@ -295,9 +296,12 @@ def _check_rounds(rounds: RoundSettings) -> None:
     except ClosedDaysError as exc:
         raise ConfigError(f"rounds.holidays: {exc}, or \"\" for none") from None
     try:
-        parse_closed_days(rounds.closed_days)
+        closed = parse_closed_days(rounds.closed_days)
     except ClosedDaysError as exc:
         raise ConfigError(f"rounds.closed_days: {exc}") from None
+    if len(closed) > MAX_CLOSED_DAYS:
+        raise ConfigError(f"rounds.closed_days: {len(closed)} days closed; rounds need working days, "
+                          f"so list at most {MAX_CLOSED_DAYS} (pause the service instead: stop running tick)")
     if rounds.odd not in ("trio", "sit_out"):
         raise ConfigError(f"rounds.odd: {rounds.odd!r}; use trio (one group of three) or sit_out (one person waits)")
 

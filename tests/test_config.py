@@ -44,6 +44,8 @@ def test_missing_file_says_where_to_put_one(tmp_path: Path) -> None:
     ('[rounds]\nholidays = "GB-XX"\n', "rounds.holidays", "GB-SCT"),
     ('[rounds]\nholidays = "England"\n', "rounds.holidays", "GB-ENG"),
     ('[rounds]\nclosed_days = "24/12/2026"\n', "rounds.closed_days", "2026-12-29 to 2026-12-31"),
+    ('[rounds]\nclosed_days = "2027-01-01 to 2027-09-01, 2027-09-02 to 2028-03-01"\n', "rounds.closed_days",
+     "at most 200"),
 ])
 def test_a_wrong_setting_names_the_key(tmp_path: Path, text: str, key: str, hint: str) -> None:
     with pytest.raises(ConfigError) as caught:
