@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rounds.closed_days import ClosedDaysError, calendar_for, parse_closed_days, public_holidays
+from rounds.closed_days import ClosedDaysError, calendar_for, check_region, parse_closed_days
 from rounds.schedule import CadenceError, Calendar, parse_cadence
 
 DEFAULT_PATH = Path("unmentoring.toml")
@@ -292,7 +292,7 @@ def _check_rounds(rounds: RoundSettings) -> None:
     if not 0 <= rounds.open_hour <= 23:
         raise ConfigError(f"rounds.open_hour: {rounds.open_hour} is not an hour; use 0 to 23, e.g. 9")
     try:
-        public_holidays(rounds.holidays)
+        check_region(rounds.holidays)
     except ClosedDaysError as exc:
         raise ConfigError(f"rounds.holidays: {exc}, or \"\" for none") from None
     try:

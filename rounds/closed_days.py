@@ -30,12 +30,16 @@ class ClosedDays(Container[date]):
         return day in self._extra or (self._public is not None and day in self._public)
 
 
-def public_holidays(region: str) -> Any:
-    """The holidays of a region such as GB-ENG, or None for an empty region."""
+def check_region(region: str) -> tuple[str, str | None] | None:
+    """(country, subdivision) for a region such as GB-ENG, None for "", or ClosedDaysError.
+
+    Only the library's list is read, not a country's rules: building those costs about
+    60 ms, which only the commands that work out a schedule should pay.
+    """
     region = region.strip()
     if not region:
         return None
-    import holidays  # 40 ms and only needed when a schedule is worked out
+    import holidays  # 40 ms, and only needed where a region is set
 
     country, _, subdivision = region.upper().partition("-")
     known = holidays.list_supported_countries()
@@ -44,7 +48,17 @@ def public_holidays(region: str) -> Any:
     if subdivision and subdivision not in known[country]:
         choices = ", ".join(f"{country}-{s}" for s in known[country][:8])
         raise ClosedDaysError(f"{region!r}: {country} has no region {subdivision!r}; use one of {choices}")
-    return holidays.country_holidays(country, subdiv=subdivision or None)
+    return country, subdivision or None
+
+
+def public_holidays(region: str) -> Any:
+    """The holidays of a region such as GB-ENG, or None for an empty region."""
+    checked = check_region(region)
+    if checked is None:
+        return None
+    import holidays
+
+    return holidays.country_holidays(checked[0], subdiv=checked[1])
 
 
 def parse_closed_days(text: str) -> frozenset[date]:

@@ -65,14 +65,6 @@ class Calendar:
             day += timedelta(days=1)
         raise CadenceError("no working day in a whole year: check rounds.closed_days")
 
-    def before(self, day: date) -> date:
-        """The last working day strictly before `day`."""
-        for _ in range(366):
-            day -= timedelta(days=1)
-            if self.is_working(day):
-                return day
-        raise CadenceError("no working day in a whole year: check rounds.closed_days")
-
 
 WEEKDAYS = Calendar()
 
