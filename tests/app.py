@@ -1,6 +1,7 @@
 """Fixtures for the application: settings pointing at the real test servers, a migrated database."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,12 +44,21 @@ def to_toml(table: dict[str, Any]) -> str:
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, imap_account: Any, smtp_sink: Any) -> Iterator["Service"]:
     table = settings_table(database_url, tmp_path / "data", imap_account, smtp_sink)
-    path = tmp_path / "unmentoring.toml"
+    with running(table, tmp_path, imap_account, smtp_sink) as started:
+        yield started
+
+
+@contextmanager
+def running(table: dict[str, Any], folder: Path, imap: Any, smtp: Any) -> Iterator["Service"]:
+    """The service with these settings written to `folder`, its database migrated."""
+    path = folder / "unmentoring.toml"
     path.write_text(to_toml(table))
-    engine = make_engine(database_url)
+    engine = make_engine(table["database"]["url"])
     upgrade(engine)
-    yield Service(path, table, engine, imap_account, smtp_sink)
-    engine.dispose()
+    try:
+        yield Service(path, table, engine, imap, smtp)
+    finally:
+        engine.dispose()
 
 
 class Service:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from mailer import oauth
-from models.db import make_engine, upgrade
-from tests.app import Service, settings_table, to_toml
+from tests.app import Service, running, settings_table
 from tests.harness.dovecot import Dovecot, dovecot_available
 from tests.harness.smtpsink import OAuthSmtpSink
 from tests.harness.tokens import TokenServer
@@ -53,12 +52,8 @@ def oauth_service(tmp_path: Path, tokens: TokenServer, oauth_imap: Dovecot) -> I
         table["smtp"] |= {"auth": "oauth2", "user": account.user}
         table["oauth2"] = {"token_url": f"{tokens.url}/token", "client_id": tokens.client_id,
                            "client_secret": tokens.client_secret}
-        path = tmp_path / "unmentoring.toml"
-        path.write_text(to_toml(table))
-        engine = make_engine(url)
-        upgrade(engine)
-        yield Service(path, table, engine, account, sink)
-        engine.dispose()
+        with running(table, tmp_path, account, sink) as service:
+            yield service
 
 
 def set_oauth(service: Service, **values: Any) -> None:
