@@ -1,9 +1,13 @@
 """Poll the IMAP inbox: fetch without marking read, apply each message in its own transaction,
 then file it (processed or quarantine). The only module that speaks IMAP.
 
-Order matters for crash safety: commit first, move second. A run killed between
-the two leaves the message in the inbox; the next run sees it, recognises its
-Message-ID and only files it.
+Each message is applied in its own nested transaction (a SAVEPOINT), so a message that
+fails is rolled back alone and quarantined; a batch of them is committed together, then
+moved. Order matters for crash safety: commit first, move second. A run killed before the
+commit leaves the whole batch unapplied in the inbox; one killed between commit and move
+leaves applied messages there, which the next run recognises by Message-ID and only files.
+One commit per batch rather than per message is what makes the poller fast: a durable
+commit costs more than applying a typical reply (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ import logging
 import socket
 import ssl
 from email import message_from_bytes
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator
 
 from imapclient import IMAPClient
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,12 +93,22 @@ def poll(
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
         for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
-            moves = _apply_batch(client, Session_, settings, batch, uidvalidity, now, report)
-            _file(client, moves, targets)
-            _remember(Session_, imap.inbox, uidvalidity, max(batch))
+            with _one_commit(Session_) as each:
+                results = _apply_batch(client, each, settings, batch, uidvalidity, now)
+                _remember(each, imap.inbox, uidvalidity, max(batch))
+            _file(client, _moves(results, report), targets)
     finally:
         _logout(client)
     return report
+
+
+@contextmanager
+def _one_commit(Session_: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
+    """Sessions whose transactions are savepoints inside one connection's transaction,
+    committed when the block ends (rolled back, all of it, if the block raises)."""
+    engine: Engine = Session_.kw["bind"]
+    with engine.connect() as connection, connection.begin():
+        yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
 
 def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
@@ -102,13 +118,13 @@ def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
 
 def _apply_batch(
     client: IMAPClient, Session_: sessionmaker[Session], settings: Settings, batch: list[int],
-    uidvalidity: int, now: Callable[[], datetime], report: PollReport,
-) -> dict[str, list[int]]:
+    uidvalidity: int, now: Callable[[], datetime],
+) -> list[tuple[int, Result]]:
     limit = settings.imap.max_message_bytes
     sizes = client.fetch(batch, ["RFC822.SIZE"])
     small = [uid for uid in batch if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) <= limit]
     bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-    moves: dict[str, list[int]] = {Disposition.PROCESSED: [], Disposition.QUARANTINED: []}
+    results = []
     for uid in batch:
         if uid not in sizes:
             continue
@@ -117,6 +133,14 @@ def _apply_batch(
             result = _apply_one(Session_, settings, bodies[uid][b"BODY[]"], where, now())
         else:
             result = _oversized(client, Session_, where, int(sizes[uid][b"RFC822.SIZE"]), limit, now())
+        results.append((uid, result))
+    return results
+
+
+def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, list[int]]:
+    """Where each committed message goes; counted and logged only now, once it is committed."""
+    moves: dict[str, list[int]] = {Disposition.PROCESSED: [], Disposition.QUARANTINED: []}
+    for uid, result in results:
         report.add(result)
         log.info("uid %s: %s %s %s", uid, result.disposition, result.action, result.reason)
         moves[result.disposition].append(uid)
@@ -124,7 +148,7 @@ def _apply_batch(
 
 
 def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
-    """Apply in one transaction; on any failure roll back and quarantine with the reason.
+    """Apply in one (nested) transaction; on any failure roll it back and quarantine with the reason.
 
     An IntegrityError usually means a concurrent run recorded the same message
     first: trying once more then finds it and reports a duplicate.
