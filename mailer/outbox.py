@@ -97,7 +97,7 @@ def _queue(
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
         recipients="\n".join(email for email, _ in recipients), subject=rendered.subject,
-        raw=compose(rendered, envelope).as_bytes(), participant_id=participant_id, token=token,
+        raw=compose(rendered, envelope), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,
     )
     session.add(row)
