@@ -1,12 +1,13 @@
 """One run at a time: a lock the kernel (or PostgreSQL) drops the moment its holder dies.
 
-A file lock (flock) on the data directory covers one machine; on PostgreSQL an
-advisory lock on a held connection also covers runs from several machines.
+A file lock (flock) on the data directory, and one beside an SQLite database file,
+cover one machine; on PostgreSQL an advisory lock on a held connection also covers runs
+from several machines.
 """
 from __future__ import annotations
 
 import fcntl
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -21,15 +22,34 @@ class Busy(Exception):
 
 @contextmanager
 def exclusive(data_dir: Path, engine: Engine) -> Iterator[None]:
+    """Raises Busy at once, never waits: cron will start another run soon enough."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "unmentoring.lock", "a+") as handle:
+    with ExitStack() as held:
+        for path in _lock_files(data_dir, engine):
+            held.enter_context(_flock(path))
+        held.enter_context(_advisory(engine))
+        yield
+
+
+def _lock_files(data_dir: Path, engine: Engine) -> list[Path]:
+    """The data folder's lock, and for an SQLite file one beside it: two configurations with
+    different data folders but the same database file must not run at once either."""
+    paths = [data_dir / "unmentoring.lock"]
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        paths.append(Path(database).resolve().with_name(Path(database).name + ".run-lock"))
+    return paths
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Busy("another unmentoring run is in progress") from None
         try:
-            with _advisory(engine):
-                yield
+            yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

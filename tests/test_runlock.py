@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from tests.app import Service
 from tests.mail import incoming
@@ -37,3 +38,22 @@ def test_a_second_run_waits_and_a_killed_holder_frees_the_lock(service: Service)
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def test_another_configuration_on_the_same_database_waits_too(service: Service, tmp_path: Path) -> None:
+    """A second config file with its own data folder (so its own lock file there) but the same
+    database: the lock beside the SQLite file, or PostgreSQL's advisory lock, still stops it."""
+    other = tmp_path / "other.toml"
+    other.write_text(service.path.read_text().replace(str(tmp_path / "data"), str(tmp_path / "other-data")))
+    assert str(tmp_path / "other-data") in other.read_text()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(other)], stdout=subprocess.PIPE,
+                              text=True, cwd=os.getcwd())
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        service.imap.deliver(incoming("ann@a.org", "JOIN"))
+        assert "nothing done" in service.tick().output
+        assert len(service.imap.fetch_all("INBOX")) == 1 and service.smtp.messages == []
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert "1 seen, 1 handled" in service.tick().output
