@@ -1,12 +1,9 @@
 """Build a complete, correctly headed email from rendered parts (pure).
 
-Most emails we send are two quoted-printable parts under ASCII headers short enough for
-one line each. Those are written directly (`_direct`): the standard library's header
-objects cost about 1 ms an email, more than everything else in answering a reply. Every
-header that is not that simple (a non-ASCII or quoted name, a long subject, a long list
-of recipients) is folded by the standard library itself, and emails with attachments are
-built by `EmailMessage` whole. tests/test_compose.py checks that both ways give the same
-email once parsed.
+Written directly rather than through `EmailMessage`: headers by `mailer/headers.py`, the two
+text parts quoted-printable by binascii (C), attachments base64. That takes 0.2 ms an email
+instead of 1.4 ms, and keeps what participants type from being decoded into headers.
+tests/test_compose.py checks that a mail client reads the same email as `EmailMessage` builds.
 """
 from __future__ import annotations
 
@@ -16,10 +13,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 
+from mailer import headers
 from mailer.render import Rendered
 
 LOOP_HEADER = "X-Unmentoring-Loop"
@@ -65,113 +61,80 @@ class Envelope:
 
 
 def compose(rendered: Rendered, env: Envelope) -> bytes:
-    """The email's bytes, ready for SMTP (CRLF line ends, every line within 998 octets)."""
-    if env.attachments or not all(_DOT_ATOM.fullmatch(a.addr_spec) for a in _addresses(env)):
-        return compose_message(rendered, env).as_bytes()
-    return _direct(rendered, env)
+    """The email's bytes, ready for SMTP: CRLF line ends, ASCII only, every line within 998 octets.
+
+    Raises headers.Unwritable for an address we cannot write (not plain ASCII: we do not
+    speak SMTPUTF8) or an identifier that is not printable ASCII.
+    """
+    body_type, body = _alternative(rendered)
+    if env.attachments:
+        body_type, body = _mixed([(body_type, body), *(_attachment(a) for a in env.attachments)])
+    return _head(rendered, env).encode("ascii") + f"MIME-Version: 1.0\r\nContent-Type: {body_type}\r\n\r\n".encode() + body
 
 
-def compose_message(rendered: Rendered, env: Envelope) -> EmailMessage:
-    """The same email built by the standard library's `EmailMessage`."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = env.sender
-    msg["To"] = env.to
-    msg["Reply-To"] = env.reply_to
-    msg["Subject"] = clean_header_text(rendered.subject)
-    msg["Date"] = format_datetime(env.date)
-    msg["Message-ID"] = env.message_id
-    if env.in_reply_to:
-        msg["In-Reply-To"] = env.in_reply_to
-    if env.references:
-        msg["References"] = " ".join(env.references)
-    msg["Auto-Submitted"] = env.auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg[LOOP_HEADER] = env.loop_id
-    if env.unsubscribe_url:
-        msg["List-Unsubscribe"] = f"<{env.unsubscribe_url}>, <mailto:{env.unsubscribe}?subject=LEAVE>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    elif env.unsubscribe:
-        msg["List-Unsubscribe"] = f"<mailto:{env.unsubscribe}?subject=LEAVE>"
-    msg.set_content(rendered.text, cte="quoted-printable")
-    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    for item in env.attachments:
-        maintype, _, subtype = item.content_type.partition("/")
-        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
-    return msg
-
-
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_ATEXT}+(?:\.{_ATEXT}+)*")
-_PLAIN_NAME = re.compile(rf"{_ATEXT}+(?: {_ATEXT}+)*")
-_PRINTABLE = re.compile(r"[ -~]*")
-
-
-def _addresses(env: Envelope) -> list[Address]:
-    return [env.sender, *env.to, *env.reply_to]
-
-
-def _direct(rendered: Rendered, env: Envelope) -> bytes:
-    boundary = "=_" + secrets.token_hex(12)
-    lines = [
-        _header("From", [env.sender]), _header("To", env.to), _header("Reply-To", env.reply_to),
-        _header("Subject", clean_header_text(rendered.subject)), _header("Date", format_datetime(env.date)),
-        _header("Message-ID", env.message_id),
+def _head(rendered: Rendered, env: Envelope) -> str:
+    fields = [
+        headers.fold("From", headers.addresses([env.sender])),
+        headers.fold("To", headers.addresses(env.to)),
+        headers.fold("Reply-To", headers.addresses(env.reply_to)),
+        headers.fold("Subject", headers.text(clean_header_text(rendered.subject))),
+        headers.fold("Date", headers.identifiers(format_datetime(env.date))),
+        headers.fold("Message-ID", headers.identifiers(env.message_id)),
     ]
     if env.in_reply_to:
-        lines.append(_header("In-Reply-To", env.in_reply_to))
+        fields.append(headers.fold("In-Reply-To", headers.identifiers(env.in_reply_to)))
     if env.references:
-        lines.append(_header("References", " ".join(env.references)))
-    lines += [_header("Auto-Submitted", env.auto_submitted), "X-Auto-Response-Suppress: All\r\n",
-              _header(LOOP_HEADER, env.loop_id)]
+        fields.append(headers.fold("References", headers.identifiers(" ".join(env.references))))
+    fields += [headers.fold("Auto-Submitted", headers.identifiers(env.auto_submitted)),
+               "X-Auto-Response-Suppress: All\r\n", headers.fold(LOOP_HEADER, headers.identifiers(env.loop_id))]
     if env.unsubscribe_url:
-        lines.append(_header("List-Unsubscribe", f"<{env.unsubscribe_url}>, <mailto:{env.unsubscribe}?subject=LEAVE>"))
-        lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+        links = f"<{env.unsubscribe_url}>, <mailto:{env.unsubscribe}?subject=LEAVE>"
+        fields += [headers.fold("List-Unsubscribe", headers.identifiers(links)),
+                   "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]
     elif env.unsubscribe:
-        lines.append(_header("List-Unsubscribe", f"<mailto:{env.unsubscribe}?subject=LEAVE>"))
-    lines.append(f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n')
-    head = "".join(lines).encode("ascii")
-    return b"".join((head, _part(boundary, "plain", rendered.text), _part(boundary, "html", rendered.html),
-                     f"--{boundary}--\r\n".encode("ascii")))
+        fields.append(headers.fold("List-Unsubscribe", headers.identifiers(f"<mailto:{env.unsubscribe}?subject=LEAVE>")))
+    return "".join(fields)
 
 
-def _header(name: str, value: str | list[Address]) -> str:
-    """One header, folded by hand when it is printable ASCII made of short pieces, else by the standard library.
-
-    Addresses fold after their commas and unstructured text at its spaces (RFC 5322 2.2.3),
-    keeping each line within 78 characters.
-    """
-    pieces, joint = (_plain_addresses(value), ",") if isinstance(value, list) else (value.split(" "), "")
-    if pieces and all(len(p) <= 70 and _PRINTABLE.fullmatch(p) for p in pieces):
-        lines, line = [], f"{name}:"
-        for n, piece in enumerate(pieces):
-            tail = joint if n < len(pieces) - 1 else ""
-            if len(line) + 1 + len(piece) + len(tail) > 78:
-                lines.append(line)
-                line = ""
-            line += f" {piece}{tail}"
-        return "\r\n".join([*lines, line]) + "\r\n"
-    return SMTP.header_factory(name, value).fold(policy=SMTP)
+def _boundary() -> str:
+    """Cannot occur in our parts: quoted-printable writes every "=" as "=3D", base64 has no "_"."""
+    return "=_" + secrets.token_hex(12)
 
 
-def _plain_addresses(addresses: list[Address]) -> list[str]:
-    """`Name <a@b>` for each address, or [] when a display name needs quoting or encoding."""
-    shown = []
-    for item in addresses:
-        if not item.display_name:
-            shown.append(item.addr_spec)
-        elif _PLAIN_NAME.fullmatch(item.display_name):
-            shown.append(f"{item.display_name} <{item.addr_spec}>")
-        else:
-            return []
-    return shown
+def _alternative(rendered: Rendered) -> tuple[str, bytes]:
+    return _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", rendered.html)])
 
 
-def _part(boundary: str, subtype: str, text: str) -> bytes:
-    """A UTF-8 text part, quoted-printable by binascii (C) as `set_content` would (pure Python)."""
+def _mixed(parts: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    return _multipart("mixed", [f"Content-Type: {kind}\r\n\r\n".encode() + body for kind, body in parts])
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
+    """Each delimiter is CRLF--boundary; the CRLF before it belongs to it (RFC 2046 5.1.1)."""
+    boundary = _boundary()
+    body = b"".join(f"--{boundary}\r\n".encode() + part + b"\r\n" for part in parts)
+    return f'multipart/{subtype}; boundary="{boundary}"', body + f"--{boundary}--\r\n".encode()
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """UTF-8 text, quoted-printable, ending in a line break as `set_content` would write it."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     if not body.endswith("\n"):
         body += "\n"
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-    head = (f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-    return head.encode("ascii") + encoded + b"\r\n"  # that CRLF belongs to the next delimiter (RFC 2046 5.1.1)
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+    return head.encode("ascii") + encoded
+
+
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}")
+
+
+def _attachment(item: Attachment) -> tuple[str, bytes]:
+    """Our own files (the organiser's report): simple names, any bytes, base64 in 76-character lines."""
+    if not _FILENAME.fullmatch(item.filename) or not re.fullmatch(r"[a-z]+/[a-z0-9.+-]+", item.content_type):
+        raise headers.Unwritable(f"attachment {item.filename!r} ({item.content_type!r})")
+    lines = b"".join(binascii.b2a_base64(item.data[at:at + 57]).replace(b"\n", b"\r\n")
+                     for at in range(0, len(item.data), 57))
+    kind = f"{item.content_type}\r\nContent-Transfer-Encoding: base64\r\n" \
+           f'Content-Disposition: attachment; filename="{item.filename}"'
+    return kind, lines

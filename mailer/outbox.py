@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from mailer.compose import Attachment, Envelope, address, compose, new_message_id
+from mailer.headers import is_identifier
 from mailer.render import render
 from models import InboundMessage, OutboundMessage, Participant
 
@@ -42,7 +43,7 @@ def enqueue(
     person = to if isinstance(to, Participant) else None
     email, name = (person.email, person.name) if person else (to, "")
     token = token or (person.reply_token if person else None)
-    thread = answering.message_id if answering and answering.message_id.startswith("<") else None
+    thread = answering.message_id if answering and _quotable(answering.message_id) else None
     return _queue(
         session, settings, template=template, now=now, token=token, recipients=[(email, name)],
         context={"name": name, **(context or {})}, thread=thread, auto="auto-replied" if answering else "auto-generated",
@@ -102,6 +103,11 @@ def _queue(
     )
     session.add(row)
     return row
+
+
+def _quotable(message_id: str) -> bool:
+    """A Message-ID we can put in In-Reply-To (not the hash we record for mail without one)."""
+    return message_id.startswith("<") and is_identifier(message_id)
 
 
 def _one_click(settings: Settings, unsubscribe: str) -> str:
