@@ -93,8 +93,10 @@ def poll(
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
         for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
+            fetched = _fetch(client, batch, imap.max_message_bytes)
             with _one_commit(Session_) as each:
-                results = _apply_batch(client, each, settings, batch, uidvalidity, now)
+                results = [(item.uid, _apply(each, settings, item, Where(imap.inbox, uidvalidity, item.uid), now()))
+                           for item in fetched]
                 _remember(each, imap.inbox, uidvalidity, max(batch))
             _file(client, _moves(results, report), targets)
     finally:
@@ -116,25 +118,35 @@ def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
         yield uids[start:start + size]
 
 
-def _apply_batch(
-    client: IMAPClient, Session_: sessionmaker[Session], settings: Settings, batch: list[int],
-    uidvalidity: int, now: Callable[[], datetime],
-) -> list[tuple[int, Result]]:
-    limit = settings.imap.max_message_bytes
-    sizes = client.fetch(batch, ["RFC822.SIZE"])
-    small = [uid for uid in batch if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) <= limit]
+@dataclass(frozen=True)
+class Fetched:
+    """One message of a batch: its bytes, or for one over the size limit only its header."""
+    uid: int
+    size: int
+    raw: bytes
+    oversized: bool
+
+
+def _fetch(client: IMAPClient, batch: list[int], limit: int) -> list[Fetched]:
+    """All IMAP reading for a batch, before its transaction opens: on SQLite that transaction holds
+    the write lock, and the organiser's commands should not wait for a download."""
+    sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
+    small = [uid for uid in batch if uid in sizes and sizes[uid] <= limit]
+    large = [uid for uid in batch if uid in sizes and sizes[uid] > limit]
     bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-    results = []
-    for uid in batch:
-        if uid not in sizes:
-            continue
-        where = Where(settings.imap.inbox, uidvalidity, uid)
-        if uid in bodies:
-            result = _apply_one(Session_, settings, bodies[uid][b"BODY[]"], where, now())
-        else:
-            result = _oversized(client, Session_, where, int(sizes[uid][b"RFC822.SIZE"]), limit, now())
-        results.append((uid, result))
-    return results
+    heads = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+    return [Fetched(uid, sizes[uid], bodies[uid][b"BODY[]"], False) if uid in bodies
+            else Fetched(uid, sizes[uid], heads.get(uid, {}).get(b"BODY[HEADER]", b""), True)
+            for uid in batch if uid in sizes and (uid in bodies or uid in large)]
+
+
+def _apply(Session_: sessionmaker[Session], settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
+    if not item.oversized:
+        return _apply_one(Session_, settings, item.raw, where, now)
+    limit = settings.imap.max_message_bytes
+    with Session_.begin() as session:
+        return quarantine(session, item.raw, where, now, f"too large: {item.size} bytes (limit {limit})",
+                          key=_key(item.raw))
 
 
 def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, list[int]]:
@@ -180,13 +192,6 @@ def _key(raw: bytes) -> str:
 def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
     with Session_.begin() as session:
         return apply_message(session, settings, raw, where, now)
-
-
-def _oversized(client: IMAPClient, Session_: sessionmaker[Session], where: Where, size: int, limit: int,
-               now: datetime) -> Result:
-    header = client.fetch([where.uid], ["BODY.PEEK[HEADER]"]).get(where.uid, {}).get(b"BODY[HEADER]", b"")
-    with Session_.begin() as session:
-        return quarantine(session, header, where, now, f"too large: {size} bytes (limit {limit})", key=_key(header))
 
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
-from models import InboundMessage, OutboundMessage, OutStatus, Participant
+from models import FolderState, InboundMessage, OutboundMessage, OutStatus, Participant
 from models.db import make_engine, sessions, upgrade
 from tests.app import settings_table, to_toml
 from tests.harness.dovecot import ImapAccount
-from tests.harness.imapproxy import HoldingProxy
+from tests.harness.imapproxy import FETCHING_BODIES, FILING, HoldingProxy
 from tests.harness.smtpsink import SmtpSink
 from tests.mail import incoming
 
@@ -281,7 +281,7 @@ def via_proxy(config: Path, proxy: HoldingProxy) -> Path:
 
 def kill_in_window(config: Path, proxy: HoldingProxy, engine: Engine, account: ImapAccount) -> int:
     """Kill a run as it asks to file its first committed batch: 1 if that left committed mail in the INBOX."""
-    proxy.hold_next_move()
+    proxy.hold_next(FILING)
     proc = start_tick(config)
     held = proxy.held.wait(timeout=60)
     kill(proc, [])
@@ -338,11 +338,13 @@ def test_a_failing_handler_quarantines_the_message_under_its_message_id(
     assert service.smtp.messages == []
 
 
+@pytest.mark.parametrize("failure", ["python", "database"])
 def test_a_message_that_fails_half_way_is_undone_alone_and_its_batch_goes_on(
-    service: Any, monkeypatch: pytest.MonkeyPatch,
+    service: Any, monkeypatch: pytest.MonkeyPatch, failure: str,
 ) -> None:
     """One batch, one transaction: the failing message's own changes (a participant, a queued
-    welcome) are rolled back to its savepoint, and the messages before and after it still count."""
+    welcome) are rolled back to its savepoint, and the messages before and after it still count.
+    A failed statement too: PostgreSQL refuses every statement after one until the rollback."""
     import inbound.apply
 
     real = inbound.apply.dispatch
@@ -350,6 +352,8 @@ def test_a_message_that_fails_half_way_is_undone_alone_and_its_batch_goes_on(
     def fails_for_ivy(ctx: Any) -> Any:
         decision = real(ctx)
         if ctx.mail.sender == "ivy@i.org":
+            if failure == "database":
+                ctx.session.execute(text("SELECT * FROM no_such_table"))
             raise RuntimeError("handler bug after the work was done")
         return decision
 
@@ -363,3 +367,25 @@ def test_a_message_that_fails_half_way_is_undone_alone_and_its_batch_goes_on(
         assert sorted(s.scalars(select(Participant.email))) == ["ann@a.org", "bob@b.org"]
         assert sorted(s.scalars(select(OutboundMessage.recipients))) == ["ann@a.org", "bob@b.org"]
     assert sorted(m.message["To"] for m in service.smtp.messages) == ["ann@a.org", "bob@b.org"]
+
+
+def test_the_organiser_can_write_while_a_run_downloads_mail(
+    config_file: Path, engine: Engine, imap_account: ImapAccount, smtp_sink: SmtpSink,
+) -> None:
+    """A batch's transaction opens only once its mail is fetched. On SQLite that transaction holds
+    the write lock, so a slow download (held here by the proxy) must not make the organiser's
+    commands wait for it (they would give up after 30 s)."""
+    deliver(imap_account, make_backlog(20, seed=3))
+    with HoldingProxy(imap_account.host, imap_account.port) as proxy:
+        proxy.hold_next(FETCHING_BODIES)
+        proc = start_tick(via_proxy(config_file, proxy))
+        try:
+            assert proxy.held.wait(timeout=60), "the run never fetched mail"
+            started = time.monotonic()
+            with sessions(engine).begin() as session:
+                session.add(FolderState(folder="organiser-probe", uidvalidity=1, last_uid=0))
+            assert time.monotonic() - started < 5
+        finally:
+            kill(proc, [])
+    run_until_done(config_file)
+    assert folder_ids(imap_account, "INBOX") == []

@@ -1,5 +1,5 @@
 """A loopback TCP proxy in front of the test IMAP server that can hold back a client's next
-UID MOVE (or COPY), so a test can kill the client at that exact moment.
+command of a kind (a UID MOVE, a FETCH of bodies), so a test can act at that exact moment.
 
 The poller commits a batch and then asks the server to file it. A kill between the two
 is the crash window that matters most and lasts only a few milliseconds; timing a kill
@@ -13,7 +13,8 @@ import socket
 import threading
 from types import TracebackType
 
-_FILING = re.compile(rb"UID (?:MOVE|COPY) ")
+FILING = re.compile(rb"UID (?:MOVE|COPY) ")
+FETCHING_BODIES = re.compile(rb"UID FETCH \S+ \(BODY\.PEEK\[\]\)")
 
 
 class HoldingProxy:
@@ -21,13 +22,14 @@ class HoldingProxy:
         self.upstream = (upstream_host, upstream_port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = "127.0.0.1", self.listener.getsockname()[1]
-        self.armed = threading.Event()
+        self.pattern: re.Pattern[bytes] | None = None
         self.held = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def hold_next_move(self) -> None:
+    def hold_next(self, pattern: re.Pattern[bytes]) -> None:
+        """The next command matching `pattern` never reaches the server; `held` is set when it arrives."""
         self.held.clear()
-        self.armed.set()
+        self.pattern = pattern
 
     def _accept(self) -> None:
         while True:
@@ -35,7 +37,11 @@ class HoldingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.upstream)
+            try:
+                upstream = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
             for sock in (client, upstream):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
@@ -45,13 +51,14 @@ class HoldingProxy:
         tail = b""
         try:
             while chunk := source.recv(65536):
-                if from_client and self.armed.is_set() and _FILING.search(tail + chunk):
-                    self.armed.clear()
+                pattern = self.pattern
+                if from_client and pattern is not None and pattern.search(tail + chunk):
+                    self.pattern = None
                     self.held.set()
                     while source.recv(65536):
                         pass
                     break
-                tail = chunk[-32:]
+                tail = chunk[-64:]
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -64,6 +71,10 @@ class HoldingProxy:
                 sock.close()
 
     def close(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept()
+        except OSError:
+            pass
         self.listener.close()
 
     def __enter__(self) -> "HoldingProxy":
