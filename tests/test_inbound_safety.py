@@ -99,3 +99,17 @@ def test_mail_from_our_own_sub_address_is_never_answered(service: Service) -> No
     service.imap.deliver(incoming("Coffee <coffee+abc@example.org>", "HELP"))
     service.tick()
     assert service.smtp.messages == []
+
+
+def test_a_sender_we_cannot_write_to_is_quarantined_with_what_to_do(service: Service) -> None:
+    """An internationalised address (RFC 6531) needs SMTPUTF8, which we do not speak: no
+    participant we could never email, no half-written answer, and the organiser sees why."""
+    raw = incoming("ann@a.org", "JOIN", message_id="<eai@example.net>").replace(b"ann@a.org", "zoë@exämple.org".encode())
+    service.imap.deliver(raw)
+    service.tick()
+    assert len(folder(service, "quarantine")) == 1 and service.smtp.messages == []
+    with service.session() as s:
+        record = s.scalar(select(InboundMessage))
+        assert record.disposition == Disposition.QUARANTINED and "another address" in record.reason
+        assert s.scalar(select(func.count(Participant.id))) == 0
+    assert '"quarantined": 1' in service.cli("status", "--json").output
