@@ -15,12 +15,12 @@ import config as config_module
 from config import ConfigError, Settings
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, utcnow
-from models.summary import collect_status
+from models.summary import all_quarantined, collect_status
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
 from rounds.lifecycle import open_round, plan
 from rounds.views import find_round, next_step, person_view, plan_view, round_view
-from runlock import Busy
+from runlock import Busy, exclusive
 
 
 class App:
@@ -196,9 +196,70 @@ def status(app: App, as_json: bool) -> None:
     click.echo(f"participants: {people}")
     click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
     click.echo(f"quarantine: {figures['quarantined']} message(s)")
-    click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
+    for item in figures["quarantine_latest"]:
+        click.echo("  " + quarantine_line(item))
     if figures["quarantined"]:
-        click.echo("  look in the IMAP quarantine folder; each message's reason is in the database")
+        click.echo(f"  they are in the IMAP folder {app.settings.imap.quarantine}: read them there and act by hand, "
+                   "or once the cause is fixed: unmentoring quarantine retry ID")
+    for item in figures["failed_latest"]:
+        click.echo(f"  failed {item['at']} to {item['to']}, \"{item['subject']}\": {item['reason']}")
+    if figures["outbox_failed"]:
+        click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
+                   "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
+    click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
+
+
+def quarantine_line(item: dict[str, Any]) -> str:
+    return f"#{item['id']} {item['at']} from {item['from'] or '(no sender)'}, \"{item['subject']}\": {item['reason']}"
+
+
+@main.group("quarantine")
+def quarantine_group() -> None:
+    """See mail we could not act on, and put it back once the cause is fixed."""
+
+
+@quarantine_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def quarantine_list(app: App, as_json: bool) -> None:
+    """Every quarantined message: its id, when, from whom, the subject and why.
+
+    \b
+    Example:
+      unmentoring quarantine list
+    """
+    with reading(app.ready_engine())() as session:
+        held = all_quarantined(session)
+    emit(held, as_json, [quarantine_line(item) for item in held] or ["nothing in quarantine"])
+
+
+@quarantine_group.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@pass_app
+def quarantine_retry(app: App, ids: tuple[int, ...]) -> None:
+    """Move quarantined messages back to the inbox, to be acted on by the next run: after raising
+    imap.max_message_bytes, say, or upgrading past a bug. Ids come from `quarantine list`.
+
+    \b
+    Example:
+      unmentoring quarantine retry 12 15
+    """
+    from inbound.poller import release
+    from mailer.oauth import TokenError, with_access_tokens
+
+    app.require_login("imap")
+    engine = app.ready_engine()
+    try:
+        with exclusive(app.settings.data_path, engine):
+            outcome = release(sessions(engine), with_access_tokens(app.settings), list(ids))
+    except Busy as exc:
+        raise click.ClickException(f"{exc}: try again in a minute") from None
+    except TokenError as exc:
+        raise click.ClickException(f"no OAuth token, so nothing was moved: {exc}") from None
+    for i in ids:
+        click.echo(f"#{i}: {outcome[i]}")
+    if any(not text.startswith("back in the inbox") for text in outcome.values()):
+        sys.exit(1)
 
 
 def emit(data: Any, as_json: bool, lines: list[str]) -> None:

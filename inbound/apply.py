@@ -19,7 +19,7 @@ from inbound.bouncing import handle_bounce
 from inbound.commands import find_command
 from inbound.context import Context
 from inbound.handlers import dispatch
-from inbound.parse import Parsed, Unreadable, parse
+from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
 from mailer.headers import DOT_ATOM_ADDRESS
@@ -121,8 +121,10 @@ def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason
     existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == key))
     if existing is not None:
         return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+    sender, subject = headline(raw)
     session.add(InboundMessage(
         message_id=key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid, size=len(raw),
-        received_at=now, disposition=Disposition.QUARANTINED, action="quarantined", reason=reason[:2000],
+        sender=sender[:320], subject=subject[:2000], received_at=now, disposition=Disposition.QUARANTINED,
+        action="quarantined", reason=reason[:2000],
     ))
     return Result(Disposition.QUARANTINED, "quarantined", reason)

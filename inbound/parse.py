@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from email import errors, message_from_bytes
 from email.header import Header, decode_header, make_header
 from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 
 from inbound.htmltext import html_to_text
@@ -59,6 +61,16 @@ def parse(raw: bytes) -> Parsed:
     except Exception as exc:  # malformed mail can break the parser in many ways; none may crash the run
         raise Unreadable(f"cannot parse: {type(exc).__name__}: {exc}") from exc
     return parsed
+
+
+def headline(raw: bytes) -> tuple[str, str]:
+    """Sender and subject, best effort, so the organiser can recognise mail we could not act on
+    (too large, unreadable); empty strings where even the header cannot be read."""
+    try:
+        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        return normalise_address(parseaddr(_header(msg, "From", decode=False))[1]), _header(msg, "Subject")
+    except Exception:
+        return "", ""
 
 
 def _check_structure(msg: Message) -> None:

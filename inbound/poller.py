@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import ImapSettings, Settings
 from inbound.apply import Result, Where, apply_message, quarantine
 from inbound.parse import dedupe_key
-from models import Disposition, FolderState, utcnow
+from models import Disposition, FolderState, InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -196,17 +196,20 @@ def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:
     for disposition, uids in moves.items():
-        if not uids:
-            continue
-        if client.has_capability("MOVE"):
-            client.move(uids, targets[disposition])
-        else:
-            client.copy(uids, targets[disposition])
-            client.delete_messages(uids)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
-            else:
-                client.expunge()
+        if uids:
+            _move(client, uids, targets[disposition])
+
+
+def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
+    if client.has_capability("MOVE"):
+        client.move(uids, folder)
+        return
+    client.copy(uids, folder)
+    client.delete_messages(uids)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()
 
 
 def _remember(Session_: sessionmaker[Session], folder: str, uidvalidity: int, last_uid: int) -> None:
@@ -226,3 +229,51 @@ def _logout(client: IMAPClient) -> None:
         client.logout()
     except Exception:
         client.shutdown()
+
+
+def release(Session_: sessionmaker[Session], settings: Settings, ids: list[int],
+            connector: Callable[[ImapSettings], IMAPClient] = connect) -> dict[int, str]:
+    """Put quarantined messages back in the inbox for the next run to act on (the organiser has
+    fixed what stopped them): what happened to each id, in words.
+
+    Moved first, forgotten second: a run killed in between leaves a message in the inbox that
+    is still recorded, which the next poll files back into quarantine (nothing lost, retry again).
+    """
+    with Session_() as session:
+        records = {i: session.get(InboundMessage, i) for i in ids}
+    outcome: dict[int, str] = {}
+    wanted: dict[int, str] = {}
+    for i, record in records.items():
+        if record is None or record.disposition != Disposition.QUARANTINED:
+            outcome[i] = "not in quarantine (see `unmentoring quarantine list`)"
+        elif not record.message_id.startswith("<"):
+            outcome[i] = "it has no Message-ID to find it by: forward it from the quarantine folder to yourself and act by hand"
+        else:
+            wanted[i] = record.message_id
+    if wanted:
+        outcome |= _move_back(Session_, settings, wanted, connector)
+    return outcome
+
+
+def _move_back(Session_: sessionmaker[Session], settings: Settings, wanted: dict[int, str],
+               connector: Callable[[ImapSettings], IMAPClient]) -> dict[int, str]:
+    imap = settings.imap
+    client = connector(imap)
+    outcome, moved = {}, []
+    try:
+        inbox, quarantine_folder = folder_path(client, imap.inbox), folder_path(client, imap.quarantine)
+        client.select_folder(quarantine_folder)
+        for i, message_id in wanted.items():
+            uids = client.search(["HEADER", "Message-ID", message_id])
+            if not uids:
+                outcome[i] = f"not found in the IMAP folder {imap.quarantine}: was it moved or deleted by hand?"
+                continue
+            _move(client, list(uids), inbox)
+            moved.append(i)
+            outcome[i] = "back in the inbox: the next run acts on it"
+    finally:
+        _logout(client)
+    with Session_.begin() as session:
+        for i in moved:
+            session.delete(session.get(InboundMessage, i))
+    return outcome

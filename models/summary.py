@@ -1,9 +1,12 @@
-"""Counts for `status` and the demo: participants by status, outbox, quarantine."""
+"""Counts for `status` and the demo: participants by status, outbox, quarantine, and the latest
+messages we could not handle or deliver, with the reason (what the organiser acts on)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from models.db import reading
 from models.mail import Disposition, InboundMessage, OutboundMessage, OutStatus
@@ -15,10 +18,41 @@ def collect_status(engine: Engine) -> dict[str, Any]:
         by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
         outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
         quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
+        latest = latest_problems(session)
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
         "outbox_failed": outbox.get(OutStatus.FAILED, 0),
         "outbox_sent": outbox.get(OutStatus.SENT, 0),
         "quarantined": quarantined or 0,
+        **latest,
+    }
+
+
+def quarantined(id_: int, at: datetime, sender: str, subject: str, reason: str) -> dict[str, Any]:
+    return {"id": id_, "at": f"{at:%Y-%m-%d %H:%M}", "from": sender, "subject": subject, "reason": reason}
+
+
+def all_quarantined(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
+               InboundMessage.reason)
+        .where(InboundMessage.disposition == Disposition.QUARANTINED).order_by(InboundMessage.id))
+    return [quarantined(*row) for row in rows]
+
+
+def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str, Any]]]:
+    held = session.execute(
+        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
+               InboundMessage.reason)
+        .where(InboundMessage.disposition == Disposition.QUARANTINED)
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
+    failed = session.execute(
+        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error)
+        .where(OutboundMessage.status == OutStatus.FAILED)
+        .order_by(OutboundMessage.next_try_at.desc(), OutboundMessage.id.desc()).limit(limit))
+    return {
+        "quarantine_latest": [quarantined(*row) for row in held],
+        "failed_latest": [{"at": f"{at:%Y-%m-%d %H:%M}", "to": to.replace("\n", ", "), "subject": subject,
+                           "reason": error} for at, to, subject, error in failed],
     }

@@ -1,6 +1,8 @@
 """Nothing lost, nothing done twice, no robot ever answered (real IMAP, SMTP, both databases)."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from inbound.apply import Where, apply_message
@@ -113,3 +115,17 @@ def test_a_sender_we_cannot_write_to_is_quarantined_with_what_to_do(service: Ser
         assert record.disposition == Disposition.QUARANTINED and "another address" in record.reason
         assert s.scalar(select(func.count(Participant.id))) == 0
     assert '"quarantined": 1' in service.cli("status", "--json").output
+
+
+def test_status_lists_the_latest_quarantined_mail_with_its_reason(service: Service) -> None:
+    service.set("imap", "max_message_bytes", 5000)
+    service.imap.deliver(incoming("eve@e.org", "JOIN us", "x" * 20_000, message_id="<big@e.org>"))
+    service.imap.deliver(b"From: Fay <fay@f.org>\r\nSubject: PAUSE\r\nMessage-ID: <mime@f.org>\r\n"
+                         b'Content-Type: multipart/mixed; boundary="b"\r\n\r\nthe boundary never comes\r\n')
+    service.tick()
+    out = service.cli("status").output
+    assert "quarantine: 2 message(s)" in out and "unmentoring/quarantine" in out
+    assert 'from eve@e.org, "JOIN us": too large: ' in out
+    assert 'from fay@f.org, "PAUSE": malformed MIME' in out
+    latest = json.loads(service.cli("status", "--json").output)["quarantine_latest"]
+    assert latest[-1]["from"] == "eve@e.org" and latest[-1]["reason"].startswith("too large")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from models import AuditEvent, Participant, Round, Status
+from models import AuditEvent, OutboundMessage, OutStatus, Participant, Round, Status
 from tests.app import Service
 
 
@@ -92,3 +92,13 @@ def test_looking_does_not_wait_for_a_long_write(service: Service, tmp_path: Path
         assert len(json.loads(service.cli("round", "preview", "--json").output)["groups"]) == 2
         assert service.cli("report", "--out", str(tmp_path / "report")).exit_code == 0
         assert time.monotonic() - started < 20
+
+
+def test_status_lists_an_email_that_failed_with_the_servers_words(service: Service) -> None:
+    with service.session() as s, s.begin():
+        s.add(OutboundMessage(message_id="<f.1@example.org>", kind="intro", mail_from="coffee@example.org",
+                              recipients="gone@x.example", subject="Your coffee match", raw=b"x",
+                              status=OutStatus.FAILED, last_error="550 5.1.1 no such user"))
+    out = service.cli("status").output
+    assert "outbox: 0 waiting, 1 failed" in out
+    assert 'to gone@x.example, "Your coffee match": 550 5.1.1 no such user' in out and "pause" in out

@@ -389,3 +389,30 @@ def test_the_organiser_can_write_while_a_run_downloads_mail(
             kill(proc, [])
     run_until_done(config_file)
     assert folder_ids(imap_account, "INBOX") == []
+
+
+def test_a_quarantined_message_is_acted_on_once_retried(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The organiser fixes the cause (here: a handler bug goes away), retries by id, and the next
+    run acts on the message as if it had just arrived; an id that is not quarantined is refused."""
+    import inbound.apply
+
+    def broken(ctx: Any) -> Any:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setattr(inbound.apply, "dispatch", broken)
+    service.imap.deliver(incoming("ivy@i.org", "JOIN", message_id="<retry@i.org>"))
+    assert "1 quarantined" in service.tick().output
+    monkeypatch.undo()
+    listed = service.cli("quarantine", "list").output
+    assert listed.startswith("#") and "from ivy@i.org" in listed and "handler bug" in listed
+    held = listed[1:].split(" ")[0]
+    retried = service.cli("quarantine", "retry", held, "777")
+    assert f"#{held}: back in the inbox" in retried.output and "#777: not in quarantine" in retried.output
+    assert retried.exit_code == 1
+    assert folder_ids(service.imap, "INBOX") == ["<retry@i.org>"] and folder_ids(service.imap, QUARANTINE) == []
+    assert "1 seen, 1 handled, 0 quarantined" in service.tick().output
+    assert folder_ids(service.imap, PROCESSED) == ["<retry@i.org>"]
+    with sessions(service.engine)() as s:
+        assert list(s.scalars(select(Participant.email))) == ["ivy@i.org"]
+    assert [m.message["To"] for m in service.smtp.wait_for(1)] == ["ivy@i.org"]
+    assert service.cli("quarantine", "list").output.strip() == "nothing in quarantine"
