@@ -1,8 +1,8 @@
 """Build a complete, correctly headed email from rendered parts (pure).
 
 Written directly rather than through `EmailMessage`: headers by `mailer/headers.py`, the two
-text parts quoted-printable by binascii (C), attachments base64. That takes 0.2 ms an email
-instead of 1.4 ms, and keeps what participants type from being decoded into headers.
+text parts quoted-printable by binascii (C), attachments base64. That takes 0.04-0.06 ms an email
+instead of 1.5-2.2 ms (bench/bench_compose.py), and keeps what participants type from being decoded into headers.
 tests/test_compose.py checks that a mail client reads the same email as `EmailMessage` builds.
 """
 from __future__ import annotations
