@@ -5,6 +5,7 @@ import json
 import logging
 import secrets
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ import config as config_module
 from config import ConfigError, Settings
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, utcnow
+from mailer.headers import clean_header_text
 from models.summary import all_quarantined, collect_status
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
@@ -127,6 +129,9 @@ def tick(app: App) -> None:
 def _print_tick(report: Any) -> None:
     p, s = report.poll, report.send
     click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
+    if p.unfetched:
+        click.echo(f"  {p.unfetched} message(s) listed by the IMAP server could not be read; they stay in the inbox "
+                   "for the next run (if this repeats, look at them in the inbox)", err=True)
     for note in report.rounds:
         click.echo(note)
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
@@ -197,20 +202,29 @@ def status(app: App, as_json: bool) -> None:
     click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
     click.echo(f"quarantine: {figures['quarantined']} message(s)")
     for item in figures["quarantine_latest"]:
-        click.echo("  " + quarantine_line(item))
+        click.echo("  " + quarantine_line(item, app.settings.tz))
     if figures["quarantined"]:
         click.echo(f"  they are in the IMAP folder {app.settings.imap.quarantine}: read them there and act by hand, "
                    "or once the cause is fixed: unmentoring quarantine retry ID")
     for item in figures["failed_latest"]:
-        click.echo(f"  failed {item['at']} to {item['to']}, \"{item['subject']}\": {item['reason']}")
+        subject, reason = clean_header_text(item["subject"]), clean_header_text(item["reason"])
+        click.echo(f"  failed (last tried {local(item['last_tried'], app.settings.tz)}) to {item['to']}, "
+                   f"\"{subject}\": {reason}")
     if figures["outbox_failed"]:
         click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
                    "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
     click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
 
 
-def quarantine_line(item: dict[str, Any]) -> str:
-    return f"#{item['id']} {item['at']} from {item['from'] or '(no sender)'}, \"{item['subject']}\": {item['reason']}"
+def local(stamp: str, tz: Any) -> str:
+    return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def quarantine_line(item: dict[str, Any], tz: Any) -> str:
+    """One line per message; what strangers wrote loses control characters (escape sequences)."""
+    sender, subject, reason = (clean_header_text(item[k]) for k in ("from", "subject", "reason"))
+    advice = " (a fault in unmentoring: please report it; retry once upgraded)" if reason.startswith("handling failed") else ""
+    return f"#{item['id']} {local(item['at'], tz)} from {sender or '(no sender)'}, \"{subject}\": {reason}{advice}"
 
 
 @main.group("quarantine")
@@ -230,7 +244,7 @@ def quarantine_list(app: App, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         held = all_quarantined(session)
-    emit(held, as_json, [quarantine_line(item) for item in held] or ["nothing in quarantine"])
+    emit(held, as_json, [quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
 
 
 @quarantine_group.command("retry")

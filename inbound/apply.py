@@ -22,7 +22,7 @@ from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
-from mailer.headers import DOT_ATOM_ADDRESS
+from mailer.headers import writable
 from models import Disposition, InboundMessage, Participant
 
 
@@ -64,9 +64,9 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
-    if not DOT_ATOM_ADDRESS.fullmatch(mail.sender):
-        return Result(Disposition.QUARANTINED, "quarantined", "the sender's address is not plain ASCII, and we can "
-                      "only write to plain ASCII addresses: ask them to write from another address")
+    if not writable(mail.sender):
+        return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
+                      "write to plain ASCII addresses): ask them to write from another address")
     kinds = [kind for kind, _ in our_references(mail, settings.service.domain)]
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from inbound.context import Context, Decision, answer, latest_match
 from inbound.reasons import reason_group
-from mailer.compose import clean_header_text
+from mailer.headers import clean_header_text
 from models import Outcome, Participant
 
 

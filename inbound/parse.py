@@ -93,6 +93,8 @@ def normalise_address(value: str) -> str:
     if value.count("@") != 1 or any(c.isspace() for c in value):
         return ""
     local, domain = value.split("@")
+    if len(local) > 2 and local[0] == local[-1] == '"' and '"' not in local[1:-1] and "\\" not in local:
+        local = local[1:-1]  # "john.smith"@x.org is john.smith@x.org
     return f"{local}@{domain}".lower() if local and domain else ""
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable, Iterator
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +40,7 @@ class PollReport:
     processed: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    unfetched: int = 0
     actions: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: Result) -> None:
@@ -93,7 +95,7 @@ def poll(
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
         for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
-            fetched = _fetch(client, batch, imap.max_message_bytes)
+            fetched = _fetch(client, batch, imap.max_message_bytes, report)
             with _one_commit(Session_) as each:
                 results = [(item.uid, _apply(each, settings, item, Where(imap.inbox, uidvalidity, item.uid), now()))
                            for item in fetched]
@@ -127,17 +129,28 @@ class Fetched:
     oversized: bool
 
 
-def _fetch(client: IMAPClient, batch: list[int], limit: int) -> list[Fetched]:
+def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport) -> list[Fetched]:
     """All IMAP reading for a batch, before its transaction opens: on SQLite that transaction holds
-    the write lock, and the organiser's commands should not wait for a download."""
+    the write lock, and the organiser's commands should not wait for a download.
+
+    A message the server lists but does not return (deleted meanwhile by another client, or a
+    server fault) stays in the inbox for the next run, counted in `unfetched` and logged.
+    """
     sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
     small = [uid for uid in batch if uid in sizes and sizes[uid] <= limit]
     large = [uid for uid in batch if uid in sizes and sizes[uid] > limit]
     bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
     heads = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
-    return [Fetched(uid, sizes[uid], bodies[uid][b"BODY[]"], False) if uid in bodies
-            else Fetched(uid, sizes[uid], heads.get(uid, {}).get(b"BODY[HEADER]", b""), True)
-            for uid in batch if uid in sizes and (uid in bodies or uid in large)]
+    fetched = []
+    for uid in small + large:
+        oversized = uid in large
+        raw = (heads if oversized else bodies).get(uid, {}).get(b"BODY[HEADER]" if oversized else b"BODY[]")
+        if raw:
+            fetched.append(Fetched(uid, sizes[uid], raw, oversized))
+        else:
+            report.unfetched += 1
+            log.warning("uid %s: listed by the server but not returned; left in the inbox for the next run", uid)
+    return sorted(fetched, key=lambda item: item.uid)
 
 
 def _apply(Session_: sessionmaker[Session], settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
@@ -257,23 +270,37 @@ def release(Session_: sessionmaker[Session], settings: Settings, ids: list[int],
 
 def _move_back(Session_: sessionmaker[Session], settings: Settings, wanted: dict[int, str],
                connector: Callable[[ImapSettings], IMAPClient]) -> dict[int, str]:
+    """Each message moved, then its record forgotten, one at a time: a failure stops only its own."""
     imap = settings.imap
     client = connector(imap)
-    outcome, moved = {}, []
+    outcome = {}
     try:
-        inbox, quarantine_folder = folder_path(client, imap.inbox), folder_path(client, imap.quarantine)
-        client.select_folder(quarantine_folder)
+        inbox = folder_path(client, imap.inbox)
+        client.select_folder(folder_path(client, imap.quarantine))
+        found = _by_message_id(client)
         for i, message_id in wanted.items():
-            uids = client.search(["HEADER", "Message-ID", message_id])
-            if not uids:
+            if message_id not in found:
                 outcome[i] = f"not found in the IMAP folder {imap.quarantine}: was it moved or deleted by hand?"
                 continue
-            _move(client, list(uids), inbox)
-            moved.append(i)
+            try:
+                _move(client, found[message_id], inbox)
+            except IMAPClientError as exc:
+                outcome[i] = f"the IMAP server would not move it ({exc}); it is still in quarantine"
+                continue
+            with Session_.begin() as session:
+                session.delete(session.get(InboundMessage, i))
             outcome[i] = "back in the inbox: the next run acts on it"
     finally:
         _logout(client)
-    with Session_.begin() as session:
-        for i in moved:
-            session.delete(session.get(InboundMessage, i))
     return outcome
+
+
+def _by_message_id(client: IMAPClient) -> dict[str, list[int]]:
+    """The selected folder's messages by the key they were recorded under, compared exactly (IMAP's
+    SEARCH HEADER matches any substring, in any case)."""
+    found: dict[str, list[int]] = {}
+    for batch in _batches(sorted(client.search(["ALL"])), 500):
+        for uid, data in client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]).items():
+            header = data.get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]", b"")
+            found.setdefault(_key(header), []).append(uid)
+    return found

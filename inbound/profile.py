@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from inbound.context import Context, Decision, answer, audit, latest_match
-from mailer.compose import clean_header_text
+from mailer.headers import clean_header_text
 from models import Participant, Round, Share, Status
 
 FIELDS = {

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from inbound.commands import Command
 from inbound.context import Context, Decision, answer, audit
 from inbound.tokens import new_token, sub_addresses
-from mailer.compose import clean_header_text
+from mailer.headers import clean_header_text
 from mailer.outbox import enqueue, sent_today
 from models import Participant, Purpose, Status, Token
 

@@ -16,17 +16,10 @@ from email.headerregistry import Address
 from email.utils import format_datetime
 
 from mailer import headers
+from mailer.headers import clean_header_text
 from mailer.render import Rendered
 
 LOOP_HEADER = "X-Unmentoring-Loop"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def clean_header_text(value: str) -> str:
-    """Anything a participant typed loses control characters before it goes near a header."""
-    return " ".join(_CONTROL.sub(" ", value).split())
-
-
 def new_message_id(kind: str, token: str | None, domain: str) -> str:
     """Host-qualified and carrying the person's token, so replies that lose Reply-To still find them."""
     return f"<{kind}.{token or 'x'}.{secrets.token_hex(6)}@{domain}>"

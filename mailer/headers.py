@@ -12,11 +12,28 @@ import re
 from email.headerregistry import Address
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-DOT_ATOM_ADDRESS = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_ATEXT}+(?:\.{_ATEXT}+)*")
+_DOMAIN = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+_LOCAL_PART = re.compile(rf"(?:{_ATEXT}|\.){{1,64}}")
 _PLAIN_WORDS = re.compile(rf"{_ATEXT}{{1,70}}(?: {_ATEXT}{{1,70}})*")
 _PRINTABLE = re.compile(r"[ -~]*")
 _IDENTIFIER = re.compile(r"[!-~]{1,900}")
 _LINE = 78
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_header_text(value: str) -> str:
+    """Anything a participant typed loses control characters (C0, DEL, C1) before it goes near a
+    header or the organiser's terminal, where escape sequences could rewrite what is shown."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def writable(email: str) -> bool:
+    """An address we can write in a header and an SMTP envelope without SMTPUTF8: an ASCII local
+    part of atom characters and dots (so "taro..yamada", which some mobile operators issued, goes
+    out as people write it) and a dot-atom domain. Nothing that would need quoting: smtplib reads
+    "a(b)@x.org" as a@x.org with a comment."""
+    local, _, domain = email.rpartition("@")
+    return bool(_LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)) and len(domain) <= 255
 
 
 class Unwritable(ValueError):
@@ -66,7 +83,7 @@ def addresses(items: list[Address]) -> list[str]:
     """`Name <a@b>, ...` as pieces: the name's words (quoted or encoded when needed), then the address."""
     pieces: list[str] = []
     for n, item in enumerate(items):
-        if not DOT_ATOM_ADDRESS.fullmatch(item.addr_spec):
+        if not writable(f"{item.username}@{item.domain}"):
             raise Unwritable(f"cannot write {item.addr_spec!r}: only plain ASCII addresses are supported")
         mine = [*display_name(item.display_name), f"<{item.addr_spec}>"] if item.display_name else [item.addr_spec]
         if n < len(items) - 1:
@@ -76,10 +93,13 @@ def addresses(items: list[Address]) -> list[str]:
 
 
 def display_name(name: str) -> list[str]:
+    """Plain words; else a quoted string, split at its spaces so it can fold there (RFC 5322 allows
+    folding inside one); else encoded words: only text that is not printable ASCII is encoded,
+    since spam filters count needless encoding against a sender."""
     if _PLAIN_WORDS.fullmatch(name) and "=?" not in name:
         return name.split(" ")
-    if _PRINTABLE.fullmatch(name) and "=?" not in name and len(name) <= 60:
-        return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
+    if _PRINTABLE.fullmatch(name) and "=?" not in name:
+        return ('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"').split(" ")
     return encoded_words(name)
 
 

@@ -2,7 +2,7 @@
 messages we could not handle or deliver, with the reason (what the organiser acts on)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -29,8 +29,13 @@ def collect_status(engine: Engine) -> dict[str, Any]:
     }
 
 
+def stamp(at: datetime) -> str:
+    """Stored times are UTC without a zone; shown with one, like the rest of status."""
+    return at.replace(tzinfo=timezone.utc).isoformat(timespec="minutes")
+
+
 def quarantined(id_: int, at: datetime, sender: str, subject: str, reason: str) -> dict[str, Any]:
-    return {"id": id_, "at": f"{at:%Y-%m-%d %H:%M}", "from": sender, "subject": subject, "reason": reason}
+    return {"id": id_, "at": stamp(at), "from": sender, "subject": subject, "reason": reason}
 
 
 def all_quarantined(session: Session) -> list[dict[str, Any]]:
@@ -53,6 +58,6 @@ def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str
         .order_by(OutboundMessage.next_try_at.desc(), OutboundMessage.id.desc()).limit(limit))
     return {
         "quarantine_latest": [quarantined(*row) for row in held],
-        "failed_latest": [{"at": f"{at:%Y-%m-%d %H:%M}", "to": to.replace("\n", ", "), "subject": subject,
+        "failed_latest": [{"last_tried": stamp(at), "to": to.replace("\n", ", "), "subject": subject,
                            "reason": error} for at, to, subject, error in failed],
     }

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, clean_header_text, compose
+from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, compose
+from mailer.headers import clean_header_text
 from mailer.headers import Unwritable
 from mailer.render import Rendered
 

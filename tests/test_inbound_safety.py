@@ -129,3 +129,17 @@ def test_status_lists_the_latest_quarantined_mail_with_its_reason(service: Servi
     assert 'from fay@f.org, "PAUSE": malformed MIME' in out
     latest = json.loads(service.cli("status", "--json").output)["quarantine_latest"]
     assert latest[-1]["from"] == "eve@e.org" and latest[-1]["reason"].startswith("too large")
+
+
+def test_unusual_but_writable_addresses_are_answered(service: Service) -> None:
+    """Apostrophes, plus-addressing, a quoted local part that needs no quotes, and the double dot
+    some Japanese mobile operators issued all get their answer, at the address as written."""
+    senders = ["o'brien+coffee@x.gov.uk", '"john.smith"@y.org', "taro..yamada@docomo.ne.jp"]
+    for n, sender in enumerate(senders):
+        raw = incoming("ann@a.org", "JOIN", message_id=f"<odd{n}@example.net>").replace(b"ann@a.org", sender.encode())
+        service.imap.deliver(raw)
+    assert "3 seen, 3 handled, 0 quarantined" in service.tick().output
+    received = service.smtp.wait_for(3)
+    expected = sorted(["o'brien+coffee@x.gov.uk", "john.smith@y.org", "taro..yamada@docomo.ne.jp"])
+    assert sorted(r for m in received for r in m.rcpt_tos) == expected
+    assert sorted(a.addr_spec for m in received for a in m.message["To"].addresses) == expected

@@ -401,7 +401,8 @@ def test_a_quarantined_message_is_acted_on_once_retried(service: Any, monkeypatc
 
     monkeypatch.setattr(inbound.apply, "dispatch", broken)
     service.imap.deliver(incoming("ivy@i.org", "JOIN", message_id="<retry@i.org>"))
-    assert "1 quarantined" in service.tick().output
+    service.imap.deliver(incoming("jo@j.org", "JOIN", message_id="<RETRY@I.ORG>"))  # IMAP SEARCH would match it too
+    assert "2 quarantined" in service.tick().output
     monkeypatch.undo()
     listed = service.cli("quarantine", "list").output
     assert listed.startswith("#") and "from ivy@i.org" in listed and "handler bug" in listed
@@ -409,10 +410,38 @@ def test_a_quarantined_message_is_acted_on_once_retried(service: Any, monkeypatc
     retried = service.cli("quarantine", "retry", held, "777")
     assert f"#{held}: back in the inbox" in retried.output and "#777: not in quarantine" in retried.output
     assert retried.exit_code == 1
-    assert folder_ids(service.imap, "INBOX") == ["<retry@i.org>"] and folder_ids(service.imap, QUARANTINE) == []
+    assert folder_ids(service.imap, "INBOX") == ["<retry@i.org>"]
+    assert folder_ids(service.imap, QUARANTINE) == ["<RETRY@I.ORG>"]
     assert "1 seen, 1 handled, 0 quarantined" in service.tick().output
     assert folder_ids(service.imap, PROCESSED) == ["<retry@i.org>"]
     with sessions(service.engine)() as s:
         assert list(s.scalars(select(Participant.email))) == ["ivy@i.org"]
     assert [m.message["To"] for m in service.smtp.wait_for(1)] == ["ivy@i.org"]
-    assert service.cli("quarantine", "list").output.strip() == "nothing in quarantine"
+    assert "from jo@j.org" in service.cli("quarantine", "list").output
+    assert "from ivy@i.org" not in service.cli("quarantine", "list").output
+
+
+def test_mail_deleted_by_another_client_while_a_run_reads_it_is_acted_on_once(
+    config_file: Path, engine: Engine, imap_account: ImapAccount, smtp_sink: SmtpSink,
+) -> None:
+    """Another mail client expunges a message while our download is on its way. Dovecot still
+    gives us the message our session listed, so it is acted on once; the rest go on as usual,
+    and the run does not stumble when the MOVE finds it gone."""
+    ids = [f"<vanish{n}@v.org>" for n in range(3)]
+    with imap_account.client() as imap:
+        imap.multiappend("INBOX", [incoming(f"v{n}@v.org", "JOIN", message_id=mid) for n, mid in enumerate(ids)])
+    with HoldingProxy(imap_account.host, imap_account.port) as proxy:
+        proxy.hold_next(FETCHING_BODIES)
+        proc = start_tick(via_proxy(config_file, proxy))
+        assert proxy.held.wait(timeout=60), "the run never fetched mail"
+        with imap_account.client() as imap:
+            imap.select_folder("INBOX")
+            imap.delete_messages(imap.search(["HEADER", "Message-ID", ids[1]]))
+            imap.expunge()
+        proxy.release()
+        out = finish(proc)
+    assert "3 seen, 3 handled" in out and "could not be read" not in out
+    assert folder_ids(imap_account, "INBOX") == [] and sorted(folder_ids(imap_account, PROCESSED)) == [ids[0], ids[2]]
+    with sessions(engine)() as s:
+        assert sorted(s.scalars(select(InboundMessage.message_id))) == ids
+    assert len(smtp_sink.wait_for(3)) == 3

@@ -24,12 +24,19 @@ class HoldingProxy:
         self.host, self.port = "127.0.0.1", self.listener.getsockname()[1]
         self.pattern: re.Pattern[bytes] | None = None
         self.held = threading.Event()
+        self.released = threading.Event()
+        self.closing = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def hold_next(self, pattern: re.Pattern[bytes]) -> None:
-        """The next command matching `pattern` never reaches the server; `held` is set when it arrives."""
+        """Hold the next command matching `pattern` until `release()` (or for good: kill the client).
+        `held` is set when it arrives."""
         self.held.clear()
+        self.released.clear()
         self.pattern = pattern
+
+    def release(self) -> None:
+        self.released.set()
 
     def _accept(self) -> None:
         while True:
@@ -55,9 +62,8 @@ class HoldingProxy:
                 if from_client and pattern is not None and pattern.search(tail + chunk):
                     self.pattern = None
                     self.held.set()
-                    while source.recv(65536):
-                        pass
-                    break
+                    if not self.released.wait(timeout=120) or self.closing:
+                        break
                 tail = chunk[-64:]
                 sink.sendall(chunk)
         except OSError:
@@ -71,6 +77,8 @@ class HoldingProxy:
                 sock.close()
 
     def close(self) -> None:
+        self.closing = True
+        self.released.set()
         try:
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept()
         except OSError:
