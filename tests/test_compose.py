@@ -78,7 +78,7 @@ def oracle(rendered: Rendered, env: Envelope) -> bytes:
     return msg.as_bytes()
 
 
-def as_read(raw: bytes) -> dict[str, object]:
+def as_read(raw: bytes, addresses: bool = True) -> dict[str, object]:
     """What a mail client sees: decoded headers in order (addresses as (name, address)), and every
     leaf part's type, charset, file name and content. Content-Type and MIME-Version are left to
     that structure (the boundaries differ).
@@ -90,7 +90,8 @@ def as_read(raw: bytes) -> dict[str, object]:
     seen: list[tuple[str, object]] = []
     for (name, value), (_, unparsed) in zip(msg.items(), message_from_bytes(raw, policy=compat32).items()):
         if name in ("From", "To", "Reply-To"):
-            seen.append((name, names_and_addresses(unparsed)))
+            if addresses:
+                seen.append((name, names_and_addresses(unparsed)))
         elif name not in ("Content-Type", "MIME-Version"):
             seen.append((name, str(value).strip()))
     parts = [(p.get_content_type(), p.get_content_charset(), p.get_filename(), p.get_content())
@@ -124,14 +125,15 @@ def sound_on_the_wire(raw: bytes) -> None:
     assert names[-2:] == ["MIME-Version", "Content-Type"] and names[0] == "From"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(emails())
 def test_our_email_reads_like_the_standard_librarys(email: tuple[Rendered, Envelope]) -> None:
     """Addresses are compared with what was meant: when a list of them fills a line, `EmailMessage`
     can write the comma between two as an encoded word ("=?utf-8?q?=2C?="), which no client reads
-    as a separator. Everything else is compared with what `EmailMessage` wrote."""
+    as a separator, or split a name's encoded word inside a character. Everything else is
+    compared with what `EmailMessage` wrote."""
     rendered, env = email
-    ours, theirs = as_read(compose(rendered, env)), as_read(oracle(rendered, env))
+    ours, theirs = as_read(compose(rendered, env)), as_read(oracle(rendered, env), addresses=False)
     meant = {"From": [env.sender], "To": env.to, "Reply-To": env.reply_to}
     assert [(name, value) for name, value in ours["headers"] if name in meant] == [  # type: ignore[union-attr]
         (name, [(a.display_name, a.addr_spec) for a in items]) for name, items in meant.items()]
@@ -166,7 +168,7 @@ def hostile_emails(draw: st.DrawFn) -> tuple[Rendered, Envelope, list[str]]:
     return rendered, env, names
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(hostile_emails())
 def test_whatever_people_type_reads_back_exactly_and_stays_in_its_header(
     email: tuple[Rendered, Envelope, list[str]],
