@@ -44,11 +44,14 @@ def fold(name: str, pieces: list[str]) -> str:
     """`name: piece piece ...` with CRLF, folded before a piece that would pass 78 characters.
 
     A piece longer than a line (a Message-ID from Outlook, a long URL) goes alone on its own
-    line, unbroken and unencoded, as RFC 5322 allows up to 998 octets.
+    line, unbroken and unencoded, as RFC 5322 allows up to 998 octets; it starts on the first
+    line. Lines with encoded words keep within RFC 2047's 76 characters, the first one too: an
+    encoded word that does not fit after the name starts the next line.
     """
     lines, line = [], f"{name}:"
     for piece in pieces:
-        if len(line) + 1 + len(piece) > _LINE and line != f"{name}:":
+        limit = 76 if piece.startswith("=?") or "=?" in line else _LINE
+        if len(line) + 1 + len(piece) > limit and (line != f"{name}:" or piece.startswith("=?")):
             lines.append(line)
             line = ""
         line += f" {piece}"
