@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from inbound.poller import PollReport, poll
+from mailer.headers import Unwritable
 from mailer.send import SendReport, deliver_due
 from mailer.oauth import TokenError, with_access_tokens
 from models import utcnow
@@ -43,7 +44,7 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
         signed_in = sign_in(settings, report)
         if signed_in is not None:
             read_inbox(Session_, signed_in, now, report)
-        report.rounds = run_due(Session_, settings, now())
+        round_steps(Session_, settings, now(), report)
         digest(Session_, settings, now(), report)
         if signed_in is not None:
             report.send = deliver_due(Session_, signed_in.smtp, now=now)
@@ -72,6 +73,19 @@ def read_inbox(Session_: sessionmaker[Session], settings: Settings, now: Callabl
     except (IMAPClientError, OSError, socket.error) as exc:
         report.errors.append(f"IMAP server {imap.host}:{imap.port} failed: {exc}; "
                              "unhandled mail stays in the inbox for the next run")
+
+
+def round_steps(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:
+    """Open, nudge, check in, close. A step that fails is rolled back and reported, and the rest of the
+    run (sending what is queued) goes on: one bad address or template must not stop all mail."""
+    try:
+        report.rounds = run_due(Session_, settings, now)
+    except Unwritable as exc:
+        report.errors.append(f"round step not taken, nothing of it saved: {exc}. Fix or remove that participant "
+                             "(unmentoring participants remove EMAIL); the next run tries again")
+    except Exception as exc:  # noqa: BLE001 - mail already queued must still go out
+        report.errors.append(f"round step not taken, nothing of it saved ({type(exc).__name__}: {exc}); "
+                             "the next run tries again")
 
 
 def digest(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:

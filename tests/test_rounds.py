@@ -161,3 +161,33 @@ def test_a_reply_keeps_a_silent_person_in(service: Service) -> None:
         assert s.get_one(Participant, ids[0]).status == Status.ACTIVE
         assert s.get_one(Participant, ids[1]).status == Status.PAUSED, "their silent partner is paused"
 
+
+
+def test_a_participant_we_cannot_write_to_stops_the_round_but_not_the_mail(service: Service) -> None:
+    """Someone with an internationalised address from before such mail was quarantined (or put in
+    by hand): the round cannot be introduced, so it waits, named and explained, while the emails
+    already queued still go; removing that person lets the next run open it."""
+    join_everyone(service, at("2026-11-23T12:00"))
+    with service.session() as s, s.begin():
+        s.add(Participant(email="zoë@exämple.org", name="Zoë", status=Status.ACTIVE, reply_token="tzoe"))
+    service.imap.deliver(incoming("Late Person <late@example.net>", "JOIN"))
+    report = tick(service.engine, service.settings, now=lambda: at("2026-12-01T10:00"))
+    assert report.rounds == [] and len(report.errors) == 1
+    assert "zoë@exämple.org" in report.errors[0] and "participants remove" in report.errors[0]
+    assert [c.rcpt_tos for c in service.smtp.wait_for(1)] == [["late@example.net"]]
+    with service.session() as s:
+        assert s.scalar(select(Round)) is None
+    assert "zoë@exämple.org is now left" in service.cli("participants", "remove", "zoë@exämple.org").output
+    assert run(service, at("2026-12-01T10:05")) == ["round 1 opened: 4 groups"]
+
+
+def test_an_organisers_broken_intro_template_is_reported_and_the_round_waits(service: Service) -> None:
+    join_everyone(service, at("2026-11-23T12:00"))
+    folder = service.path.parent / "my-templates" / "group"
+    folder.mkdir(parents=True)
+    (folder / "intro.j2").write_text("{% block subject %}Meet {{ nobody_defined }}{% endblock %}\n{% block body %}Hi{% endblock %}\n")
+    service.set("service", "templates_dir", "my-templates")
+    report = tick(service.engine, service.settings, now=lambda: at("2026-12-01T10:00"))
+    assert report.rounds == [] and "nobody_defined" in report.errors[0] and "next run tries again" in report.errors[0]
+    (folder / "intro.j2").unlink()
+    assert run(service, at("2026-12-01T10:05")) == ["round 1 opened: 4 groups"]
