@@ -223,8 +223,7 @@ def local(stamp: str, tz: Any) -> str:
 def quarantine_line(item: dict[str, Any], tz: Any) -> str:
     """One line per message; what strangers wrote loses control characters (escape sequences)."""
     sender, subject, reason = (clean_header_text(item[k]) for k in ("from", "subject", "reason"))
-    advice = " (a fault in unmentoring: please report it; retry once upgraded)" if reason.startswith("handling failed") else ""
-    return f"#{item['id']} {local(item['at'], tz)} from {sender or '(no sender)'}, \"{subject}\": {reason}{advice}"
+    return f"#{item['id']} {local(item['at'], tz)} from {sender or '(no sender)'}, \"{subject}\": {reason}"
 
 
 @main.group("quarantine")

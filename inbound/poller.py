@@ -143,10 +143,9 @@ def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport)
     heads = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
     fetched = []
     for uid in small + large:
-        oversized = uid in large
-        raw = (heads if oversized else bodies).get(uid, {}).get(b"BODY[HEADER]" if oversized else b"BODY[]")
+        raw = bodies.get(uid, {}).get(b"BODY[]") or heads.get(uid, {}).get(b"BODY[HEADER]")
         if raw:
-            fetched.append(Fetched(uid, sizes[uid], raw, oversized))
+            fetched.append(Fetched(uid, sizes[uid], raw, oversized=uid in heads))
         else:
             report.unfetched += 1
             log.warning("uid %s: listed by the server but not returned; left in the inbox for the next run", uid)
@@ -189,8 +188,8 @@ def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, 
         error = exc
     log.error("uid %s: handling failed: %r", where.uid, error)
     with Session_.begin() as session:
-        return quarantine(session, raw, where, now, f"handling failed: {type(error).__name__}: {error}",
-                          key=_key(raw))
+        return quarantine(session, raw, where, now, "handling failed, a fault in unmentoring (please report it, and "
+                          f"retry once upgraded): {type(error).__name__}: {error}", key=_key(raw))
 
 
 def _key(raw: bytes) -> str:
