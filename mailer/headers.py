@@ -77,7 +77,7 @@ def identifiers(value: str) -> list[str]:
     """Space-separated tokens that must go out exactly as they are (dates, Message-IDs, URLs)."""
     pieces = value.split(" ")
     for piece in pieces:
-        if not _IDENTIFIER.fullmatch(piece):
+        if not is_identifier(piece):
             raise Unwritable(f"not printable ASCII or too long for a header: {piece[:80]!r}")
     return pieces
 

@@ -38,20 +38,16 @@ def quarantined(id_: int, at: datetime, sender: str, subject: str, reason: str) 
     return {"id": id_, "at": stamp(at), "from": sender, "subject": subject, "reason": reason}
 
 
+_HELD = (select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
+                InboundMessage.reason).where(InboundMessage.disposition == Disposition.QUARANTINED))
+
+
 def all_quarantined(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
-               InboundMessage.reason)
-        .where(InboundMessage.disposition == Disposition.QUARANTINED).order_by(InboundMessage.id))
-    return [quarantined(*row) for row in rows]
+    return [quarantined(*row) for row in session.execute(_HELD.order_by(InboundMessage.id))]
 
 
 def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str, Any]]]:
-    held = session.execute(
-        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
-               InboundMessage.reason)
-        .where(InboundMessage.disposition == Disposition.QUARANTINED)
-        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
+    held = session.execute(_HELD.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
     failed = session.execute(
         select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error)
         .where(OutboundMessage.status == OutStatus.FAILED)
