@@ -6,7 +6,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from tests.app import Service
 from tests.mail import incoming
@@ -23,11 +25,21 @@ HOLDER = textwrap.dedent("""
 """)
 
 
-def test_a_second_run_waits_and_a_killed_holder_frees_the_lock(service: Service) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(service.path)], stdout=subprocess.PIPE,
+@contextmanager
+def holding(config: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the run lock for `config`, killed on leaving."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(config)], stdout=subprocess.PIPE,
                               text=True, cwd=os.getcwd())
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_a_second_run_waits_and_a_killed_holder_frees_the_lock(service: Service) -> None:
+    with holding(service.path) as holder:
         service.imap.deliver(incoming("ann@a.org", "JOIN"))
         assert "in progress; nothing done" in service.tick().output
         assert len(service.imap.fetch_all("INBOX")) == 1 and service.smtp.messages == []
@@ -35,9 +47,6 @@ def test_a_second_run_waits_and_a_killed_holder_frees_the_lock(service: Service)
         holder.wait(10)
         assert "1 seen, 1 handled" in service.tick().output
         assert len(service.smtp.wait_for(1)) == 1
-    finally:
-        holder.kill()
-        holder.wait(10)
 
 
 def test_another_configuration_on_the_same_database_waits_too(service: Service, tmp_path: Path) -> None:
@@ -46,14 +55,8 @@ def test_another_configuration_on_the_same_database_waits_too(service: Service, 
     other = tmp_path / "other.toml"
     other.write_text(service.path.read_text().replace(str(tmp_path / "data"), str(tmp_path / "other-data")))
     assert str(tmp_path / "other-data") in other.read_text()
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(other)], stdout=subprocess.PIPE,
-                              text=True, cwd=os.getcwd())
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with holding(other):
         service.imap.deliver(incoming("ann@a.org", "JOIN"))
         assert "nothing done" in service.tick().output
         assert len(service.imap.fetch_all("INBOX")) == 1 and service.smtp.messages == []
-    finally:
-        holder.kill()
-        holder.wait(10)
     assert "1 seen, 1 handled" in service.tick().output
