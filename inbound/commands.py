@@ -4,9 +4,15 @@ Quoted text and signatures are cut before looking, so our own instructions quote
 back at us ("reply PAUSE to pause") never count. Besides the keywords, short
 replies in the words people really use count for MET and NOT MET ("Yes, we met!",
 "Sadly we didn't manage to meet"), and a plain yes/no answers "Did you meet?".
+
+A keyword opening a sentence is often just a word: people reply to all in their
+group's thread with "Leave it with me", "Skip the formalities", "Resume attached".
+So a keyword counts when it stands alone, is written in capitals, or is followed
+only by words a command takes ("Unsubscribe me please", "Skip this month").
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 
@@ -19,7 +25,7 @@ ALIASES = {
 }
 FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY"}
 SUBJECT_PREFIX = re.compile(
-    r"^\s*((re|aw|sv|antw|vs|fw|fwd|wg|tr|rv|vb|vl)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
+    r"^\s*(((re|aw|sv|antw|vs|fw|fwd|wg|tr|rv|vb|vl)\s*(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*)+", re.IGNORECASE
 )
 FORWARD_PREFIX = re.compile(r"\b(fw|fwd|wg|tr|rv|vb|vl)\b", re.IGNORECASE)
 QUOTE_HEADER = re.compile(
@@ -41,7 +47,7 @@ GREETING_WORDS = {"HI", "HELLO", "HEY", "DEAR", "MORNING", "GOOD", "HIYA", "GREE
                   "YES", "SURE", "AFTERNOON", "EVENING", "ALL"}
 WORDS = re.compile(r"[A-Za-z']+")
 LEADING = re.compile(
-    r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|[A-Za-z]+)", re.IGNORECASE
+    r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE
 )
 NOT_MET_PHRASE = re.compile(
     r"\b(didn'?t|did not|haven'?t|have not|hasn'?t|couldn'?t|could not|wasn'?t able|weren'?t able|unable|"
@@ -49,18 +55,29 @@ NOT_MET_PHRASE = re.compile(
     re.IGNORECASE,
 )
 MET_PHRASE = re.compile(
-    r"\b(we|i)\s+(have\s+|'ve\s+|finally\s+|just\s+|already\s+)?(met|had\s+(a|an|our|the)(\s+\w+){0,2}\s+"
-    r"(chat|call|coffee|conversation|meeting|catch[- ]?up|talk|natter|cuppa))\b|\bmet up\b|^(yes|yep|yeah),?\s+(we\s+)?did\b",
+    r"\b(we|i)(\s+have|'ve|\s+finally|\s+just|\s+already)?\s+(met|had\s+(a|an|our|the)(\s+\w+){0,2}\s+"
+    r"(chat|call|coffee|conversation|meeting|catch[- ]?up|talk|natter|cuppa))\b|\b(we|i)\s+did\s+meet\b|\bmet up\b|"
+    r"^(yes|yep|yeah),?\s+(we\s+)?did\b",
     re.IGNORECASE,
 )
+PAUSE_PHRASE = re.compile(r"\b(like|want|wish)\s+to\s+(pause|take\s+a\s+break|have\s+a\s+break)\b", re.IGNORECASE)
 JOIN_PHRASE = re.compile(
     r"\b(like|want|love|keen|happy|wish)\s+to\s+(join|sign\s+up|take\s+part|participate)\b|\bsign\s+me\s+up\b|"
     r"\bcount\s+me\s+in\b",
     re.IGNORECASE,
 )
 STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
-PAUSE_ARGS = re.compile(r"\s+(until|till|for|\d)", re.IGNORECASE)
-BARE = re.compile(r"[\W_]*(not\s+met\b|[A-Za-z]+)", re.IGNORECASE)
+PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
+BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[-–—:,.!;?()]")
+URL_START = re.compile(r"\s*(https?://|www\.)", re.IGNORECASE)
+# Words that may follow a keyword without making it a sentence: "Unsubscribe me from the list please".
+COMMAND_WORDS = frozenset(
+    "PLEASE ME THANKS THANK YOU NOW AGAIN TOO ALSO FROM THE THIS THAT NEXT MONTH MONTHS ROUND ROUNDS TIME ONE "
+    "LIST MAILING SCHEME SERVICE PROGRAMME EMAILS EMAIL COFFEE ROULETTE UP IN MY DATA DETAILS PROFILE "
+    "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE".split()
+) | {name.upper() for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name)}
+FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
@@ -159,28 +176,49 @@ def keyword_at_start(text: str, fillers: bool = True, strict: bool = False) -> C
     """The command a line starts with (after a "yes," or "hi"), and the rest of the line as its argument.
     `strict`: the line must look like a command, not a sentence ("MET - lovely chat", not "Stop Smoking")."""
     match = (LEADING if fillers else BARE).match(text)
-    word = " ".join(match.group(1).upper().split()) if match else ""
-    name = "NOT MET" if word == "NOT MET" else ALIASES.get(word)
-    if not match or not name or (strict and not _stands_alone(name, text[match.end():])):
+    typed = " ".join(match.group(1).split()) if match else ""
+    word = typed.upper()
+    name = {"NOT MET": "NOT MET", "MY DATA": "MYDATA"}.get(word) or ALIASES.get(word)
+    if not match or not name:
         return None
-    return Command(name, _rest(text, match.end()))
+    rest = text[match.end():]
+    if not (_stands_alone(name, rest) or (not strict and _takes(name, typed, rest))):
+        return None
+    args = _rest(text, match.end())
+    return Command(name, _polite_words_out(args) if name == "PAUSE" else args)
 
 
 def _stands_alone(name: str, rest: str) -> bool:
     """Only punctuation follows the keyword, or the usual arguments of NOT MET and PAUSE."""
-    return bool(STRICT_END.match(rest)) or name == "NOT MET" or (name == "PAUSE" and bool(PAUSE_ARGS.match(rest)))
+    return bool(STRICT_END.match(rest)) or name in FREE_TEXT or (name == "PAUSE" and bool(PAUSE_ARGS.match(rest)))
+
+
+def _takes(name: str, typed: str, rest: str) -> bool:
+    """Whether what follows an opening keyword is its argument rather than the rest of a sentence:
+    the keyword was typed in capitals, a link follows SHARE, or only command words follow it. PAUSE
+    takes any words: unclear ones get asked about ("how long?") and change nothing."""
+    if name == "PAUSE" or typed.isupper() and len(typed) > 1 or (name == "SHARE" and URL_START.match(rest)):
+        return True
+    clause = SENTENCE_END.split(rest, maxsplit=1)[0]
+    return all(word.upper() in COMMAND_WORDS for word in WORDS.findall(clause))
+
+
+def _polite_words_out(args: str) -> str:
+    """"me please for 2 months" -> "for 2 months": what PAUSE's own wording parser reads."""
+    return " ".join(word for word in args.split() if word.upper().strip(",.!") not in {"ME", "PLEASE", "THANKS"})
 
 
 def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> Command | None:
     if not lines or len(text) > MAX_NATURAL_CHARS:
         return None
     opening = " ".join(lines[:2])
-    if NOT_MET_PHRASE.search(opening):
-        return Command("NOT MET", opening)
-    if MET_PHRASE.search(opening):
-        return Command("MET", "")
+    outcome = _first_outcome(opening)
+    if outcome:
+        return outcome
     if JOIN_PHRASE.search(opening):
         return Command("JOIN", "")
+    if PAUSE_PHRASE.search(opening):
+        return Command("PAUSE", "")
     if answering & OUTCOME_QUESTIONS:
         first = WORDS.match(opening.strip(" \t-*!.,"))
         word = first.group().upper() if first else ""
@@ -189,6 +227,15 @@ def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> C
         if word in {"NO", "NOPE"}:
             return Command("NOT MET", _rest(opening, first.end() if first else 0))
     return None
+
+
+def _first_outcome(text: str) -> Command | None:
+    """MET or NOT MET by whichever phrase comes first: "Yes we met, I didn't expect to talk for two
+    hours!" reports a meeting, "We didn't meet, we had a call planned" does not."""
+    met, not_met = MET_PHRASE.search(text), NOT_MET_PHRASE.search(text)
+    if not_met and (not met or not_met.start() <= met.start()):
+        return Command("NOT MET", text)
+    return Command("MET", "") if met else None
 
 
 def _rest(text: str, start: int) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from inbound.commands import Command
 from inbound.parse import Parsed
-from inbound.trust import authenticated
+from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import enqueue, sent_today
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant
 
@@ -47,13 +47,16 @@ class Context:
 
     @cached_property
     def trusted(self) -> bool:
-        """The sender proved they own the address: our token for them, DKIM/DMARC from our server, or a CONFIRM."""
+        """The sender proved they own the address: our token for them, DKIM/DMARC from our server, or a CONFIRM.
+
+        A group's token proves its sender is one of the group ("Too busy? Reply PAUSE" is in the
+        introduction), unless our server says the From address failed DMARC: every member holds the
+        token, and one must not write as another to make them LEAVE."""
         person = self.participant
         if self.confirmed or (person is not None and person.reply_token in self.tokens):
             return True
-        if person is not None and self.match is not None:
-            if person.id in {m.participant_id for m in self.match.members}:
-                return True
+        if person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}:
+            return not dmarc_failed(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
         return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
 
     def confirmed_as(self, person: Participant, command: Command) -> Context:

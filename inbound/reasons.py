@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 GROUPS = (
-    ("no reply", r"no (reply|response|answer)|(didn'?t|did not|never) (repl|respond|answer|hear|got back)|heard nothing|"
-                 r"ghost|not (replied|responded)|couldn'?t reach|unreachable"),
-    ("rescheduled", r"re-?schedul|postpon|re-?arrang|moved|next (week|month)|later|another time|cancel+ed"),
-    ("busy", r"busy|leave|holiday|vacation|sick|ill\b|illness|workload|no time|time|diary|calendar|away|off work|"
-             r"swamped|deadline|strike|training"),
+    ("no reply", r"no (reply|response|answer)|(didn'?t|did not|never) (repl|respond|answer|hear|(get|got) back)|"
+                 r"heard nothing|ghost|not (replied|responded)|couldn'?t reach|unreachable"),
+    ("rescheduled", r"re-?schedul|postpon|re-?arrang|moved|next (week|month)|later|another time|cancel+ed|booked|"
+                    r"in the diary for|planned for"),
+    ("busy", r"busy|leave|holiday|vacation|sick|ill\b|illness|workload|no time|(enough|short of) time|find (a )?time|"
+             r"diary|calendar|away|off work|out of (the )?office|swamped|deadline|strike|training"),
 )
 
 

@@ -14,8 +14,8 @@ ROBOT_LOCALPARTS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-no
 # Outlook and Exchange translate the "Automatic reply:" prefix and some clients send it without any
 # Auto-Submitted header, so the subject is often the only sign.
 OUT_OF_OFFICE = re.compile(
-    r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office|autoreply|abwesenheit|automatische antwort|"
-    r"r[ée]ponse automatique|absence|autosvar|automatiskt svar|automatisk svar|fr[åa]nvaro|frav[æa]r|"
+    r"^(automatic reply|auto(matic)?[- ]?reply|auto\s*:|out of (the )?office|autoreply|abwesen(heit|d)|"
+    r"automatische antwort|r[ée]ponse automatique|absen(ce|t)|ausente|fuori (sede|ufficio)|autosvar|automatiskt svar|automatisk svar|fr[åa]nvaro|frav[æa]r|"
     r"automatisch antwoord|afwezig|risposta automatica|respuesta autom[áa]tica|fuera de la oficina|"
     r"resposta autom[áa]tica|automaattinen vastaus|automatyczna odpowied[źz]|自動応答|自動返信|自动回复|"
     r"undeliverable|delivery status notification|mail delivery (failed|subsystem)|returned mail|delivery failure)",
@@ -36,7 +36,7 @@ def robot_reason(mail: Parsed, our_domain: str) -> str | None:
         (_content_type(h) in ("multipart/report",), "delivery report"),
         (not mail.sender, "no usable sender address"),
         (mail.sender.split("@")[0] in ROBOT_LOCALPARTS, "sender is a system address"),
-        (bool(OUT_OF_OFFICE.match(_strip_prefixes(mail.subject))), "out-of-office or delivery subject"),
+        (_out_of_office(mail.subject), "out-of-office or delivery subject"),
     )
     return next((why for hit, why in checks if hit), None)
 
@@ -45,5 +45,6 @@ def _content_type(headers: dict[str, str]) -> str:
     return headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _strip_prefixes(subject: str) -> str:
-    return SUBJECT_PREFIX.sub("", subject)
+def _out_of_office(subject: str) -> bool:
+    """After any "Re:" or "[External]", or in a tag of its own ("[Auto-Reply] Welcome")."""
+    return bool(OUT_OF_OFFICE.match(SUBJECT_PREFIX.sub("", subject)) or OUT_OF_OFFICE.match(subject.lstrip(" [")))

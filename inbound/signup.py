@@ -45,11 +45,11 @@ def _new_participant(ctx: Context) -> Participant:
 
 
 def _send_confirmation(ctx: Context, person: Participant) -> Decision:
-    old = person.status
-    person.status = Status.PENDING
+    """The status changes only on CONFIRM: anyone can send JOIN in someone else's name, and it must not
+    undo a LEAVE or the suspension of an address that bounces."""
     token = issue_token(ctx, person, Purpose.JOIN)
-    if old != Status.PENDING:
-        audit(ctx, person, "rejoin-requested", old)
+    if person.status != Status.PENDING:
+        audit(ctx, person, "rejoin-requested", person.status)
     enqueue(ctx.session, ctx.settings, template="participant/confirm", to=person, now=ctx.now, token=token.value,
             answering=ctx.record, context={"expires_days": CONFIRM_DAYS})
     return Decision("join-requested")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import select
 
 from models import InboundMessage, Match, OutboundMessage, Outcome, Participant, Round, Share, Status
@@ -158,3 +159,60 @@ def test_mydata_then_forget(service: Service) -> None:
         rows = s.scalars(select(OutboundMessage)).all()
         assert all(SAM not in r.recipients and SAM.encode() not in r.raw for r in rows)
         assert all(m.sender != SAM for m in s.scalars(select(InboundMessage))), "not even the confirming email"
+
+
+def test_conversation_in_the_group_thread_changes_nobody(service: Service) -> None:
+    """The introduction asks people to reply to all; their sentences must not act as commands."""
+    token = sam_and_kim_introduced(service)
+    group = f"coffee+{token}@example.org, kim@nhs.net"
+    service.tick()
+    sent = len(service.smtp.messages)
+    for line in ("Leave it with me, I'll send an invite for Thursday", "Skip the formalities, call me Sam",
+                 "Share the agenda please?", "Resume attached, as promised"):
+        send(service, "Re: meet Kim", line, to=group)
+    assert sam(service).status == Status.ACTIVE and not sam(service).skip_next
+    assert len(service.smtp.messages) == sent, "conversation is not answered"
+    with service.session() as s:
+        assert s.scalar(select(Share)) is None
+        assert {r.action for r in s.scalars(select(InboundMessage))} == {"conversation"}
+    send(service, "Re: meet Kim", "Yes we met, I didn't expect to talk for two hours!", to=group)
+    with service.session() as s:
+        assert [o.met for o in s.scalars(select(Outcome))] == [True]
+
+
+def test_a_not_met_reason_on_the_next_line_is_kept(service: Service) -> None:
+    token = sam_and_kim_introduced(service)
+    send(service, "Re: meet Kim", "NOT MET\nWe were both on leave for most of the month\n\nSam",
+         to=f"coffee+{token}@example.org")
+    send(service, "NOT MET", "Hi,\nKim was off sick, we'll try again", to=f"coffee+{token}@example.org",
+         message_id="<second@leeds.gov.uk>")
+    with service.session() as s:
+        outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
+    assert [(o.met, o.reason, o.reason_group) for o in outcomes] == [
+        (False, "We were both on leave for most of the month", "busy"),
+        (False, "Kim was off sick, we'll try again", "busy"),
+    ]
+
+
+@pytest.mark.parametrize("status", [Status.LEFT, Status.SUSPENDED])
+def test_join_in_someone_elses_name_changes_nothing_until_confirmed(service: Service, status: str) -> None:
+    add_sam(service, status=status)
+    send(service, "JOIN", to="coffee@example.org")
+    assert sam(service).status == status, "a JOIN anyone could have sent must not undo a LEAVE or a suspension"
+    request = service.smtp.messages[-1].message
+    assert request["Subject"].startswith("Please confirm")
+    send(service, "Re: confirm", "CONFIRM", to=request["Reply-To"].addresses[0].addr_spec)
+    assert sam(service).status == Status.ACTIVE
+
+
+def test_a_group_member_cannot_act_in_another_members_name(service: Service) -> None:
+    """Kim forges Sam's address in their group's thread; our server saw DMARC fail for leeds.gov.uk."""
+    token = sam_and_kim_introduced(service)
+    service.set("service", "trusted_authserv_id", "mx.example.org")
+    failed = "mx.example.org; dkim=none; dmarc=fail (p=reject) header.from=leeds.gov.uk"
+    send(service, "Re: meet Kim", "LEAVE", to=f"coffee+{token}@example.org",
+         headers={"Authentication-Results": failed})
+    assert sam(service).status == Status.ACTIVE
+    assert service.smtp.messages[-1].message["Subject"] == "Please confirm: LEAVE"
+    send(service, "Re: meet Kim", "PAUSE", to=f"coffee+{token}@example.org", message_id="<own@leeds.gov.uk>")
+    assert sam(service).status == Status.PAUSED, "Sam's own PAUSE from the thread still works"

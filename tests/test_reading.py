@@ -79,6 +79,9 @@ def test_missing_message_id_falls_back_to_a_content_hash() -> None:
     ({}, "Abwesenheitsnotiz: Welcome", "a@b.org"),
     ({}, "Réponse automatique : Bienvenue", "a@b.org"),
     ({}, "Delivery Status Notification (Failure)", "a@b.org"),
+    ({}, "Abwesend: Willkommen", "a@b.org"), ({}, "Absent du bureau : Bienvenue", "a@b.org"),
+    ({}, "Ausente: Bienvenido", "a@b.org"), ({}, "Fuori sede: Benvenuto", "a@b.org"),
+    ({}, "[Auto-Reply] Welcome", "a@b.org"), ({}, "Auto: Welcome", "a@b.org"),
     ({}, "JOIN", "MAILER-DAEMON@mx.example.net"),
     ({"X-Unmentoring-Loop": "example.org"}, "JOIN", "a@b.org"),
 ])
@@ -119,6 +122,39 @@ def test_what_people_really_write(body: str, expected: str | None) -> None:
     assert (found.name if found else None) == expected
 
 
+@pytest.mark.parametrize("body, expected", [
+    ("Leave it with me, I'll send an invite for Thursday", None), ("Stop by my desk when you're in", None),
+    ("Skip the formalities, call me Jo", None), ("Resume attached", None), ("Share the agenda please?", None),
+    ("Join us for lunch?", None), ("Help me pick a time", None), ("Forget it, we met anyway", "MET"),
+    ("Unsubscribe me from the list please", "LEAVE"), ("Skip this month please", "SKIP"),
+    ("Skip December please - it's madness here", "SKIP"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
+    ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("share https://example.org/notes", "SHARE"),
+    ("Share: we swapped notes on housing", "SHARE"), ("SHARE we swapped notes on housing", "SHARE"),
+])
+def test_a_keyword_opening_a_sentence_is_not_a_command(body: str, expected: str | None) -> None:
+    """Replies to all in a group's thread are conversation; a command word starting a sentence must not act."""
+    found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
+    assert (found.name if found else None) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Yes we met, I didn't expect to talk for two hours!", "MET"),
+    ("We met - haven't stopped talking about it", "MET"),
+    ("We met on Tuesday - couldn't have asked for a better chat", "MET"),
+    ("We've met!", "MET"), ("we've had a great chat", "MET"), ("We did meet, thanks", "MET"), ("I've met her", "MET"),
+    ("We didn't meet, we had a call planned", "NOT MET"), ("We haven't met yet", "NOT MET"),
+])
+def test_the_first_outcome_phrase_decides(body: str, expected: str) -> None:
+    found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
+    assert found is not None and found.name == expected
+
+
+def test_pause_me_please_is_an_open_pause_and_list_tags_are_not_words() -> None:
+    assert find_command("Re: x", "Please pause me") == Command("PAUSE", "", "")
+    assert find_command("Re: x", "Pause me for 2 months please") == Command("PAUSE", "for 2 months", "")
+    assert find_command("Re: [coffee] MET", "") == Command("MET", "", "")
+
+
 def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
     assert find_command("Re: x", "yes") is None
     assert find_command("Re: x", "Yes", frozenset({"checkin"})) == Command("MET", "", "")
@@ -137,7 +173,8 @@ def test_pause_wording(args: str, expected: PauseRequest | None) -> None:
 
 @pytest.mark.parametrize("reason, group", [
     ("we were both on leave", "busy"), ("she never replied", "no reply"), ("postponed to next month", "rescheduled"),
-    ("the building flooded", "other"), ("", ""),
+    ("the building flooded", "other"), ("", ""), ("they didn't get back to me", "no reply"),
+    ("out of office all month", "busy"), ("we've booked a time for next Tuesday", "rescheduled"),
 ])
 def test_reasons_are_grouped(reason: str, group: str) -> None:
     assert reason_group(reason) == group
