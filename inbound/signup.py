@@ -7,13 +7,14 @@ from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from inbound.commands import Command
 from inbound.context import Context, Decision, answer, audit
 from inbound.tokens import new_token, sub_addresses
 from mailer.headers import clean_header_text
 from mailer.outbox import enqueue, sent_today
-from models import Participant, Purpose, Status, Token
+from models import Match, Participant, Purpose, Status, Token
 
 CONFIRM_DAYS = 7
 
@@ -32,16 +33,29 @@ def join(ctx: Context) -> Decision:
 
 
 def _new_participant(ctx: Context) -> Participant:
-    tags = sub_addresses(ctx.mail, ctx.settings.service.local_part, ctx.settings.service.domain)
     person = Participant(
         email=ctx.mail.sender, name=clean_header_text(ctx.mail.sender_name)[:200], status=Status.PENDING,
-        reply_token=new_token(), campaign=(tags[0][:64] if tags else ""), created_at=ctx.now, updated_at=ctx.now,
+        reply_token=new_token(), campaign=_campaign(ctx), created_at=ctx.now, updated_at=ctx.now,
     )
     ctx.session.add(person)
     ctx.session.flush()
     ctx.__dict__["participant"] = person
     audit(ctx, person, "joined", "", f"campaign={person.campaign}" if person.campaign else "")
     return person
+
+
+def _campaign(ctx: Context) -> str:
+    """The tag of coffee+TAG@ that brought them, unless it is one of our tokens: someone who
+    forwarded their introduction and a colleague replied JOIN to it came through no campaign."""
+    for tag in sub_addresses(ctx.mail, ctx.settings.service.local_part, ctx.settings.service.domain):
+        if not _is_our_token(ctx.session, tag.lower()):
+            return tag[:64]
+    return ""
+
+
+def _is_our_token(session: Session, tag: str) -> bool:
+    return any(session.scalar(select(column).where(column == tag).limit(1)) is not None
+               for column in (Participant.reply_token, Match.token, Token.value))
 
 
 def _send_confirmation(ctx: Context, person: Participant) -> Decision:

@@ -216,3 +216,15 @@ def test_a_group_member_cannot_act_in_another_members_name(service: Service) -> 
     assert service.smtp.messages[-1].message["Subject"] == "Please confirm: LEAVE"
     send(service, "Re: meet Kim", "PAUSE", to=f"coffee+{token}@example.org", message_id="<own@leeds.gov.uk>")
     assert sam(service).status == Status.PAUSED, "Sam's own PAUSE from the thread still works"
+
+
+def test_join_records_the_campaign_tag_but_not_a_forwarded_token(service: Service) -> None:
+    """coffee+localgovcamp@ is a campaign; coffee+<Sam's token>@ is Sam's introduction forwarded to a colleague."""
+    add_sam(service)
+    service.imap.deliver(incoming("Ann <ann@camden.gov.uk>", "JOIN", to="coffee+LocalGovCamp@example.org"))
+    service.imap.deliver(incoming("Bo <bo@leeds.gov.uk>", "Re: Coffee Roulette", "Count me in!", to=PERSONAL))
+    service.tick()
+    with service.session() as s:
+        campaigns = {p.email: p.campaign for p in s.scalars(select(Participant))}
+    assert campaigns == {SAM: "", "ann@camden.gov.uk": "localgovcamp", "bo@leeds.gov.uk": ""}
+    assert "campaign: localgovcamp" in service.cli("participants", "show", "ann@camden.gov.uk").output

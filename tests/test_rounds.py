@@ -191,3 +191,43 @@ def test_an_organisers_broken_intro_template_is_reported_and_the_round_waits(ser
     assert report.rounds == [] and "nobody_defined" in report.errors[0] and "next run tries again" in report.errors[0]
     (folder / "intro.j2").unlink()
     assert run(service, at("2026-12-01T10:05")) == ["round 1 opened: 4 groups"]
+
+
+def test_a_trio_members_late_report_lands_on_their_old_group(service: Service) -> None:
+    """The third member of a trio answers weeks later, after the next round opened: the outcome is
+    their first group's, not the group they are in now."""
+    add_people(service, 5)
+    assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 2 groups"]
+    trio = next(c.message for c in service.smtp.wait_for(2) if len(c.rcpt_tos) == 3)
+    third = trio["To"].addresses[2]
+    assert "round 2 opened: 2 groups" in run(service, at("2027-01-04T10:00"))
+    service.imap.deliver(reply_all(trio, f"{third.display_name} <{third.addr_spec}>", "We've met! Sorry it took a while"))
+    run(service, at("2027-01-20T10:00"))
+    with service.session() as s:
+        outcome = s.scalar(select(Outcome))
+        assert outcome is not None and outcome.met
+        reporter = s.get_one(Participant, outcome.participant_id)
+        match = s.get_one(Match, outcome.match_id)
+        assert reporter.email == third.addr_spec
+        assert s.get_one(Round, match.round_id).number == 1 and match.token in trio["Reply-To"].addresses[0].addr_spec
+
+
+def test_a_pause_until_a_date_ends_by_itself(service: Service) -> None:
+    ids = add_people(service, 4)
+    with service.session() as s, s.begin():
+        person = s.get_one(Participant, ids[0])
+        person.status, person.paused_until = Status.PAUSED, at("2027-01-02T00:00")
+    assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 1 groups"]
+    assert ids[0] not in _placed(service, 1)
+    assert "round 2 opened: 2 groups" in run(service, at("2027-01-04T10:00"))
+    assert ids[0] in _placed(service, 2)
+    with service.session() as s:
+        person = s.get_one(Participant, ids[0])
+        assert (person.status, person.paused_until) == (Status.ACTIVE, None)
+
+
+def _placed(service: Service, number: int) -> set[int]:
+    with service.session() as s:
+        rnd = s.scalar(select(Round).where(Round.number == number))
+        assert rnd is not None
+        return {m.participant_id for match in rnd.matches for m in match.members}
