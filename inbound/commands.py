@@ -61,11 +61,20 @@ MET_PHRASE = re.compile(
     re.IGNORECASE,
 )
 PAUSE_PHRASE = re.compile(r"\b(like|want|wish)\s+to\s+(pause|take\s+a\s+break|have\s+a\s+break)\b", re.IGNORECASE)
+SKIP_PHRASE = re.compile(r"\bleave\s+me\s+out\s+(of\s+)?(this|next)\b|\bsit\s+(this|next)\s+one\s+out\b", re.IGNORECASE)
+# Not "I'd like to leave": "...early on Thursday" is as likely, and in a group's thread it would act at once.
+LEAVE_PHRASE = re.compile(
+    r"\b(like|want|wish)\s+to\s+(unsubscribe|opt\s+out)\b|\bunsubscribe\s+me\b|\bopt\s+me\s+out\b|"
+    r"\b(remove\s+me|take\s+me\s+off)\s*(please\b|[.!]|$|(from\s+)?(the|this|your)\s+(list|mailing|scheme|programme|emails?)\b)|"
+    r"\bstop\s+(emailing|sending|contacting|mailing)\s+me\b|\bno\s+more\s+emails\b",
+    re.IGNORECASE,
+)
 JOIN_PHRASE = re.compile(
     r"\b(like|want|love|keen|happy|wish)\s+to\s+(join|sign\s+up|take\s+part|participate)\b|\bsign\s+me\s+up\b|"
     r"\bcount\s+me\s+in\b",
     re.IGNORECASE,
 )
+PHRASES = (("JOIN", JOIN_PHRASE), ("PAUSE", PAUSE_PHRASE), ("SKIP", SKIP_PHRASE), ("LEAVE", LEAVE_PHRASE))
 STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
 PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
 BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
@@ -215,10 +224,9 @@ def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> C
     outcome = _first_outcome(opening)
     if outcome:
         return outcome
-    if JOIN_PHRASE.search(opening):
-        return Command("JOIN", "")
-    if PAUSE_PHRASE.search(opening):
-        return Command("PAUSE", "")
+    named = next((name for name, phrase in PHRASES if phrase.search(opening)), None)
+    if named:
+        return Command(named, "")
     if answering & OUTCOME_QUESTIONS:
         first = WORDS.match(opening.strip(" \t-*!.,"))
         word = first.group().upper() if first else ""

@@ -128,7 +128,10 @@ def test_what_people_really_write(body: str, expected: str | None) -> None:
     ("Join us for lunch?", None), ("Help me pick a time", None), ("Forget it, we met anyway", "MET"),
     ("Unsubscribe me from the list please", "LEAVE"), ("Skip this month please", "SKIP"),
     ("Skip December please - it's madness here", "SKIP"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
-    ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("share https://example.org/notes", "SHARE"),
+    ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("stop emailing me please", "LEAVE"),
+    ("Please remove me", "LEAVE"), ("Please take me off your list", "LEAVE"),
+    ("Can you remove me from the invite? I'll dial in", None), ("I'd like to unsubscribe", "LEAVE"), ("I'd like to leave early on Thursday", None),
+    ("leave me out this month", "SKIP"), ("Can I sit this one out?", "SKIP"), ("share https://example.org/notes", "SHARE"),
     ("Share: we swapped notes on housing", "SHARE"), ("SHARE we swapped notes on housing", "SHARE"),
 ])
 def test_a_keyword_opening_a_sentence_is_not_a_command(body: str, expected: str | None) -> None:
