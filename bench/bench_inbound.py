@@ -21,7 +21,7 @@ import random
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
@@ -115,31 +115,40 @@ def baseline(account: ImapAccount, each_batch: Callable[[dict[int, Any]], None] 
     return time.perf_counter() - start
 
 
-def floor(account: ImapAccount, url: str) -> float:
-    """The baseline plus the least a poller that records each message must add: parse it with the
-    standard library (compat32, the fast policy), INSERT its Message-ID and sender through the
-    DB-API, and commit each batch before moving it. No ORM, no command, no answer."""
+@contextmanager
+def raw_tables(url: str, *tables: str) -> Iterator[tuple[Any, Any, str]]:
+    """A DB-API connection with `tables` created on a fresh database: (connection, cursor, placeholder)."""
     engine = make_engine(url)
     conn = engine.raw_connection()
     if engine.dialect.name == "sqlite":
         conn.driver_connection.isolation_level = "DEFERRED"  # type: ignore[union-attr]
-    mark = "?" if engine.dialect.name == "sqlite" else "%s"
     cursor = conn.cursor()
-    cursor.execute("CREATE TABLE floor_seen (message_id VARCHAR(998) PRIMARY KEY, sender VARCHAR(320))")
+    for table in tables:
+        cursor.execute(f"CREATE TABLE {table}")
     conn.commit()
-    parser = BytesParser(policy=compat32)
-
-    def record(bodies: dict[int, Any]) -> None:
-        for data in bodies.values():
-            mail = parser.parsebytes(data[b"BODY[]"])
-            cursor.execute(f"INSERT INTO floor_seen VALUES ({mark}, {mark})", (mail["Message-ID"], mail["From"]))
-        conn.commit()
-
     try:
-        return baseline(account, record)
+        yield conn, cursor, "?" if engine.dialect.name == "sqlite" else "%s"
     finally:
         conn.close()
         engine.dispose()
+
+
+SEEN = "floor_seen (message_id VARCHAR(998) PRIMARY KEY, sender VARCHAR(320))"
+
+
+def floor(account: ImapAccount, url: str) -> float:
+    """The baseline plus the least a poller that records each message must add: parse it with the
+    standard library (compat32, the fast policy), INSERT its Message-ID and sender through the
+    DB-API, and commit each batch before moving it. No ORM, no command, no answer."""
+    parser = BytesParser(policy=compat32)
+    with raw_tables(url, SEEN) as (conn, cursor, mark):
+        def record(bodies: dict[int, Any]) -> None:
+            for data in bodies.values():
+                mail = parser.parsebytes(data[b"BODY[]"])
+                cursor.execute(f"INSERT INTO floor_seen VALUES ({mark}, {mark})", (mail["Message-ID"], mail["From"]))
+            conn.commit()
+
+        return baseline(account, record)
 
 
 ANSWERS = {"JOIN": "participant/confirm", "HELP": "participant/help"}
@@ -150,15 +159,6 @@ def required(account: ImapAccount, url: str, settings: config.Settings) -> float
     DB-API, no ORM and no handlers: parse it (MIME walk, quote stripping), skip robots, find the
     command; in its own savepoint look up its Message-ID, record it and, unless a robot sent it,
     render and compose the one answer it gets and queue it; commit each batch before moving it."""
-    engine = make_engine(url)
-    conn = engine.raw_connection()
-    if engine.dialect.name == "sqlite":
-        conn.driver_connection.isolation_level = "DEFERRED"  # type: ignore[union-attr]
-    mark = "?" if engine.dialect.name == "sqlite" else "%s"
-    cursor = conn.cursor()
-    cursor.execute("CREATE TABLE floor_seen (message_id VARCHAR(998) PRIMARY KEY, sender VARCHAR(320))")
-    cursor.execute("CREATE TABLE floor_outbox (message_id VARCHAR(998) PRIMARY KEY, raw TEXT)")
-    conn.commit()
     service = settings.service
     base = {"service_name": service.name, "organiser": service.organiser, "expires_days": 7}
 
@@ -167,26 +167,23 @@ def required(account: ImapAccount, url: str, settings: config.Settings) -> float
         envelope = _envelope(settings, mail, template.rpartition("/")[2])
         return envelope.message_id, compose(rendered, envelope)
 
-    def record(bodies: dict[int, Any]) -> None:
-        for data in bodies.values():
-            mail = parse(data[b"BODY[]"])
-            cursor.execute("SAVEPOINT one")
-            cursor.execute(f"SELECT 1 FROM floor_seen WHERE message_id = {mark}", (mail.key,))
-            assert cursor.fetchone() is None
-            cursor.execute(f"INSERT INTO floor_seen VALUES ({mark}, {mark})", (mail.key, mail.sender))
-            if not robot_reason(mail, service.domain):
-                command = find_command(mail.subject, mail.body)
-                name = command.name if command else ""
-                cursor.execute(f"INSERT INTO floor_outbox VALUES ({mark}, {mark})",
-                               answer(mail, ANSWERS.get(name, "participant/not_understood")))
-            cursor.execute("RELEASE SAVEPOINT one")
-        conn.commit()
+    outbox = "floor_outbox (message_id VARCHAR(998) PRIMARY KEY, raw TEXT)"
+    with raw_tables(url, SEEN, outbox) as (conn, cursor, mark):
+        def record(bodies: dict[int, Any]) -> None:
+            for data in bodies.values():
+                mail = parse(data[b"BODY[]"])
+                cursor.execute("SAVEPOINT one")
+                cursor.execute(f"SELECT 1 FROM floor_seen WHERE message_id = {mark}", (mail.key,))
+                assert cursor.fetchone() is None
+                cursor.execute(f"INSERT INTO floor_seen VALUES ({mark}, {mark})", (mail.key, mail.sender))
+                if not robot_reason(mail, service.domain):
+                    command = find_command(mail.subject, mail.body)
+                    template = ANSWERS.get(command.name if command else "", "participant/not_understood")
+                    cursor.execute(f"INSERT INTO floor_outbox VALUES ({mark}, {mark})", answer(mail, template))
+                cursor.execute("RELEASE SAVEPOINT one")
+            conn.commit()
 
-    try:
         return baseline(account, record)
-    finally:
-        conn.close()
-        engine.dispose()
 
 
 def pure_steps(count: int, settings: config.Settings) -> dict[str, float]:
