@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import config as config_module
 from config import ConfigError, Settings
+from connection import what_to_check
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, utcnow
 from mailer.headers import clean_header_text
@@ -128,7 +129,10 @@ def tick(app: App) -> None:
 
 def _print_tick(report: Any) -> None:
     p, s = report.poll, report.send
-    click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
+    if report.inbox_read:
+        click.echo(f"inbox: {p.seen} seen, {p.processed} handled, {p.quarantined} quarantined, {p.duplicates} already done")
+    else:
+        click.echo("inbox: not read this run (the reason is below)")
     if p.unfetched:
         click.echo(f"  {p.unfetched} message(s) listed by the IMAP server could not be read; they stay in the inbox "
                    "for the next run (if this repeats, look at them in the inbox)", err=True)
@@ -474,7 +478,9 @@ def config_check(app: App) -> None:
             click.echo(f"{label}: logged in to {part.host}:{part.port} ({part.tls})")
         except Exception as exc:
             failures += 1
-            click.echo(f"{label}: cannot log in to {part.host}:{part.port} ({part.tls}): {exc}", err=True)
+            advice = what_to_check(exc, label.lower())
+            click.echo(f"{label}: cannot log in to {part.host}:{part.port} ({part.tls}): {exc}"
+                       f"{'; ' + advice if advice else ''}", err=True)
     if failures:
         sys.exit(1)
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from connection import what_to_check
 from inbound.poller import PollReport, poll
 from mailer.headers import Unwritable
 from mailer.send import SendReport, deliver_due
@@ -34,6 +35,7 @@ class TickReport:
     rounds: list[str] = field(default_factory=list)
     purged: int = 0
     errors: list[str] = field(default_factory=list)
+    inbox_read: bool = False
 
 
 def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow) -> TickReport:
@@ -68,10 +70,12 @@ def read_inbox(Session_: sessionmaker[Session], settings: Settings, now: Callabl
     secret = "the [oauth2] settings and the app's IMAP permission" if imap.auth == "oauth2" else "imap.password"
     try:
         report.poll = poll(Session_, settings, now=now)
+        report.inbox_read = True
     except LoginError as exc:
         report.errors.append(f"IMAP login refused for {imap.user} at {imap.host}: check imap.user and {secret} ({exc})")
     except (IMAPClientError, OSError, socket.error) as exc:
-        report.errors.append(f"IMAP server {imap.host}:{imap.port} failed: {exc}; "
+        advice = what_to_check(exc, "imap")
+        report.errors.append(f"IMAP server {imap.host}:{imap.port} failed: {exc}; {advice + '; ' if advice else ''}"
                              "unhandled mail stays in the inbox for the next run")
 
 

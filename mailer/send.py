@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import SmtpSettings
+from connection import what_to_check
 from mailer.oauth import xoauth2
 from models import OutboundMessage, OutStatus, utcnow
 
@@ -243,7 +244,9 @@ def deliver_due(
                     try:
                         client = connector(smtp)
                     except (smtplib.SMTPException, OSError) as exc:
-                        report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}")
+                        advice = what_to_check(exc, "smtp")
+                        report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}"
+                                             f"{'; ' + advice if advice else ''}; the email waits for the next run")
                         break
                 outcome = _send_one(client, row, marker.wait)
                 if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):

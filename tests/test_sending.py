@@ -71,6 +71,7 @@ def test_unreachable_server_leaves_the_outbox_untouched(service: Service) -> Non
     service.set("smtp", "port", 1)
     report = send_at(service, utcnow())
     assert report.sent == 0 and "cannot connect" in report.errors[0]
+    assert "nothing is listening there: check smtp.host and smtp.port" in report.errors[0]
     assert [s for s, _ in statuses(service)] == [OutStatus.QUEUED] * 3
 
 

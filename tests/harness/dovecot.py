@@ -6,10 +6,15 @@ mailbox, so a fresh name per test needs no setup or cleanup:
     with Dovecot() as server:
         account = server.account()
         account.deliver(b"Subject: hi\\r\\n\\r\\nbody\\r\\n")
+
+Optional modes: `tls=True` (STARTTLS and implicit TLS, with a throwaway CA),
+`capabilities=` (what is advertised after login), `rawlog=True` (the commands
+each user sent, for `Dovecot.commands`).
 """
 
 from __future__ import annotations
 
+import glob
 import grp
 import os
 import pwd
@@ -120,6 +125,26 @@ passdb {{
 """
 
 
+TLS_SETTINGS = """\
+ssl = yes
+ssl_cert = <{dir}/cert.pem
+ssl_key = <{dir}/key.pem
+"""
+
+IMAPS_LISTENER = """\
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+"""
+
+NO_IMAPS_LISTENER = """\
+  inet_listener imaps {
+    port = 0
+  }
+"""
+
+
 def dovecot_available(binary: str = DOVECOT) -> bool:
     return os.access(binary, os.X_OK)
 
@@ -172,13 +197,24 @@ class Dovecot:
 
     password = PASSWORD
 
-    def __init__(self, binary: str = DOVECOT, host: str = "127.0.0.1", introspection_url: str = "") -> None:
+    def __init__(self, binary: str = DOVECOT, host: str = "127.0.0.1", introspection_url: str = "",
+                 tls: bool = False, capabilities: str = "", rawlog: bool = False) -> None:
         """`introspection_url`: also accept XOAUTH2/OAUTHBEARER logins, checking each token
-        there (RFC 7662), as a mailbox provider that takes OAuth tokens does."""
+        there (RFC 7662), as a mailbox provider that takes OAuth tokens does.
+
+        `tls`: also offer STARTTLS on `port` and implicit TLS on `tls_port`, with a certificate
+        for `host` signed by a throwaway CA whose PEM is at `ca_file` (plaintext logins still work).
+        `capabilities`: the exact list advertised after login (Dovecot's `imap_capability`),
+        e.g. to play a server without MOVE. `rawlog`: keep each user's commands for `commands()`.
+        """
         self.binary = binary
         self.host = host
         self.introspection_url = introspection_url
+        self.tls = tls
+        self.capabilities = capabilities
+        self.rawlog = rawlog
         self.port = 0
+        self.tls_port = 0
         self.dir: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.user = "nobody" if is_root() else pwd.getpwuid(os.getuid()).pw_name
@@ -187,11 +223,19 @@ class Dovecot:
     def log_path(self) -> str:
         return f"{self.dir}/dovecot.log"
 
+    @property
+    def ca_file(self) -> str:
+        """The PEM of the CA that signed the server's certificate (with `tls`)."""
+        return f"{self.dir}/ca.pem"
+
     def start(self, timeout: float = 10) -> Dovecot:
         if not dovecot_available(self.binary):
             raise FileNotFoundError(f"{self.binary} is missing: run `bash scripts/install-test-servers`")
         self.dir = make_workdir("dc-", owner=self.user)
         self.port = free_port(self.host)
+        if self.tls:
+            self.tls_port = free_port(self.host)
+            self._write_certificate()
         config = f"{self.dir}/dovecot.conf"
         with open(config, "w") as file:
             file.write(self._config())
@@ -211,7 +255,26 @@ class Dovecot:
             user=self.user, group=grp.getgrgid(entry.pw_gid).gr_name,
             uid=entry.pw_uid, gid=entry.pw_gid, password=self.password, port=self.port,
         )
-        return self._with_oauth2(config) if self.introspection_url else config
+        config = self._with_oauth2(config) if self.introspection_url else config
+        if self.tls:
+            config = config.replace("ssl = no\n", TLS_SETTINGS.format(dir=self.dir), 1)
+            config = config.replace(NO_IMAPS_LISTENER, IMAPS_LISTENER.format(port=self.tls_port), 1)
+        if self.capabilities:
+            config += f"imap_capability = {self.capabilities}\n"
+        if self.rawlog:
+            config += f"rawlog_dir = {self.dir}/rawlog/%u\n"
+        return config
+
+    def _write_certificate(self) -> None:
+        import trustme
+
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(self.ca_file)
+        issued = ca.issue_cert(self.host)
+        issued.private_key_pem.write_to_path(f"{self.dir}/key.pem")
+        issued.cert_chain_pems[0].write_to_path(f"{self.dir}/cert.pem")
+        for name in ("ca.pem", "key.pem", "cert.pem"):
+            os.chmod(f"{self.dir}/{name}", 0o644)
 
     def _with_oauth2(self, config: str) -> str:
         settings = f"{self.dir}/oauth2.conf.ext"
@@ -264,7 +327,20 @@ class Dovecot:
         self.dir = None
 
     def account(self, user: str | None = None) -> ImapAccount:
-        return ImapAccount(self.host, self.port, user or f"u{uuid.uuid4().hex[:12]}", self.password)
+        account = ImapAccount(self.host, self.port, user or f"u{uuid.uuid4().hex[:12]}", self.password)
+        if self.rawlog:
+            os.makedirs(f"{self.dir}/rawlog/{account.user}", exist_ok=True)
+            entry = pwd.getpwnam(self.user)
+            os.chown(f"{self.dir}/rawlog/{account.user}", entry.pw_uid, entry.pw_gid)
+        return account
+
+    def commands(self, user: str) -> list[str]:
+        """Every command `user` sent after login, over all its connections so far (with `rawlog`)."""
+        lines: list[str] = []
+        for path in sorted(glob.glob(f"{self.dir}/rawlog/{user}/*.in")):
+            with open(path, errors="replace") as file:
+                lines += file.read().splitlines()
+        return lines
 
     def __enter__(self) -> Dovecot:
         return self.start()

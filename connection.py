@@ -1,0 +1,24 @@
+"""What to check when a mail server cannot be reached (pure): one line an organiser can act on,
+naming the settings keys, instead of the socket library's words alone."""
+from __future__ import annotations
+
+import socket
+import ssl
+
+
+def what_to_check(exc: BaseException, section: str) -> str:
+    """`section` is "imap" or "smtp": the settings table whose keys are named."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"the server's certificate is not trusted: check that {section}.host is the name on the certificate, "
+                "and that its issuer is trusted by this machine (or named by the SSL_CERT_FILE environment variable)")
+    if isinstance(exc, ssl.SSLError):
+        return (f"TLS failed: check that {section}.tls fits {section}.port "
+                f"({'implicit for 993, starttls for 143' if section == 'imap' else 'implicit for 465, starttls for 587'})")
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return (f"no answer in time: check {section}.host and {section}.port, and {section}.tls (a server expecting "
+                "TLS waits in silence for a client that does not start it)")
+    if isinstance(exc, ConnectionRefusedError):
+        return f"nothing is listening there: check {section}.host and {section}.port"
+    if isinstance(exc, socket.gaierror):
+        return f"the name cannot be found: check {section}.host"
+    return ""
