@@ -53,7 +53,7 @@ def parse(raw: bytes) -> Parsed:
             body=body_text(msg),
             recipients=_recipients(msg),
             references=message_ids(_header(msg, "In-Reply-To") + " " + _header(msg, "References")),
-            headers={k.lower(): _header(msg, k) for k in set(msg.keys())},
+            headers=_headers(msg),
             auth_results=[" ".join(_plain(v).split()) for v in msg.get_all("Authentication-Results", [])],
         )
     except Unreadable:
@@ -111,6 +111,15 @@ def _header(msg: Message, name: str, decode: bool = True) -> str:
         value = _eight_bit(value)
     text = " ".join(str(value or "").split())
     return decode_words(text) if decode else text
+
+
+def _headers(msg: Message) -> dict[str, str]:
+    """Each header's first value by lower-case name, in one pass: asking the message for each
+    name in turn scans every header each time, and 40,000 header names then took 25 s."""
+    first: dict[str, str | Header] = {}
+    for name, value in msg.items():
+        first.setdefault(name.lower(), value)
+    return {name: decode_words(" ".join(_plain(value).split())) for name, value in first.items()}
 
 
 def _eight_bit(value: Header) -> str:

@@ -1,6 +1,7 @@
 """Reading mail (pure): decoding, new text only, commands, robots."""
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -63,6 +64,17 @@ def test_an_encoded_comma_in_a_name_and_raw_utf8_headers_keep_the_address() -> N
     assert (encoded.sender_name, encoded.sender) == ("Jones, Sam", "sam@leeds.gov.uk")
     raw = parse("From: Zoë Brontë <zoe@example.org>\r\nSubject: Réunion: MET\r\n\r\nok\r\n".encode())
     assert (raw.sender_name, raw.sender, raw.subject) == ("Zoë Brontë", "zoe@example.org", "Réunion: MET")
+
+
+def test_forty_thousand_header_names_do_not_stall_the_run() -> None:
+    """A safety bound, not a benchmark: reading headers name by name made this one 0.5 MB message
+    take 25 s (the time grew with the square of the count), holding the run lock all the while."""
+    names = b"".join(b"X-H%d: v\r\n" % i for i in range(40_000))
+    raw = b"From: Ann <ann@a.org>\r\nSubject: JOIN\r\nMessage-ID: <1@a.org>\r\n" + names + b"\r\nhello\r\n"
+    started = time.perf_counter()
+    mail = parse(raw)
+    assert time.perf_counter() - started < 5
+    assert (mail.sender, mail.subject, len(mail.headers)) == ("ann@a.org", "JOIN", 40_003)
 
 
 def test_missing_message_id_falls_back_to_a_content_hash() -> None:
