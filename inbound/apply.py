@@ -68,9 +68,10 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
         return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
                       "write to plain ASCII addresses): ask them to write from another address")
     kinds = [kind for kind, _ in our_references(mail, settings.service.domain)]
+    answering = frozenset(kind for kind, _ in our_references(mail, settings.service.domain, direct=True))
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,
-        command=find_command(mail.subject, mail.body, frozenset(kinds)),
+        command=find_command(mail.subject, mail.body, answering),
         tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain), kinds=kinds,
     )
     if ctx.participant is not None and ctx.participant.bounce_score:

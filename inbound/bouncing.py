@@ -1,5 +1,7 @@
 """Act on a bounce: score hard failures per participant, suspend at the limit, tell the organiser.
 
+A bounce counts when it names who failed through our VERP address, or quotes an email of ours.
+
 The score counts days with a hard bounce, not reports: one failure often comes back from
 several servers, or for two emails sent the same day. It starts again from one when the
 last counted bounce is older than `service.bounce_stale_days`, so a mailbox that failed
@@ -8,6 +10,7 @@ check-in, all refused) is suspended within a round.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,6 +20,7 @@ from config import Settings
 from inbound.bounces import read_bounce
 from inbound.parse import Parsed
 from inbound.tokens import sub_addresses
+from mailer.compose import LOOP_HEADER
 from mailer.outbox import enqueue
 from models import AuditEvent, InboundMessage, Participant, Status
 
@@ -32,10 +36,20 @@ def failing_participants(session: Session, settings: Settings, mail: Parsed, raw
         found = list(session.scalars(select(Participant).where(Participant.reply_token.in_(verp))))
         if not bounce.permanent and (bounce.temporary or bounce.policy):
             found = []
-    else:
+    elif about_our_mail(raw, settings.service.domain):
         found = list(session.scalars(select(Participant).where(Participant.email.in_(bounce.permanent))))
+    else:
+        return [], "not counted: it quotes no email of ours (no Message-ID or loop header of ours in it)"
     detail = f"permanent {bounce.permanent}, temporary {bounce.temporary}, policy {bounce.policy}"
     return found, detail
+
+
+def about_our_mail(raw: bytes, domain: str) -> bool:
+    """Whether a report quotes an email we sent (its Message-ID, or our loop header): anyone can write a
+    delivery report naming a participant's address, and three on three days would suspend them."""
+    ours = re.escape(domain.encode())
+    pattern = rb"<[\w-]+\.[a-z0-9]+\.[0-9a-f]{12}@" + ours + rb">|^" + re.escape(LOOP_HEADER.encode()) + rb":[ \t]*" + ours
+    return re.search(pattern, raw, re.IGNORECASE | re.MULTILINE) is not None
 
 
 def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,

@@ -49,13 +49,19 @@ WORDS = re.compile(r"[A-Za-z']+")
 LEADING = re.compile(
     r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE
 )
+# A negated meeting with we/I/they as its subject ("Sadly we didn't manage to meet"), not any
+# negation near a verb: "I've never met anyone from NHS England" is chat, not an outcome.
 NOT_MET_PHRASE = re.compile(
-    r"\b(didn'?t|did not|haven'?t|have not|hasn'?t|couldn'?t|could not|wasn'?t able|weren'?t able|unable|"
-    r"never|not yet|no,? we)\b.{0,40}?\b(meet|met|manage|catch up|connect|speak|talk|chat|find (a )?time|make it)",
+    r"\b(we|we've|i|i've|she|he|they)(\s+have|\s+still|\s+sadly|\s+just)*\s+(didn'?t|did not|haven'?t|have not|not|"
+    r"couldn'?t|could not|weren'?t able to|wasn'?t able to|were unable to|was unable to|never|have yet to)\b.{0,30}?"
+    r"\b(meet|met|manage[d]?|catch up|caught up|connect(ed)?|speak|spoken|talk(ed)?|chat(ted)?|find (a )?time|"
+    r"make it|get together)\b(?!\s+((to|with)\s+)?(anyone|anybody|many|much|before))|"
+    r"\b(didn'?t|did not|couldn'?t|could not|not|never)\s+(manage|get|got)\s+to\s+(meet|catch up|talk|speak|chat)\b|"
+    r"^(not yet|no,? we|unfortunately not|sadly not|afraid not)\b",
     re.IGNORECASE,
 )
 MET_PHRASE = re.compile(
-    r"\b(we|i)(\s+have|'ve|\s+finally|\s+just|\s+already)?\s+(met|had\s+(a|an|our|the)(\s+\w+){0,2}\s+"
+    r"\b(we|i)(\s+have|'ve|\s+finally|\s+just|\s+already)?\s+(met(?!\s+(before|previously))|had\s+(a|an|our|the)(\s+\w+){0,2}\s+"
     r"(chat|call|coffee|conversation|meeting|catch[- ]?up|talk|natter|cuppa))\b|\b(we|i)\s+did\s+meet\b|\bmet up\b|"
     r"^(yes|yep|yeah),?\s+(we\s+)?did\b",
     re.IGNORECASE,
@@ -65,8 +71,8 @@ SKIP_PHRASE = re.compile(r"\bleave\s+me\s+out\s+(of\s+)?(this|next)\b|\bsit\s+(t
 # Not "I'd like to leave": "...early on Thursday" is as likely, and in a group's thread it would act at once.
 LEAVE_PHRASE = re.compile(
     r"\b(like|want|wish)\s+to\s+(unsubscribe|opt\s+out)\b|\bunsubscribe\s+me\b|\bopt\s+me\s+out\b|"
-    r"\b(remove\s+me|take\s+me\s+off)\s*(please\b|[.!]|$|(from\s+)?(the|this|your)\s+(list|mailing|scheme|programme|emails?)\b)|"
-    r"\bstop\s+(emailing|sending|contacting|mailing)\s+me\b|\bno\s+more\s+emails\b",
+    r"\b(remove\s+me|take\s+me\s+off)\s*(please\b|[.!]|$|(from\s+)?(the|this|your)\s+(list|mailing list|scheme|programme)\b)|"
+    r"\bstop\s+(emailing|sending|contacting|mailing)\s+me\s*(please\b|[.!]|$)|\bno\s+more\s+emails\s*(please\b|[.!]|$)",
     re.IGNORECASE,
 )
 JOIN_PHRASE = re.compile(
@@ -90,7 +96,10 @@ FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
-OUTCOME_QUESTIONS = {"checkin", "nudge"}
+OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they have found a time
+CAREFUL = {"LEAVE", "STOP", "FORGET"}  # everyday words too: only command words may follow them
+ANSWER_FOLLOWS = re.compile(r"\s*([^\w\s]|$)|\s+(we|i|she|he|they|not|did|didn'?t|sadly|unfortunately)\b",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,11 @@ def keyword_at_start(text: str, fillers: bool = True, strict: bool = False) -> C
     if not match or not name:
         return None
     rest = text[match.end():]
-    if not (_stands_alone(name, rest) or (not strict and _takes(name, typed, rest))):
+    if word in CAREFUL and not typed.isupper():
+        fits = all(w.upper() in COMMAND_WORDS for w in WORDS.findall(rest))
+    else:
+        fits = _stands_alone(name, rest) or (not strict and _takes(name, typed, rest))
+    if not fits:
         return None
     args = _rest(text, match.end())
     return Command(name, _polite_words_out(args) if name == "PAUSE" else args)
@@ -228,13 +241,17 @@ def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> C
     if named:
         return Command(named, "")
     if answering & OUTCOME_QUESTIONS:
-        first = WORDS.match(opening.strip(" \t-*!.,"))
-        word = first.group().upper() if first else ""
-        if word in {"YES", "YEP", "YEAH"}:
-            return Command("MET", "")
-        if word in {"NO", "NOPE"}:
-            return Command("NOT MET", _rest(opening, first.end() if first else 0))
+        return _yes_or_no(opening.strip(" \t-*!.,"))
     return None
+
+
+def _yes_or_no(text: str) -> Command | None:
+    """A plain answer to "Did you meet?": "Yes!", "No, she was off sick"; not "No worries, see you then"."""
+    first = WORDS.match(text)
+    word = first.group().upper() if first else ""
+    if not first or word not in {"YES", "YEP", "YEAH", "NO", "NOPE"} or not ANSWER_FOLLOWS.match(text, first.end()):
+        return None
+    return Command("MET", "") if word.startswith("Y") else Command("NOT MET", _rest(text, first.end()))
 
 
 def _first_outcome(text: str) -> Command | None:

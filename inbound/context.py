@@ -51,13 +51,20 @@ class Context:
 
         A group's token proves its sender is one of the group ("Too busy? Reply PAUSE" is in the
         introduction), unless our server says the From address failed DMARC: every member holds the
-        token, and one must not write as another to make them LEAVE."""
+        token, and one must not write as another."""
         person = self.participant
         if self.confirmed or (person is not None and person.reply_token in self.tokens):
             return True
-        if person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}:
+        if self._group_member_may(person):
             return not dmarc_failed(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
         return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
+
+    def _group_member_may(self, person: Participant | None) -> bool:
+        """Whether this reply's group token vouches for its sender: they are in the group, and the
+        command is not LEAVE (in a thread of chat, "please stop sending me invites" is not a goodbye)."""
+        if person is None or self.match is None or (self.command is not None and self.command.name == "LEAVE"):
+            return False
+        return person.id in {m.participant_id for m in self.match.members}
 
     def confirmed_as(self, person: Participant, command: Command) -> Context:
         """This context re-run for a command that `person` has just confirmed."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from sqlalchemy import select
+
 from inbound.context import Context, Decision, answer, audit
 from inbound.pausing import parse_pause
 from models import Participant, Status
@@ -62,7 +64,7 @@ def resume(ctx: Context) -> Decision:
 
 
 def leave(ctx: Context) -> Decision:
-    person = _member(ctx)
+    person = _member(ctx) or _unsubscribing(ctx)
     if person is None:
         return Decision("leave-unknown", "not a participant; nothing to do")
     old = person.status
@@ -74,6 +76,16 @@ def leave(ctx: Context) -> Decision:
 
 def _member(ctx: Context) -> Participant | None:
     person = ctx.participant
+    return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
+
+
+def _unsubscribing(ctx: Context) -> Participant | None:
+    """The owner of the personal token that LEAVE from an address we do not know carries: their mail
+    client's unsubscribe (Gmail writes it from the account their work mail is forwarded to), or an
+    alias. The token, which only ever went to their mailbox, is the proof, as for the one-click link."""
+    if ctx.participant is not None or not ctx.tokens:
+        return None
+    person = ctx.session.scalar(select(Participant).where(Participant.reply_token.in_(ctx.tokens)).limit(1))
     return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
 
 

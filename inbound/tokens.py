@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import secrets
 
-from inbound.parse import Parsed
+from inbound.parse import Parsed, message_ids
 
 
 def new_token() -> str:
@@ -18,10 +18,11 @@ def sub_addresses(mail: Parsed, local: str, domain: str) -> list[str]:
     return [r[len(prefix):-len(suffix)] for r in mail.recipients if r.startswith(prefix) and r.endswith(suffix)]
 
 
-def our_references(mail: Parsed, domain: str) -> list[tuple[str, str]]:
-    """(kind, token) from our Message-IDs (<kind.TOKEN.random@domain>) that this mail refers to."""
+def our_references(mail: Parsed, domain: str, direct: bool = False) -> list[tuple[str, str]]:
+    """(kind, token) from our Message-IDs (<kind.TOKEN.random@domain>) that this mail refers to;
+    `direct`: only the one it answers (In-Reply-To), not every earlier email of the thread."""
     found = []
-    for message_id in mail.references:
+    for message_id in message_ids(mail.headers.get("in-reply-to", "")) if direct else mail.references:
         left, _, host = message_id.strip("<>").rpartition("@")
         parts = left.split(".")
         if host.lower() == domain.lower() and len(parts) == 3:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from inbound.bounces import read_bounce
-from models import OutboundMessage, Participant, Status
+from models import InboundMessage, OutboundMessage, Participant, Status
 from tests.app import Service
 from tests.test_rounds import at, run
 
@@ -17,7 +17,12 @@ def dsn(recipient: str, action: str = "failed", status: str = "5.1.1", n: int = 
             "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
             "--b\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Your message could not be delivered.\r\n"
             "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
-            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n--b--\r\n").encode()
+            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+            f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n{OURS}--b--\r\n").encode()
+
+
+OURS = ("From: Coffee Roulette <coffee@example.org>\r\nSubject: Coffee Roulette: meet Gone and Kim\r\n"
+        "Message-ID: <intro.grouptoken1.0a1b2c3d4e5f@example.org>\r\nX-Unmentoring-Loop: example.org\r\n\r\n")
 
 
 QMAIL = (b"From: MAILER-DAEMON@mail.example.net\r\nTo: coffee@example.org\r\nSubject: failure notice\r\n"
@@ -25,7 +30,9 @@ QMAIL = (b"From: MAILER-DAEMON@mail.example.net\r\nTo: coffee@example.org\r\nSub
          b"Hi. This is the qmail-send program at mail.example.net.\r\n"
          b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
          b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
-         b"<gone@example.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n")
+         b"<gone@example.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+         b"--- Below this line is a copy of the message.\r\n\r\n"
+         b"Message-ID: <intro.grouptoken1.0a1b2c3d4e5f@example.org>\r\nSubject: Coffee Roulette\r\n\r\nHello\r\n")
 
 
 def test_reading_reports() -> None:
@@ -99,3 +106,18 @@ def test_verp_names_who_bounced_and_mail_from_them_clears_the_score(service: Ser
     with service.session() as s:
         sent = s.scalars(select(OutboundMessage).where(OutboundMessage.recipients == GONE)).all()
         assert sent and all(o.mail_from == "coffee+b-gonetoken@example.org" for o in sent)
+
+
+def test_a_report_that_quotes_no_mail_of_ours_counts_for_nothing(service: Service) -> None:
+    """Anyone can write a delivery report naming a participant; three on three days would suspend them."""
+    add_person(service)
+    forged = dsn(GONE).replace(OURS.encode(), b"From: someone@evil.example\r\nMessage-ID: <x@evil.example>\r\n\r\n")
+    for n, day in enumerate(["2026-12-01", "2026-12-02", "2026-12-03"]):
+        service.imap.deliver(forged.replace(b"<dsn1.", f"<forged{n}.".encode()))
+        run(service, at(f"{day}T10:00"))
+    assert (person(service).bounce_score, person(service).status) == (0, Status.ACTIVE)
+    assert service.smtp.messages == [], "no notice to the organiser, no answer to the forger"
+    with service.session() as s:
+        reasons = {r.reason for r in s.scalars(select(InboundMessage))}
+    assert reasons == {"counted for 0 of 0 participant(s); not counted: it quotes no email of ours "
+                       "(no Message-ID or loop header of ours in it)"}

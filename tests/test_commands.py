@@ -210,12 +210,32 @@ def test_a_group_member_cannot_act_in_another_members_name(service: Service) -> 
     token = sam_and_kim_introduced(service)
     service.set("service", "trusted_authserv_id", "mx.example.org")
     failed = "mx.example.org; dkim=none; dmarc=fail (p=reject) header.from=leeds.gov.uk"
-    send(service, "Re: meet Kim", "LEAVE", to=f"coffee+{token}@example.org",
-         headers={"Authentication-Results": failed})
+    send(service, "Re: meet Kim", "PAUSE", to=f"coffee+{token}@example.org", headers={"Authentication-Results": failed})
     assert sam(service).status == Status.ACTIVE
-    assert service.smtp.messages[-1].message["Subject"] == "Please confirm: LEAVE"
+    assert service.smtp.messages[-1].message["Subject"] == "Please confirm: PAUSE"
     send(service, "Re: meet Kim", "PAUSE", to=f"coffee+{token}@example.org", message_id="<own@leeds.gov.uk>")
     assert sam(service).status == Status.PAUSED, "Sam's own PAUSE from the thread still works"
+
+
+def test_leave_in_a_groups_thread_is_confirmed_first(service: Service) -> None:
+    """Chat in the thread can read like a goodbye; the one irreversible-feeling step gets a check."""
+    token = sam_and_kim_introduced(service)
+    send(service, "Re: meet Kim", "Unsubscribe please, I'm moving on", to=f"coffee+{token}@example.org")
+    assert sam(service).status == Status.ACTIVE
+    request = service.smtp.messages[-1].message
+    assert request["Subject"] == "Please confirm: LEAVE" and request["To"].addresses[0].addr_spec == SAM
+    send(service, "Re: Please confirm: LEAVE", "CONFIRM", to=request["Reply-To"].addresses[0].addr_spec)
+    assert sam(service).status == Status.LEFT
+
+
+def test_leave_from_another_address_with_the_persons_own_token(service: Service) -> None:
+    """Gmail's unsubscribe button, for someone whose work mail is forwarded there, writes from Gmail."""
+    add_sam(service)
+    service.imap.deliver(incoming("Sam <sam.jones@gmail.com>", "unsubscribe", to=PERSONAL))
+    service.tick()
+    assert sam(service).status == Status.LEFT
+    [goodbye] = service.smtp.messages
+    assert goodbye.rcpt_tos == [SAM] and "You've left" in goodbye.message["Subject"]
 
 
 def test_join_records_the_campaign_tag_but_not_a_forwarded_token(service: Service) -> None:

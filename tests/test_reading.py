@@ -138,6 +138,11 @@ def test_what_people_really_write(body: str, expected: str | None) -> None:
     ("Leave it with me, I'll send an invite for Thursday", None), ("Stop by my desk when you're in", None),
     ("Skip the formalities, call me Jo", None), ("Resume attached", None), ("Share the agenda please?", None),
     ("Join us for lunch?", None), ("Help me pick a time", None), ("Forget it, we met anyway", "MET"),
+    ("Stop, I think we've got our wires crossed", None), ("Kim - please stop sending me invites, I'll add it", None),
+    ("Could you take me off the email chain and just text me?", None), ("Let's have no more emails and just call", None),
+    ("Hi Kim, I think we've met before, at LocalGovCamp? Does Thursday work?", None),
+    ("I haven't talked to anyone in service design before", None), ("I've never met anyone from NHS England", None),
+    ("Leave - thanks for everything", None), ("Stop.", "LEAVE"), ("Leave please", "LEAVE"), ("STOP, thanks", "LEAVE"),
     ("Unsubscribe me from the list please", "LEAVE"), ("Skip this month please", "SKIP"),
     ("Skip December please - it's madness here", "SKIP"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
     ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("stop emailing me please", "LEAVE"),
@@ -158,6 +163,8 @@ def test_a_keyword_opening_a_sentence_is_not_a_command(body: str, expected: str 
     ("We met on Tuesday - couldn't have asked for a better chat", "MET"),
     ("We've met!", "MET"), ("we've had a great chat", "MET"), ("We did meet, thanks", "MET"), ("I've met her", "MET"),
     ("We didn't meet, we had a call planned", "NOT MET"), ("We haven't met yet", "NOT MET"),
+    ("Unfortunately we weren't able to meet", "NOT MET"), ("We've not managed to catch up", "NOT MET"),
+    ("No we didn't", "NOT MET"), ("Sorry, we didn't get to meet", "NOT MET"),
 ])
 def test_the_first_outcome_phrase_decides(body: str, expected: str) -> None:
     found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
@@ -173,7 +180,9 @@ def test_pause_me_please_is_an_open_pause_and_list_tags_are_not_words() -> None:
 def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
     assert find_command("Re: x", "yes") is None
     assert find_command("Re: x", "Yes", frozenset({"checkin"})) == Command("MET", "", "")
-    assert find_command("Re: x", "no, she was off sick", frozenset({"nudge"})).name == "NOT MET"
+    assert find_command("Re: x", "no, she was off sick", frozenset({"checkin"})).name == "NOT MET"
+    assert find_command("Re: x", "No worries, see you Thursday", frozenset({"checkin"})) is None
+    assert find_command("Re: x", "Yes, Thursday works", frozenset({"nudge"})) is None, "the nudge asks if they found a time"
 
 
 @pytest.mark.parametrize("args, expected", [
