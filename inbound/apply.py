@@ -64,6 +64,9 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
+    if not mail.sender:
+        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header: "
+                      "open it in the quarantine folder and act on it by hand")
     if not writable(mail.sender):
         return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
                       "write to plain ASCII addresses): ask them to write from another address")

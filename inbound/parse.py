@@ -43,7 +43,7 @@ def parse(raw: bytes) -> Parsed:
     try:
         msg = message_from_bytes(raw)
         _check_structure(msg)
-        name, sender = parseaddr(_header(msg, "From", decode=False))
+        name, sender = _from(_header(msg, "From", decode=False))
         parsed = Parsed(
             key=dedupe_key(msg, raw),
             message_id=_header(msg, "Message-ID").strip(),
@@ -68,9 +68,19 @@ def headline(raw: bytes) -> tuple[str, str]:
     (too large, unreadable); empty strings where even the header cannot be read."""
     try:
         msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
-        return normalise_address(parseaddr(_header(msg, "From", decode=False))[1]), _header(msg, "Subject")
+        return normalise_address(_from(_header(msg, "From", decode=False))[1]), _header(msg, "Subject")
     except Exception:
         return "", ""
+
+
+def _from(value: str) -> tuple[str, str]:
+    """The sender's name and address. An unquoted comma in the name ("Jones, Sam <sam@x.org>", as
+    some Outlook setups write it) splits the field in two for parseaddr, so then the first part
+    holding a real address is taken."""
+    name, address = parseaddr(value)
+    if normalise_address(address):
+        return name, address
+    return next(((n, a) for n, a in getaddresses([value]) if normalise_address(a)), (name, address))
 
 
 def _check_structure(msg: Message) -> None:

@@ -34,7 +34,6 @@ def robot_reason(mail: Parsed, our_domain: str) -> str | None:
         (any(k.startswith("list-") for k in h), "mailing-list headers"),
         (h.get("return-path", "").strip() == "<>", "empty Return-Path (a bounce)"),
         (_content_type(h) in ("multipart/report",), "delivery report"),
-        (not mail.sender, "no usable sender address"),
         (mail.sender.split("@")[0] in ROBOT_LOCALPARTS, "sender is a system address"),
         (_out_of_office(mail.subject), "out-of-office or delivery subject"),
     )

@@ -143,3 +143,15 @@ def test_unusual_but_writable_addresses_are_answered(service: Service) -> None:
     expected = sorted(["o'brien+coffee@x.gov.uk", "john.smith@y.org", "taro..yamada@docomo.ne.jp"])
     assert sorted(r for m in received for r in m.rcpt_tos) == expected
     assert sorted(a.addr_spec for m in received for a in m.message["To"].addresses) == expected
+
+
+def test_a_comma_in_the_senders_name_keeps_their_address_and_no_sender_is_quarantined(service: Service) -> None:
+    """Some Outlook setups write "Jones, Sam <sam@…>" unquoted; mail with no readable sender cannot be
+    answered, so the organiser is shown it rather than having it filed as a robot's."""
+    service.imap.deliver(b"From: Jones, Sam <sam5@leeds.gov.uk>\r\nTo: coffee@example.org\r\nSubject: JOIN\r\n"
+                         b"Message-ID: <comma@leeds.gov.uk>\r\n\r\nJOIN\r\n")
+    service.imap.deliver(b"From: undisclosed-recipients:;\r\nTo: coffee@example.org\r\nSubject: JOIN\r\n"
+                         b"Message-ID: <nobody@example.net>\r\n\r\nJOIN\r\n")
+    assert "2 seen, 1 handled, 1 quarantined" in service.tick().output
+    assert [m.rcpt_tos for m in service.smtp.wait_for(1)] == [["sam5@leeds.gov.uk"]]
+    assert '"JOIN": no sender address we can read in its From header' in service.cli("status").output
