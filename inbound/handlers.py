@@ -35,6 +35,8 @@ def not_understood(ctx: Context) -> Decision:
         return Decision("conversation", f"group {ctx.match.id} thread")
     if "still_in" in ctx.kinds and ctx.participant is not None:
         return Decision("still-in", "replied to the still-in question")
+    if ctx.mail.calendar:
+        return Decision("calendar", "a calendar invitation or reply, not answered (one was meant for a person)")
     if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="not_understood"):
         return Decision("not-understood", "already answered today")
     answer(ctx, "participant/not_understood", ctx.participant or ctx.mail.sender)

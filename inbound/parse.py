@@ -19,6 +19,9 @@ FALLBACK_CHARSETS = ("utf-8", "windows-1252", "latin-1")
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
+CALENDAR_TYPES = {"text/calendar", "application/ics"}
+
+
 class Unreadable(Exception):
     """The message cannot be parsed well enough to act on; it goes to quarantine."""
 
@@ -35,6 +38,7 @@ class Parsed:
     references: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     auth_results: list[str] = field(default_factory=list)
+    calendar: bool = False
 
 
 def parse(raw: bytes) -> Parsed:
@@ -55,6 +59,7 @@ def parse(raw: bytes) -> Parsed:
             references=message_ids(_header(msg, "In-Reply-To") + " " + _header(msg, "References")),
             headers=_headers(msg),
             auth_results=[" ".join(_plain(v).split()) for v in msg.get_all("Authentication-Results", [])],
+            calendar=any(part.get_content_type() in CALENDAR_TYPES for part in msg.walk()),
         )
     except Unreadable:
         raise

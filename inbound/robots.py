@@ -23,6 +23,9 @@ OUT_OF_OFFICE = re.compile(
 )
 
 
+RECALL = re.compile(r"^\s*(recall|rappel|r[üu]ckruf|recuperar|richiamo)\s*:", re.IGNORECASE)
+
+
 def robot_reason(mail: Parsed, our_domain: str) -> str | None:
     """Why this message must not be answered, or None for a person."""
     h = mail.headers
@@ -36,6 +39,7 @@ def robot_reason(mail: Parsed, our_domain: str) -> str | None:
         (_content_type(h) in ("multipart/report",), "delivery report"),
         (mail.sender.split("@")[0] in ROBOT_LOCALPARTS, "sender is a system address"),
         (_out_of_office(mail.subject), "out-of-office or delivery subject"),
+        (bool(RECALL.match(mail.subject)), "an Outlook request to recall a message"),
     )
     return next((why for hit, why in checks if hit), None)
 

@@ -155,3 +155,22 @@ def test_a_comma_in_the_senders_name_keeps_their_address_and_no_sender_is_quaran
     assert "2 seen, 1 handled, 1 quarantined" in service.tick().output
     assert [m.rcpt_tos for m in service.smtp.wait_for(1)] == [["sam5@leeds.gov.uk"]]
     assert '"JOIN": no sender address we can read in its From header' in service.cli("status").output
+
+
+INVITE = (b"From: Sam <sam@leeds.gov.uk>\r\nTo: coffee@example.org, kim@nhs.net\r\nSubject: Coffee with Kim\r\n"
+          b"Message-ID: <invite@leeds.gov.uk>\r\nMIME-Version: 1.0\r\n"
+          b'Content-Type: multipart/alternative; boundary="i"\r\n\r\n'
+          b"--i\r\nContent-Type: text/plain\r\n\r\nLooking forward to it! Teams link below.\r\n"
+          b"--i\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n"
+          b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Coffee with Kim\r\n"
+          b"DTSTART:20261203T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--i--\r\n")
+
+
+def test_calendar_invitations_and_recalls_are_filed_unanswered(service: Service) -> None:
+    """People invite their partner and, out of habit, everyone on the thread; Outlook sends recalls."""
+    service.imap.deliver(INVITE)
+    service.imap.deliver(incoming("Sam <sam@leeds.gov.uk>", "Recall: Coffee with Kim", "Sam would like to recall"))
+    assert "2 seen, 2 handled, 0 quarantined" in service.tick().output
+    assert service.smtp.messages == []
+    with service.session() as s:
+        assert sorted(r.action for r in s.scalars(select(InboundMessage))) == ["calendar", "ignored-robot"]
