@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from config import Settings
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
-from inbound.commands import find_command
-from inbound.context import Context
+from inbound.commands import OUTCOME_QUESTIONS, find_command
+from inbound.context import Context, group_for
 from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
@@ -72,11 +72,14 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
                       "write to plain ASCII addresses): ask them to write from another address")
     kinds = [kind for kind, _ in our_references(mail, settings.service.domain)]
     answering = frozenset(kind for kind, _ in our_references(mail, settings.service.domain, direct=True))
+    tokens = candidate_tokens(mail, settings.service.local_part, settings.service.domain)
+    match = group_for(session, tokens)
+    chat = match is not None and not answering & OUTCOME_QUESTIONS
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,
-        command=find_command(mail.subject, mail.body, answering),
-        tokens=candidate_tokens(mail, settings.service.local_part, settings.service.domain), kinds=kinds,
+        command=find_command(mail.subject, mail.body, answering, chat=chat), tokens=tokens, kinds=kinds,
     )
+    ctx.__dict__["match"] = match
     if ctx.participant is not None and ctx.participant.bounce_score:
         ctx.participant.bounce_score = 0
     decision = dispatch(ctx)

@@ -1,6 +1,7 @@
 """Act on a bounce: score hard failures per participant, suspend at the limit, tell the organiser.
 
-A bounce counts when it names who failed through our VERP address, or quotes an email of ours.
+A bounce counts when it names who failed through our VERP address, or quotes an email of ours
+that went to the failing address.
 
 The score counts days with a hard bounce, not reports: one failure often comes back from
 several servers, or for two emails sent the same day. It starts again from one when the
@@ -20,9 +21,8 @@ from config import Settings
 from inbound.bounces import read_bounce
 from inbound.parse import Parsed
 from inbound.tokens import sub_addresses
-from mailer.compose import LOOP_HEADER
 from mailer.outbox import enqueue
-from models import AuditEvent, InboundMessage, Participant, Status
+from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
 
 VERP_PREFIX = "b-"
 
@@ -36,20 +36,26 @@ def failing_participants(session: Session, settings: Settings, mail: Parsed, raw
         found = list(session.scalars(select(Participant).where(Participant.reply_token.in_(verp))))
         if not bounce.permanent and (bounce.temporary or bounce.policy):
             found = []
-    elif about_our_mail(raw, settings.service.domain):
-        found = list(session.scalars(select(Participant).where(Participant.email.in_(bounce.permanent))))
     else:
-        return [], "not counted: it quotes no email of ours (no Message-ID or loop header of ours in it)"
+        sent_to = _recipients_of_quoted(session, raw, settings.service.domain)
+        failed = [address for address in bounce.permanent if address in sent_to]
+        if not failed and bounce.permanent:
+            return [], f"not counted: it quotes no email of ours to {', '.join(bounce.permanent)}"
+        found = list(session.scalars(select(Participant).where(Participant.email.in_(failed))))
     detail = f"permanent {bounce.permanent}, temporary {bounce.temporary}, policy {bounce.policy}"
     return found, detail
 
 
-def about_our_mail(raw: bytes, domain: str) -> bool:
-    """Whether a report quotes an email we sent (its Message-ID, or our loop header): anyone can write a
-    delivery report naming a participant's address, and three on three days would suspend them."""
-    ours = re.escape(domain.encode())
-    pattern = rb"<[\w-]+\.[a-z0-9]+\.[0-9a-f]{12}@" + ours + rb">|^" + re.escape(LOOP_HEADER.encode()) + rb":[ \t]*" + ours
-    return re.search(pattern, raw, re.IGNORECASE | re.MULTILINE) is not None
+def _recipients_of_quoted(session: Session, raw: bytes, domain: str) -> set[str]:
+    """Who the emails of ours that a report quotes (by Message-ID) went to. Anyone can write a report
+    naming a participant's address, and three on three days would suspend them: a report counts for
+    an address only if it quotes an email we really sent there."""
+    pattern = rb"<[\w-]+\.[a-z0-9]+\.[0-9a-f]{12}@" + re.escape(domain.encode()) + rb">"
+    ids = {m.decode().lower() for m in re.findall(pattern, raw, re.IGNORECASE)}  # ours are all lower case
+    if not ids:
+        return set()
+    rows = session.scalars(select(OutboundMessage.recipients).where(OutboundMessage.message_id.in_(ids)))
+    return {address for row in rows for address in row.split("\n")}
 
 
 def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,

@@ -1,14 +1,16 @@
 """Find the command in a reply (pure): subject first, then the first lines of the new text.
 
 Quoted text and signatures are cut before looking, so our own instructions quoted
-back at us ("reply PAUSE to pause") never count. Besides the keywords, short
-replies in the words people really use count for MET and NOT MET ("Yes, we met!",
-"Sadly we didn't manage to meet"), and a plain yes/no answers "Did you meet?".
+back at us ("reply PAUSE to pause") never count. Commands in ordinary words
+("Yes, we met!") are found by `phrases.py`.
 
-A keyword opening a sentence is often just a word: people reply to all in their
-group's thread with "Leave it with me", "Skip the formalities", "Resume attached".
-So a keyword counts when it stands alone, is written in capitals, or is followed
-only by words a command takes ("Unsubscribe me please", "Skip this month").
+Where the reply was written matters. Sent to us or answering a personal email, a
+keyword opening the text is a command whatever follows ("Leave - moving to DWP").
+In a group's thread (`chat`) people write to each other, and a keyword often just
+opens a sentence: "Leave it with me", "Skip the formalities", "Resume attached".
+There a keyword counts when it stands alone, is typed in capitals, is followed by a
+colon, or only by words a command takes ("Skip this month please"); MET and NOT MET,
+which the introduction asks for, count with any words ("Met on Tuesday, useful").
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from inbound.phrases import natural_command
 from mailer.render import CUT_LINE
 
 ALIASES = {
@@ -49,38 +52,6 @@ WORDS = re.compile(r"[A-Za-z']+")
 LEADING = re.compile(
     r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE
 )
-# A negated meeting with we/I/they as its subject ("Sadly we didn't manage to meet"), not any
-# negation near a verb: "I've never met anyone from NHS England" is chat, not an outcome.
-NOT_MET_PHRASE = re.compile(
-    r"\b(we|we've|i|i've|she|he|they)(\s+have|\s+still|\s+sadly|\s+just)*\s+(didn'?t|did not|haven'?t|have not|not|"
-    r"couldn'?t|could not|weren'?t able to|wasn'?t able to|were unable to|was unable to|never|have yet to)\b.{0,30}?"
-    r"\b(meet|met|manage[d]?|catch up|caught up|connect(ed)?|speak|spoken|talk(ed)?|chat(ted)?|find (a )?time|"
-    r"make it|get together)\b(?!\s+((to|with)\s+)?(anyone|anybody|many|much|before))|"
-    r"\b(didn'?t|did not|couldn'?t|could not|not|never)\s+(manage|get|got)\s+to\s+(meet|catch up|talk|speak|chat)\b|"
-    r"^(not yet|no,? we|unfortunately not|sadly not|afraid not)\b",
-    re.IGNORECASE,
-)
-MET_PHRASE = re.compile(
-    r"\b(we|i)(\s+have|'ve|\s+finally|\s+just|\s+already)?\s+(met(?!\s+(before|previously))|had\s+(a|an|our|the)(\s+\w+){0,2}\s+"
-    r"(chat|call|coffee|conversation|meeting|catch[- ]?up|talk|natter|cuppa))\b|\b(we|i)\s+did\s+meet\b|\bmet up\b|"
-    r"^(yes|yep|yeah),?\s+(we\s+)?did\b",
-    re.IGNORECASE,
-)
-PAUSE_PHRASE = re.compile(r"\b(like|want|wish)\s+to\s+(pause|take\s+a\s+break|have\s+a\s+break)\b", re.IGNORECASE)
-SKIP_PHRASE = re.compile(r"\bleave\s+me\s+out\s+(of\s+)?(this|next)\b|\bsit\s+(this|next)\s+one\s+out\b", re.IGNORECASE)
-# Not "I'd like to leave": "...early on Thursday" is as likely, and in a group's thread it would act at once.
-LEAVE_PHRASE = re.compile(
-    r"\b(like|want|wish)\s+to\s+(unsubscribe|opt\s+out)\b|\bunsubscribe\s+me\b|\bopt\s+me\s+out\b|"
-    r"\b(remove\s+me|take\s+me\s+off)\s*(please\b|[.!]|$|(from\s+)?(the|this|your)\s+(list|mailing list|scheme|programme)\b)|"
-    r"\bstop\s+(emailing|sending|contacting|mailing)\s+me\s*(please\b|[.!]|$)|\bno\s+more\s+emails\s*(please\b|[.!]|$)",
-    re.IGNORECASE,
-)
-JOIN_PHRASE = re.compile(
-    r"\b(like|want|love|keen|happy|wish)\s+to\s+(join|sign\s+up|take\s+part|participate)\b|\bsign\s+me\s+up\b|"
-    r"\bcount\s+me\s+in\b",
-    re.IGNORECASE,
-)
-PHRASES = (("JOIN", JOIN_PHRASE), ("PAUSE", PAUSE_PHRASE), ("SKIP", SKIP_PHRASE), ("LEAVE", LEAVE_PHRASE))
 STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
 PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
 BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
@@ -90,16 +61,16 @@ URL_START = re.compile(r"\s*(https?://|www\.)", re.IGNORECASE)
 COMMAND_WORDS = frozenset(
     "PLEASE ME THANKS THANK YOU NOW AGAIN TOO ALSO FROM THE THIS THAT NEXT MONTH MONTHS ROUND ROUNDS TIME ONE "
     "LIST MAILING SCHEME SERVICE PROGRAMME EMAILS EMAIL COFFEE ROULETTE UP IN MY DATA DETAILS PROFILE "
-    "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE".split()
+    "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE PLS THX TA CHEERS AND".split()
 ) | {name.upper() for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name)}
 FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
 OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they have found a time
-CAREFUL = {"LEAVE", "STOP", "FORGET"}  # everyday words too: only command words may follow them
-ANSWER_FOLLOWS = re.compile(r"\s*([^\w\s]|$)|\s+(we|i|she|he|they|not|did|didn'?t|sadly|unfortunately)\b",
-                            re.IGNORECASE)
+CAREFUL = {"LEAVE", "STOP", "FORGET"}  # in chat, only command words may follow these, even after a comma
+LEFT_OUT = re.compile(r"\s+me\s+out\b", re.IGNORECASE)
+OUTCOME_OPENERS = re.compile(r"\s+(you|him|her|them|before|previously)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -149,23 +120,28 @@ def _below_quote(lines: list[str], index: int) -> int:
     return below or 0
 
 
-def find_command(subject: str, body: str, answering: frozenset[str] = frozenset()) -> Command | None:
-    """`answering` holds the kinds of our emails this one replies to (e.g. "checkin")."""
+def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(), chat: bool = False) -> Command | None:
+    """`answering`: the kinds of our emails this one directly replies to (e.g. "checkin");
+    `chat`: it was written in a group's thread, to the other members as much as to us."""
     text = new_text(body).translate(TYPOGRAPHIC)
     lines = [line for line in text.split("\n") if line]
-    found = subject_command(subject.translate(TYPOGRAPHIC))
+    found = subject_command(subject.translate(TYPOGRAPHIC), chat)
     if found:
         return Command(found.name, found.args, text)
-    return body_command(lines) or natural_outcome(text, lines, answering)
+    found = body_command(lines, chat)
+    if found or not lines or len(text) > MAX_NATURAL_CHARS:
+        return found
+    said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
+    return Command(said[0], said[1]) if said else None
 
 
-def body_command(lines: list[str]) -> Command | None:
+def body_command(lines: list[str], chat: bool = False) -> Command | None:
     """A keyword opening the text (after any greeting lines), or standing alone on one of the next lines
     ("MET - thanks"). Signatures without a "-- " line put words such as "Stop Smoking Service" or
     "Help desk" in the first lines: those must not count."""
     opening = True
     for index, line in enumerate(lines[:MAX_LINES]):
-        found = keyword_at_start(line, strict=not opening)
+        found = keyword_at_start(line, strict=not opening, chat=chat)
         if found:
             return Command(found.name, found.args, "\n".join(lines[index + 1:]))
         opening = opening and is_greeting(line)
@@ -178,7 +154,7 @@ def is_greeting(line: str) -> bool:
     return 0 < len(words) <= 4 and (words[0].upper() in GREETING_WORDS or line.rstrip().endswith(","))
 
 
-def subject_command(subject: str) -> Command | None:
+def subject_command(subject: str, chat: bool = False) -> Command | None:
     """A short subject that starts with a command ("JOIN", "Re: PAUSE 3"). Longer ones are our own
     subjects coming back ("Re: Please confirm you'd like to join") or ordinary sentences."""
     prefixes = SUBJECT_PREFIX.match(subject)
@@ -187,10 +163,10 @@ def subject_command(subject: str) -> Command | None:
     cleaned = SUBJECT_PREFIX.sub("", subject).strip()
     if len(WORDS.findall(cleaned)) > MAX_SUBJECT_WORDS:
         return None
-    return keyword_at_start(cleaned, fillers=False)
+    return keyword_at_start(cleaned, fillers=False, chat=chat)
 
 
-def keyword_at_start(text: str, fillers: bool = True, strict: bool = False) -> Command | None:
+def keyword_at_start(text: str, fillers: bool = True, strict: bool = False, chat: bool = False) -> Command | None:
     """The command a line starts with (after a "yes," or "hi"), and the rest of the line as its argument.
     `strict`: the line must look like a command, not a sentence ("MET - lovely chat", not "Stop Smoking")."""
     match = (LEADING if fillers else BARE).match(text)
@@ -200,10 +176,12 @@ def keyword_at_start(text: str, fillers: bool = True, strict: bool = False) -> C
     if not match or not name:
         return None
     rest = text[match.end():]
-    if word in CAREFUL and not typed.isupper():
-        fits = all(w.upper() in COMMAND_WORDS for w in WORDS.findall(rest))
+    if name == "LEAVE" and LEFT_OUT.match(rest):
+        return None  # "leave me out this month" is SKIP, in words
+    if strict:
+        fits = _stands_alone(name, rest) and not (chat and word in CAREFUL and not _only_command_words(rest))
     else:
-        fits = _stands_alone(name, rest) or (not strict and _takes(name, typed, rest))
+        fits = not chat or _fits_chat(name, typed, rest)
     if not fits:
         return None
     args = _rest(text, match.end())
@@ -215,52 +193,23 @@ def _stands_alone(name: str, rest: str) -> bool:
     return bool(STRICT_END.match(rest)) or name in FREE_TEXT or (name == "PAUSE" and bool(PAUSE_ARGS.match(rest)))
 
 
-def _takes(name: str, typed: str, rest: str) -> bool:
-    """Whether what follows an opening keyword is its argument rather than the rest of a sentence:
-    the keyword was typed in capitals, a link follows SHARE, or only command words follow it. PAUSE
-    takes any words: unclear ones get asked about ("how long?") and change nothing."""
-    if name == "PAUSE" or typed.isupper() and len(typed) > 1 or (name == "SHARE" and URL_START.match(rest)):
+def _fits_chat(name: str, typed: str, rest: str) -> bool:
+    """Whether a keyword opening a line in a group's thread is a command rather than a sentence's first word."""
+    said = rest if typed.upper() in CAREFUL else SENTENCE_END.split(rest, maxsplit=1)[0]
+    if (typed.isupper() and len(typed) > 1) or rest.lstrip().startswith(":") or _only_command_words(said):
         return True
-    clause = SENTENCE_END.split(rest, maxsplit=1)[0]
-    return all(word.upper() in COMMAND_WORDS for word in WORDS.findall(clause))
+    if name in ("MET", "NOT MET"):
+        return not OUTCOME_OPENERS.match(rest)
+    return (name == "PAUSE" and bool(PAUSE_ARGS.match(rest))) or (name == "SHARE" and bool(URL_START.match(rest)))
+
+
+def _only_command_words(rest: str) -> bool:
+    return all(word.upper() in COMMAND_WORDS for word in WORDS.findall(rest))
 
 
 def _polite_words_out(args: str) -> str:
     """"me please for 2 months" -> "for 2 months": what PAUSE's own wording parser reads."""
     return " ".join(word for word in args.split() if word.upper().strip(",.!") not in {"ME", "PLEASE", "THANKS"})
-
-
-def natural_outcome(text: str, lines: list[str], answering: frozenset[str]) -> Command | None:
-    if not lines or len(text) > MAX_NATURAL_CHARS:
-        return None
-    opening = " ".join(lines[:2])
-    outcome = _first_outcome(opening)
-    if outcome:
-        return outcome
-    named = next((name for name, phrase in PHRASES if phrase.search(opening)), None)
-    if named:
-        return Command(named, "")
-    if answering & OUTCOME_QUESTIONS:
-        return _yes_or_no(opening.strip(" \t-*!.,"))
-    return None
-
-
-def _yes_or_no(text: str) -> Command | None:
-    """A plain answer to "Did you meet?": "Yes!", "No, she was off sick"; not "No worries, see you then"."""
-    first = WORDS.match(text)
-    word = first.group().upper() if first else ""
-    if not first or word not in {"YES", "YEP", "YEAH", "NO", "NOPE"} or not ANSWER_FOLLOWS.match(text, first.end()):
-        return None
-    return Command("MET", "") if word.startswith("Y") else Command("NOT MET", _rest(text, first.end()))
-
-
-def _first_outcome(text: str) -> Command | None:
-    """MET or NOT MET by whichever phrase comes first: "Yes we met, I didn't expect to talk for two
-    hours!" reports a meeting, "We didn't meet, we had a call planned" does not."""
-    met, not_met = MET_PHRASE.search(text), NOT_MET_PHRASE.search(text)
-    if not_met and (not met or not_met.start() <= met.start()):
-        return Command("NOT MET", text)
-    return Command("MET", "") if met else None
 
 
 def _rest(text: str, start: int) -> str:

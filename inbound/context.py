@@ -41,9 +41,7 @@ class Context:
     @cached_property
     def match(self) -> Match | None:
         """The group this reply is about, from a group token it carries."""
-        if not self.tokens:
-            return None
-        return self.session.scalar(select(Match).where(Match.token.in_(self.tokens)).limit(1))
+        return group_for(self.session, self.tokens)
 
     @cached_property
     def trusted(self) -> bool:
@@ -60,17 +58,20 @@ class Context:
         return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
 
     def _group_member_may(self, person: Participant | None) -> bool:
-        """Whether this reply's group token vouches for its sender: they are in the group, and the
-        command is not LEAVE (in a thread of chat, "please stop sending me invites" is not a goodbye)."""
-        if person is None or self.match is None or (self.command is not None and self.command.name == "LEAVE"):
-            return False
-        return person.id in {m.participant_id for m in self.match.members}
+        """Whether this reply's group token vouches for its sender: they are one of the group."""
+        return person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}
 
     def confirmed_as(self, person: Participant, command: Command) -> Context:
         """This context re-run for a command that `person` has just confirmed."""
         fresh = replace(self, command=command, confirmed=True)
         fresh.__dict__["participant"] = person
         return fresh
+
+
+def group_for(session: Session, tokens: list[str]) -> Match | None:
+    if not tokens:
+        return None
+    return session.scalar(select(Match).where(Match.token.in_(tokens)).limit(1))
 
 
 def audit(ctx: Context, person: Participant, action: str, old: str, detail: str = "") -> None:

@@ -61,7 +61,12 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
 
 
 def needs_confirmation(ctx: Context) -> bool:
-    if ctx.command is None or ctx.participant is None or ctx.trusted:
+    """Also LEAVE from a group's thread, whoever sent it: chat there can read like a goodbye."""
+    if ctx.command is None or ctx.participant is None or ctx.confirmed:
+        return False
+    if ctx.command.name == "LEAVE" and ctx.match is not None:
+        return True
+    if ctx.trusted:
         return False
     if ctx.command.name == "PROFILE":
         return bool(profile_updates(f"{ctx.command.args}\n{ctx.command.body}"))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from inbound.context import Context, Decision, answer, audit
 from inbound.pausing import parse_pause
+from inbound.signup import ask_to_confirm
 from models import Participant, Status
 from rounds.lifecycle import next_open_time
 
@@ -64,8 +65,11 @@ def resume(ctx: Context) -> Decision:
 
 
 def leave(ctx: Context) -> Decision:
-    person = _member(ctx) or _unsubscribing(ctx)
+    person = _member(ctx)
     if person is None:
+        owner = _token_owner(ctx)
+        if owner is not None and ctx.command is not None:
+            return ask_to_confirm(ctx, owner, ctx.command)
         return Decision("leave-unknown", "not a participant; nothing to do")
     old = person.status
     person.status, person.paused_until, person.updated_at = Status.LEFT, None, ctx.now
@@ -79,10 +83,10 @@ def _member(ctx: Context) -> Participant | None:
     return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
 
 
-def _unsubscribing(ctx: Context) -> Participant | None:
-    """The owner of the personal token that LEAVE from an address we do not know carries: their mail
-    client's unsubscribe (Gmail writes it from the account their work mail is forwarded to), or an
-    alias. The token, which only ever went to their mailbox, is the proof, as for the one-click link."""
+def _token_owner(ctx: Context) -> Participant | None:
+    """Whose own token LEAVE from an address we do not know carries: their mail client's unsubscribe
+    (Gmail writes it from the account their work mail is forwarded to), an alias, or a colleague
+    answering a reply they were copied on. The owner is asked to confirm, at their own address."""
     if ctx.participant is not None or not ctx.tokens:
         return None
     person = ctx.session.scalar(select(Participant).where(Participant.reply_token.in_(ctx.tokens)).limit(1))

@@ -22,12 +22,18 @@ def our_references(mail: Parsed, domain: str, direct: bool = False) -> list[tupl
     """(kind, token) from our Message-IDs (<kind.TOKEN.random@domain>) that this mail refers to;
     `direct`: only the one it answers (In-Reply-To), not every earlier email of the thread."""
     found = []
-    for message_id in message_ids(mail.headers.get("in-reply-to", "")) if direct else mail.references:
+    for message_id in _answered(mail) if direct else mail.references:
         left, _, host = message_id.strip("<>").rpartition("@")
         parts = left.split(".")
         if host.lower() == domain.lower() and len(parts) == 3:
             found.append((parts[0], parts[1]))
     return found
+
+
+def _answered(mail: Parsed) -> list[str]:
+    """The email this one replies to: In-Reply-To, or where a client leaves it out, the last of References."""
+    direct = message_ids(mail.headers.get("in-reply-to", ""))
+    return direct or message_ids(mail.headers.get("references", ""))[-1:]
 
 
 def referenced_tokens(mail: Parsed, domain: str) -> list[str]:

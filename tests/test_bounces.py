@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from inbound.bounces import read_bounce
-from models import InboundMessage, OutboundMessage, Participant, Status
+from models import InboundMessage, OutboundMessage, OutStatus, Participant, Status
 from tests.app import Service
 from tests.test_rounds import at, run
 
@@ -42,9 +42,17 @@ def test_reading_reports() -> None:
     assert read_bounce(QMAIL).permanent == [GONE]
 
 
+OUR_ID = "<intro.grouptoken1.0a1b2c3d4e5f@example.org>"
+
+
 def add_person(service: Service) -> None:
+    """Gone, and the introduction we sent them that the reports below quote."""
     with service.session() as s, s.begin():
         s.add(Participant(email=GONE, name="Gone", status=Status.ACTIVE, reply_token="gonetoken"))
+        s.add(OutboundMessage(message_id=OUR_ID, kind="intro", mail_from="coffee@example.org",
+                              recipients=f"{GONE}\nkim@nhs.net", subject="Coffee Roulette", raw=b"",
+                              status=OutStatus.SENT, next_try_at=at("2026-11-30T10:00"),
+                              created_at=at("2026-11-30T10:00")))
 
 
 def person(service: Service) -> Participant:
@@ -108,16 +116,20 @@ def test_verp_names_who_bounced_and_mail_from_them_clears_the_score(service: Ser
         assert sent and all(o.mail_from == "coffee+b-gonetoken@example.org" for o in sent)
 
 
-def test_a_report_that_quotes_no_mail_of_ours_counts_for_nothing(service: Service) -> None:
-    """Anyone can write a delivery report naming a participant; three on three days would suspend them."""
+def test_a_report_that_quotes_no_mail_of_ours_to_that_address_counts_for_nothing(service: Service) -> None:
+    """Anyone can write a delivery report naming a participant; three on three days would suspend them.
+    Our loop header and an invented Message-ID of our form are easy to write too."""
     add_person(service)
-    forged = dsn(GONE).replace(OURS.encode(), b"From: someone@evil.example\r\nMessage-ID: <x@evil.example>\r\n\r\n")
+    invented = OURS.replace(OUR_ID, "<intro.x.000000000000@example.org>")
     for n, day in enumerate(["2026-12-01", "2026-12-02", "2026-12-03"]):
-        service.imap.deliver(forged.replace(b"<dsn1.", f"<forged{n}.".encode()))
+        forged = dsn(GONE, n=60 + n).replace(OURS.encode(), invented.encode())
+        service.imap.deliver(forged)
         run(service, at(f"{day}T10:00"))
+    service.imap.deliver(dsn("kim@nhs.net", n=70))
+    run(service, at("2026-12-04T10:00"))
     assert (person(service).bounce_score, person(service).status) == (0, Status.ACTIVE)
     assert service.smtp.messages == [], "no notice to the organiser, no answer to the forger"
     with service.session() as s:
-        reasons = {r.reason for r in s.scalars(select(InboundMessage))}
-    assert reasons == {"counted for 0 of 0 participant(s); not counted: it quotes no email of ours "
-                       "(no Message-ID or loop header of ours in it)"}
+        reasons = [r.reason for r in s.scalars(select(InboundMessage).order_by(InboundMessage.id))]
+    assert reasons[0] == "counted for 0 of 0 participant(s); not counted: it quotes no email of ours to gone@example.net"
+    assert reasons[-1].startswith("counted for 0 of 0"), "kim is no participant here, but the email did go to her"

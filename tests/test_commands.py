@@ -218,9 +218,12 @@ def test_a_group_member_cannot_act_in_another_members_name(service: Service) -> 
 
 
 def test_leave_in_a_groups_thread_is_confirmed_first(service: Service) -> None:
-    """Chat in the thread can read like a goodbye; the one irreversible-feeling step gets a check."""
+    """Chat in the thread can read like a goodbye; the one irreversible-feeling step gets a check,
+    even when our server vouches for the sender (DKIM and DMARC passed)."""
     token = sam_and_kim_introduced(service)
-    send(service, "Re: meet Kim", "Unsubscribe please, I'm moving on", to=f"coffee+{token}@example.org")
+    service.set("service", "trusted_authserv_id", "mx.example.org")
+    send(service, "Re: meet Kim", "Unsubscribe please, I'm moving on", to=f"coffee+{token}@example.org",
+         headers={"Authentication-Results": TRUSTED_AR})
     assert sam(service).status == Status.ACTIVE
     request = service.smtp.messages[-1].message
     assert request["Subject"] == "Please confirm: LEAVE" and request["To"].addresses[0].addr_spec == SAM
@@ -229,13 +232,19 @@ def test_leave_in_a_groups_thread_is_confirmed_first(service: Service) -> None:
 
 
 def test_leave_from_another_address_with_the_persons_own_token(service: Service) -> None:
-    """Gmail's unsubscribe button, for someone whose work mail is forwarded there, writes from Gmail."""
+    """Gmail's unsubscribe button, for someone whose work mail is forwarded there, writes from Gmail.
+    The token's owner is asked at their own address; the confirmation's token, not the sender, decides."""
     add_sam(service)
     service.imap.deliver(incoming("Sam <sam.jones@gmail.com>", "unsubscribe", to=PERSONAL))
     service.tick()
+    assert sam(service).status == Status.ACTIVE
+    [request] = service.smtp.messages
+    assert request.rcpt_tos == [SAM] and request.message["Subject"] == "Please confirm: LEAVE"
+    service.imap.deliver(incoming("Sam <sam.jones@gmail.com>", "Re: Please confirm: LEAVE", "CONFIRM",
+                                  to=request.message["Reply-To"].addresses[0].addr_spec))
+    service.tick()
     assert sam(service).status == Status.LEFT
-    [goodbye] = service.smtp.messages
-    assert goodbye.rcpt_tos == [SAM] and "You've left" in goodbye.message["Subject"]
+    assert service.smtp.messages[-1].rcpt_tos == [SAM] and "You've left" in service.smtp.messages[-1].message["Subject"]
 
 
 def test_join_records_the_campaign_tag_but_not_a_forwarded_token(service: Service) -> None:

@@ -134,26 +134,51 @@ def test_what_people_really_write(body: str, expected: str | None) -> None:
     assert (found.name if found else None) == expected
 
 
+GROUP_THREAD = "Re: Coffee Roulette: meet Sam and Kim"
+
+
 @pytest.mark.parametrize("body, expected", [
     ("Leave it with me, I'll send an invite for Thursday", None), ("Stop by my desk when you're in", None),
     ("Skip the formalities, call me Jo", None), ("Resume attached", None), ("Share the agenda please?", None),
     ("Join us for lunch?", None), ("Help me pick a time", None), ("Forget it, we met anyway", "MET"),
     ("Stop, I think we've got our wires crossed", None), ("Kim - please stop sending me invites, I'll add it", None),
     ("Could you take me off the email chain and just text me?", None), ("Let's have no more emails and just call", None),
-    ("Hi Kim, I think we've met before, at LocalGovCamp? Does Thursday work?", None),
+    ("Hi Kim, I think we've met before, at LocalGovCamp? Does Thursday work?", None), ("Met you at the away day!", None),
     ("I haven't talked to anyone in service design before", None), ("I've never met anyone from NHS England", None),
-    ("Leave - thanks for everything", None), ("Stop.", "LEAVE"), ("Leave please", "LEAVE"), ("STOP, thanks", "LEAVE"),
+    ("Afraid not, I'm in Leeds on Tuesday", None), ("Not yet, but I'll send an invite today", None),
+    ("Unfortunately not, I'm on leave that week. How about the 20th?", None), ("No, we can do Wednesday instead", None),
+    ("I'd like to take a break at 11 if we do a long session", None), ("Leave me out of this one, you two pick!", None),
+    ("Remove me please from the invite, I'll dial in", None), ("Leave - thanks for everything", None),
+    ("Stop.", "LEAVE"), ("Leave please", "LEAVE"), ("STOP, thanks", "LEAVE"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
     ("Unsubscribe me from the list please", "LEAVE"), ("Skip this month please", "SKIP"),
-    ("Skip December please - it's madness here", "SKIP"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
-    ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("stop emailing me please", "LEAVE"),
-    ("Please remove me", "LEAVE"), ("Please take me off your list", "LEAVE"),
-    ("Can you remove me from the invite? I'll dial in", None), ("I'd like to unsubscribe", "LEAVE"), ("I'd like to leave early on Thursday", None),
-    ("leave me out this month", "SKIP"), ("Can I sit this one out?", "SKIP"), ("share https://example.org/notes", "SHARE"),
-    ("Share: we swapped notes on housing", "SHARE"), ("SHARE we swapped notes on housing", "SHARE"),
+    ("Skip December please - it's madness here", "SKIP"), ("PAUSE for 2 months", "PAUSE"), ("Pause for thought", None),
+    ("share https://example.org/notes", "SHARE"), ("Share: we swapped notes on housing", "SHARE"),
+    ("SHARE we swapped notes on housing", "SHARE"), ("Met on Tuesday, really useful", "MET"),
+    ("Met with Sam on Teams, really useful", "MET"), ("Hi all\nMet on Friday\nThanks", "MET"),
+    ("Met and had a great chat", "MET"), ("Yes we met, I didn't expect to talk for two hours!", "MET"),
 ])
-def test_a_keyword_opening_a_sentence_is_not_a_command(body: str, expected: str | None) -> None:
-    """Replies to all in a group's thread are conversation; a command word starting a sentence must not act."""
-    found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
+def test_in_a_groups_thread_only_clear_commands_count(body: str, expected: str | None) -> None:
+    """Replies to all in a group's thread are conversation: a command word opening a sentence, or
+    an answer to a question about dates, must not act; MET and NOT MET, which we ask for, still do."""
+    found = find_command(GROUP_THREAD, body, chat=True)
+    assert (found.name if found else None) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Leave - moving departments", "LEAVE"), ("Leave, I'm moving to DWP", "LEAVE"), ("Leave pls", "LEAVE"),
+    ("Unsubscribe as I've left HMRC", "LEAVE"), ("Stop sending me these", "LEAVE"), ("skip pls", "SKIP"),
+    ("Skip April and May", "SKIP"), ("Skip as I'm on leave", "SKIP"), ("Resume as I'm back from leave", "RESUME"),
+    ("Join pls", "JOIN"), ("Forget everything", "FORGET"), ("Share we swapped tips on Excel", "SHARE"),
+    ("I'd like to pause", "PAUSE"), ("MY DATA", "MYDATA"), ("stop emailing me please", "LEAVE"),
+    ("Please remove me", "LEAVE"), ("Please take me off your list", "LEAVE"), ("I'd like to unsubscribe", "LEAVE"),
+    ("I'd like to leave early on Thursday", None), ("leave me out this month", "SKIP"), ("Can I sit this one out?", "SKIP"),
+    ("Haven't met yet", "NOT MET"), ("Still haven't managed to meet", "NOT MET"),
+    ("Didn't meet - Sam never replied", "NOT MET"), ("Couldn't find a time that worked", "NOT MET"),
+    ("I've never met anyone from NHS England", None),
+])
+def test_sent_to_us_a_keyword_or_request_is_a_command(body: str, expected: str | None) -> None:
+    """To our address or a personal email of ours, words are meant for us: terse is fine."""
+    found = find_command("Re: Welcome to Coffee Roulette", body)
     assert (found.name if found else None) == expected
 
 
@@ -164,11 +189,12 @@ def test_a_keyword_opening_a_sentence_is_not_a_command(body: str, expected: str 
     ("We've met!", "MET"), ("we've had a great chat", "MET"), ("We did meet, thanks", "MET"), ("I've met her", "MET"),
     ("We didn't meet, we had a call planned", "NOT MET"), ("We haven't met yet", "NOT MET"),
     ("Unfortunately we weren't able to meet", "NOT MET"), ("We've not managed to catch up", "NOT MET"),
-    ("No we didn't", "NOT MET"), ("Sorry, we didn't get to meet", "NOT MET"),
+    ("Sorry, we didn't get to meet", "NOT MET"),
 ])
 def test_the_first_outcome_phrase_decides(body: str, expected: str) -> None:
-    found = find_command("Re: Coffee Roulette: meet Sam and Kim", body)
-    assert found is not None and found.name == expected
+    for chat in (False, True):
+        found = find_command(GROUP_THREAD, body, chat=chat)
+        assert found is not None and found.name == expected, chat
 
 
 def test_pause_me_please_is_an_open_pause_and_list_tags_are_not_words() -> None:
@@ -180,8 +206,11 @@ def test_pause_me_please_is_an_open_pause_and_list_tags_are_not_words() -> None:
 def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
     assert find_command("Re: x", "yes") is None
     assert find_command("Re: x", "Yes", frozenset({"checkin"})) == Command("MET", "", "")
-    assert find_command("Re: x", "no, she was off sick", frozenset({"checkin"})).name == "NOT MET"
-    assert find_command("Re: x", "No worries, see you Thursday", frozenset({"checkin"})) is None
+    for said, outcome in [("Yes thanks", "MET"), ("Yes all good", "MET"), ("Yes had a great call with Sam", "MET"),
+                          ("no, she was off sick", "NOT MET"), ("No sorry, diaries clashed", "NOT MET"),
+                          ("No one replied to me", "NOT MET"), ("Afraid not", "NOT MET"), ("No worries, see you", None)]:
+        found = find_command("Re: Did you meet?", said, frozenset({"checkin"}))
+        assert (found.name if found else None) == outcome, said
     assert find_command("Re: x", "Yes, Thursday works", frozenset({"nudge"})) is None, "the nudge asks if they found a time"
 
 
