@@ -177,7 +177,10 @@ def test_corpus_command_and_new_text(case: dict[str, Any]) -> None:
     text = new_text(mail.body)
     assert case["says"] in text
     assert not any(q.lower() in text.lower() for q in QUOTED), text
-    found = find_command(mail.subject, mail.body, frozenset({"checkin"} if "CHECKIN_ID" in load_text(case) else ()))
+    raw = load_text(case)
+    answering = frozenset({"checkin"} if "In-Reply-To: {{CHECKIN_ID}}" in raw else ())
+    chat = ("{{GROUP}}" in raw or "{{INTRO_ID}}" in raw) and not answering  # as apply.py decides: a group token
+    found = find_command(mail.subject, mail.body, answering, chat=chat)
     assert (found.name if found else "") == case["command"]
 
 
