@@ -89,11 +89,13 @@ def _from(value: str) -> tuple[str, str]:
 
 
 def _check_structure(msg: Message) -> None:
-    """A multipart whose boundary never appears has no readable parts: guessing at its text could act on
-    the wrong words (or miss a real command silently), so a person should look at it instead."""
+    """A multipart whose boundary never appears, or is not given, has no readable parts: guessing at
+    its text could act on the wrong words (or miss a real command silently), so a person should look."""
     for part in msg.walk():
         if any(isinstance(d, errors.StartBoundaryNotFoundDefect) for d in part.defects):
             raise Unreadable("malformed MIME: the multipart boundary is never found")
+        if any(isinstance(d, errors.NoBoundaryInMultipartDefect) for d in part.defects):
+            raise Unreadable("malformed MIME: a multipart without a boundary")
 
 
 def dedupe_key(msg: Message, raw: bytes) -> str:

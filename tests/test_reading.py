@@ -77,6 +77,13 @@ def test_forty_thousand_header_names_do_not_stall_the_run() -> None:
     assert (mail.sender, mail.subject, len(mail.headers)) == ("ann@a.org", "JOIN", 40_003)
 
 
+def test_a_multipart_without_a_boundary_is_unreadable_not_guessed_at() -> None:
+    raw = (b"From: a@b.org\r\nSubject: hi\r\nContent-Type: multipart/mixed\r\n\r\n"
+           b"--x\r\nContent-Type: text/plain\r\n\r\nLEAVE\r\n--x--\r\n")
+    with pytest.raises(Unreadable, match="multipart without a boundary"):
+        parse(raw)
+
+
 def test_missing_message_id_falls_back_to_a_content_hash() -> None:
     raw = b"From: a@b.org\r\nSubject: JOIN\r\n\r\nhi\r\n"
     assert parse(raw).key.startswith("sha256:") and parse(raw).key == parse(raw).key
