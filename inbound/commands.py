@@ -18,15 +18,16 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from inbound.phrases import natural_command
+from inbound.phrases import EARLIER, natural_command
 from mailer.render import CUT_LINE
 
 ALIASES = {
     "JOIN": "JOIN", "CONFIRM": "CONFIRM", "HELP": "HELP", "MET": "MET", "SKIP": "SKIP", "PAUSE": "PAUSE",
     "RESUME": "RESUME", "LEAVE": "LEAVE", "UNSUBSCRIBE": "LEAVE", "STOP": "LEAVE", "PROFILE": "PROFILE",
-    "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN",
+    "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN", "UNSUB": "LEAVE",
 }
-FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY"}
+FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY", "GOOD",
+           "MORNING", "AFTERNOON", "EVENING", "ALL", "BOTH", "SORRY"}
 SUBJECT_PREFIX = re.compile(
     r"^\s*(((re|aw|sv|antw|vs|fw|fwd|wg|tr|rv|vb|vl)\s*(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*)+", re.IGNORECASE
 )
@@ -55,21 +56,29 @@ LEADING = re.compile(
 STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
 PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
 BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
-SENTENCE_END = re.compile(r"[-–—:,.!;?()]")
+# Where a command's own words end and its reason begins: "Skip this month as I'm on leave".
+SENTENCE_END = re.compile(r"[-–—:,.!;?()]|\s(as|because|since|due to|but)\b", re.IGNORECASE)
 URL_START = re.compile(r"\s*(https?://|www\.)", re.IGNORECASE)
 # Words that may follow a keyword without making it a sentence: "Unsubscribe me from the list please".
 COMMAND_WORDS = frozenset(
     "PLEASE ME THANKS THANK YOU NOW AGAIN TOO ALSO FROM THE THIS THAT NEXT MONTH MONTHS ROUND ROUNDS TIME ONE "
     "LIST MAILING SCHEME SERVICE PROGRAMME EMAILS EMAIL COFFEE ROULETTE UP IN MY DATA DETAILS PROFILE "
-    "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE PLS THX TA CHEERS AND".split()
+    "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE PLS THX TA CHEERS AND FOR A FEW BIT COUPLE OF WHILE SORRY "
+    "EVERYTHING".split()
 ) | {name.upper() for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name)}
 FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
 OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they have found a time
-CAREFUL = {"LEAVE", "STOP", "FORGET"}  # in chat, only command words may follow these, even after a comma
-LEFT_OUT = re.compile(r"\s+me\s+out\b", re.IGNORECASE)
+# Everyday verbs: "Leave it for now", "Please stop emailing my old address". In chat only command words
+# may follow them, even after a comma; elsewhere punctuation or a command word must come first.
+CAREFUL = {"LEAVE", "STOP", "FORGET"}
+REASON_WORDS = {"AS", "BECAUSE", "SINCE", "DUE"}
+CONFIRMING = {"confirm", "confirm_command"}  # our "please confirm" emails (not FORGET's: erasure wants the word)
+YES_TO_CONFIRM = re.compile(r"^(yes|yep|ok|okay|sure|confirmed|i confirm|confirm)\b(?!\s+(but|not)\b)", re.IGNORECASE)
+PAUSE_ANSWER = re.compile(r"^(until|till|til|for)\s+\S|^\d{1,2}\b", re.IGNORECASE)
+LEFT_OUT = re.compile(r"\s+(me\s+(out|in|on|be|alone)|it)\b", re.IGNORECASE)
 OUTCOME_OPENERS = re.compile(r"\s+(you|him|her|them|before|previously)\b", re.IGNORECASE)
 
 
@@ -128,11 +137,21 @@ def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(
     found = subject_command(subject.translate(TYPOGRAPHIC), chat)
     if found:
         return Command(found.name, found.args, text)
-    found = body_command(lines, chat)
+    found = body_command(lines, chat) or _answer_to_our_question(lines, answering)
     if found or not lines or len(text) > MAX_NATURAL_CHARS:
         return found
     said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
     return Command(said[0], said[1]) if said else None
+
+
+def _answer_to_our_question(lines: list[str], answering: frozenset[str]) -> Command | None:
+    """"Yes" or "Confirmed" to a "please confirm" email; "until March" to "How long would you like to pause?"."""
+    first = lines[0] if lines else ""
+    if answering & CONFIRMING and YES_TO_CONFIRM.match(first):
+        return Command("CONFIRM", "")
+    if "pause_unclear" in answering and PAUSE_ANSWER.match(first):
+        return Command("PAUSE", _polite_words_out(_rest(first, 0)))
+    return None
 
 
 def body_command(lines: list[str], chat: bool = False) -> Command | None:
@@ -177,11 +196,13 @@ def keyword_at_start(text: str, fillers: bool = True, strict: bool = False, chat
         return None
     rest = text[match.end():]
     if name == "LEAVE" and LEFT_OUT.match(rest):
-        return None  # "leave me out this month" is SKIP, in words
+        return None  # "leave me out this month" is SKIP in words; "leave me in", "leave it for now" are not LEAVE
     if strict:
         fits = _stands_alone(name, rest) and not (chat and word in CAREFUL and not _only_command_words(rest))
+    elif chat:
+        fits = _fits_chat(name, typed, rest)
     else:
-        fits = not chat or _fits_chat(name, typed, rest)
+        fits = word not in CAREFUL or typed.isupper() or _verb_not_sentence(rest)
     if not fits:
         return None
     args = _rest(text, match.end())
@@ -199,8 +220,15 @@ def _fits_chat(name: str, typed: str, rest: str) -> bool:
     if (typed.isupper() and len(typed) > 1) or rest.lstrip().startswith(":") or _only_command_words(said):
         return True
     if name in ("MET", "NOT MET"):
-        return not OUTCOME_OPENERS.match(rest)
+        return not OUTCOME_OPENERS.match(rest) and not re.search(EARLIER, rest[:60], re.IGNORECASE)
     return (name == "PAUSE" and bool(PAUSE_ARGS.match(rest))) or (name == "SHARE" and bool(URL_START.match(rest)))
+
+
+def _verb_not_sentence(rest: str) -> bool:
+    """LEAVE, STOP or FORGET followed by punctuation or a command word ("Leave - moving to DWP",
+    "Stop please", "Leave as I'm retiring"), not by the rest of a sentence ("Stop emailing my old address")."""
+    first = WORDS.match(rest.lstrip()) if rest[:1].isspace() else None
+    return first is None or first.group().upper() in COMMAND_WORDS | REASON_WORDS
 
 
 def _only_command_words(rest: str) -> bool:

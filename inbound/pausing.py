@@ -30,13 +30,15 @@ def parse_pause(args: str, today: date) -> PauseRequest | None:
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """"1 Feb", "February 1st", "1/2/2027" (UK order) or "2027-02-01"; without a year, the next such day."""
+    """"1 Feb", "February 1st", "1/2/2027" (UK order), "2027-02-01", or a month alone ("March": its
+    first day); without a year, the next such day."""
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip("."))
     patterns = (
         (r"(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: (int(m[1]), int(m[2]), int(m[3]))),
         (r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?", lambda m: (_year(m[3]), int(m[2]), int(m[1]))),
         (r"(\d{1,2})\s+([a-z]+)(?:\s+(\d{4}))?", lambda m: (_year(m[3]), MONTHS.get(m[2][:3], 0), int(m[1]))),
         (r"([a-z]+)\s+(\d{1,2})(?:\s+(\d{4}))?", lambda m: (_year(m[3]), MONTHS.get(m[1][:3], 0), int(m[2]))),
+        (r"(?:the\s+)?(?:start\s+of\s+)?([a-z]+)(?:\s+(\d{4}))?", lambda m: (_year(m[2]), MONTHS.get(m[1][:3], 0), 1)),
     )
     for pattern, pick in patterns:
         if match := re.fullmatch(pattern, text):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import InboundMessage, Match, OutboundMessage, Outcome, Participant, Round, Share, Status
 from tests.app import Service
-from tests.mail import incoming
+from tests.mail import incoming, reply_to
 
 SAM = "sam@leeds.gov.uk"
 PERSONAL = "coffee+samtoken1@example.org"
@@ -257,3 +257,26 @@ def test_join_records_the_campaign_tag_but_not_a_forwarded_token(service: Servic
         campaigns = {p.email: p.campaign for p in s.scalars(select(Participant))}
     assert campaigns == {SAM: "", "ann@camden.gov.uk": "localgovcamp", "bo@leeds.gov.uk": ""}
     assert "campaign: localgovcamp" in service.cli("participants", "show", "ann@camden.gov.uk").output
+
+
+def test_yes_to_please_confirm_and_a_month_to_how_long(service: Service) -> None:
+    """Answers to our own questions, in the words people use."""
+    add_sam(service)
+    send(service, "Re: Welcome", "PAUSE whenever")
+    question = service.smtp.messages[-1].message
+    assert "couldn't tell how long" in last_body(service)
+    service.imap.deliver(reply_to(question, f"Sam <{SAM}>", "Until March please"))
+    service.tick()
+    person = sam(service)
+    assert person.status == Status.PAUSED and person.paused_until is not None
+    assert (person.paused_until.month, person.paused_until.day) == (3, 1)
+
+    service.imap.deliver(incoming("Ann <ann@camden.gov.uk>", "JOIN"))
+    service.tick()
+    request = service.smtp.messages[-1].message
+    assert request["Subject"].startswith("Please confirm")
+    service.imap.deliver(reply_to(request, "Ann <ann@camden.gov.uk>", "Yes please"))
+    service.tick()
+    assert service.smtp.messages[-1].message["Subject"].startswith("Welcome")
+    with service.session() as s:
+        assert s.scalar(select(Participant.status).where(Participant.email == "ann@camden.gov.uk")) == Status.ACTIVE

@@ -155,7 +155,7 @@ GROUP_THREAD = "Re: Coffee Roulette: meet Sam and Kim"
     ("Afraid not, I'm in Leeds on Tuesday", None), ("Not yet, but I'll send an invite today", None),
     ("Unfortunately not, I'm on leave that week. How about the 20th?", None), ("No, we can do Wednesday instead", None),
     ("I'd like to take a break at 11 if we do a long session", None), ("Leave me out of this one, you two pick!", None),
-    ("Remove me please from the invite, I'll dial in", None), ("Leave - thanks for everything", None),
+    ("Remove me please from the invite, I'll dial in", None), ("Leave - thanks for everything", "LEAVE"),
     ("Stop.", "LEAVE"), ("Leave please", "LEAVE"), ("STOP, thanks", "LEAVE"), ("Hi all,\nLEAVE the scheme for now", "LEAVE"),
     ("Unsubscribe me from the list please", "LEAVE"), ("Skip this month please", "SKIP"),
     ("Skip December please - it's madness here", "SKIP"), ("PAUSE for 2 months", "PAUSE"), ("Pause for thought", None),
@@ -163,6 +163,11 @@ GROUP_THREAD = "Re: Coffee Roulette: meet Sam and Kim"
     ("SHARE we swapped notes on housing", "SHARE"), ("Met on Tuesday, really useful", "MET"),
     ("Met with Sam on Teams, really useful", "MET"), ("Hi all\nMet on Friday\nThanks", "MET"),
     ("Met and had a great chat", "MET"), ("Yes we met, I didn't expect to talk for two hours!", "MET"),
+    ("Met Priya at a workshop last year!", None), ("I think we've met before - at the Leeds offsite?", None),
+    ("I haven't managed to book a room yet but Thursday works", None), ("I couldn't connect to Teams, sorry", None),
+    ("Pause for now please", "PAUSE"), ("Pause me for a few months", "PAUSE"), ("Skip for March", "SKIP"),
+    ("Skip this month as I'm on leave", "SKIP"), ("Resume as I'm back from leave", "RESUME"),
+    ("Good morning, not met yet sorry - diaries!", "NOT MET"), ("Morning all! MET", "MET"),
 ])
 def test_in_a_groups_thread_only_clear_commands_count(body: str, expected: str | None) -> None:
     """Replies to all in a group's thread are conversation: a command word opening a sentence, or
@@ -181,7 +186,10 @@ def test_in_a_groups_thread_only_clear_commands_count(body: str, expected: str |
     ("I'd like to leave early on Thursday", None), ("leave me out this month", "SKIP"), ("Can I sit this one out?", "SKIP"),
     ("Haven't met yet", "NOT MET"), ("Still haven't managed to meet", "NOT MET"),
     ("Didn't meet - Sam never replied", "NOT MET"), ("Couldn't find a time that worked", "NOT MET"),
-    ("I've never met anyone from NHS England", None),
+    ("I've never met anyone from NHS England", None), ("Leave me in please!", None), ("Leave it for now, I'll stay in", None),
+    ("Please stop emailing my old address and use sam@dwp.gov.uk", None), ("Unsub", "LEAVE"),
+    ("Leave as I'm retiring", "LEAVE"), ("We've met already, thanks", "MET"), ("We managed to meet yesterday", "MET"),
+    ("Finally met today!", "MET"), ("Had a lovely coffee with Sam", "MET"), ("Never heard back from Alex", "NOT MET"),
 ])
 def test_sent_to_us_a_keyword_or_request_is_a_command(body: str, expected: str | None) -> None:
     """To our address or a personal email of ours, words are meant for us: terse is fine."""
@@ -204,6 +212,17 @@ def test_the_first_outcome_phrase_decides(body: str, expected: str) -> None:
         assert found is not None and found.name == expected, chat
 
 
+def test_answers_to_our_own_questions() -> None:
+    """"Yes" to "Please confirm", "until March" to "How long would you like to pause?"; FORGET's
+    confirmation still wants the word itself."""
+    assert find_command("Re: Please confirm you'd like to join", "Yes please", frozenset({"confirm"})).name == "CONFIRM"
+    assert find_command("Re: Please confirm: LEAVE", "Confirmed", frozenset({"confirm_command"})).name == "CONFIRM"
+    assert find_command("Re: Please confirm", "Yes but not yet", frozenset({"confirm"})) is None
+    assert find_command("Re: Are you sure?", "Yes please", frozenset({"forget_confirm"})) is None
+    assert find_command("Re: How long?", "Until March please", frozenset({"pause_unclear"})) == Command("PAUSE", "Until March")
+    assert find_command("Re: Welcome", "Until March please") is None
+
+
 def test_pause_me_please_is_an_open_pause_and_list_tags_are_not_words() -> None:
     assert find_command("Re: x", "Please pause me") == Command("PAUSE", "", "")
     assert find_command("Re: x", "Pause me for 2 months please") == Command("PAUSE", "for 2 months", "")
@@ -214,8 +233,11 @@ def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
     assert find_command("Re: x", "yes") is None
     assert find_command("Re: x", "Yes", frozenset({"checkin"})) == Command("MET", "", "")
     for said, outcome in [("Yes thanks", "MET"), ("Yes all good", "MET"), ("Yes had a great call with Sam", "MET"),
-                          ("no, she was off sick", "NOT MET"), ("No sorry, diaries clashed", "NOT MET"),
-                          ("No one replied to me", "NOT MET"), ("Afraid not", "NOT MET"), ("No worries, see you", None)]:
+                          ("Thanks, yes!", "MET"), ("Hi\n\nYes we did, really useful", "MET"), ("We did indeed", "MET"),
+                          ("Yup!", "MET"), ("no, she was off sick", "NOT MET"), ("No sorry, diaries clashed", "NOT MET"),
+                          ("No one replied to me", "NOT MET"), ("Afraid not", "NOT MET"), ("Sadly no", "NOT MET"),
+                          ("Not this month", "NOT MET"), ("No worries, see you", None),
+                          ("Yes, we're meeting on Friday", None), ("Yes - booked in for the 14th", None)]:
         found = find_command("Re: Did you meet?", said, frozenset({"checkin"}))
         assert (found.name if found else None) == outcome, said
     assert find_command("Re: x", "Yes, Thursday works", frozenset({"nudge"})) is None, "the nudge asks if they found a time"
@@ -225,7 +247,8 @@ def test_yes_and_no_count_only_as_answers_to_did_you_meet() -> None:
     ("", PauseRequest()), ("3", PauseRequest(rounds=3)), ("for 2 rounds", PauseRequest(rounds=2)),
     ("until 1 Feb", PauseRequest(until=date(2027, 2, 1))), ("until March 3rd", PauseRequest(until=date(2027, 3, 3))),
     ("until 1/2/2027", PauseRequest(until=date(2027, 2, 1))), ("until 1 Nov", PauseRequest(until=date(2027, 11, 1))),
-    ("until yesterday", None), ("a while", None),
+    ("until yesterday", None), ("a while", None), ("until March", PauseRequest(until=date(2027, 3, 1))),
+    ("until the start of January", PauseRequest(until=date(2027, 1, 1))), ("until Monday", None),
 ])
 def test_pause_wording(args: str, expected: PauseRequest | None) -> None:
     assert parse_pause(args, date(2026, 11, 23)) == expected
