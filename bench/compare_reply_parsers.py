@@ -9,7 +9,7 @@ robot or a bounce) is filled in the way tests/test_corpus.py does it and read wi
 `inbound.parse.parse`, so every parser gets the same decoded body (HTML already turned into text).
 Each parser then extracts the sender's new text from that body:
 
-- ours: `inbound.commands.new_text`;
+- ours: `inbound.quotes.new_text`;
 - email-reply-parser (Zapier): `EmailReplyParser.parse_reply`;
 - mail-parser-reply: `EmailReplyParser(languages=...).read(body).replies[0]`, both its `content`
   (what `parse_reply` returns, signatures kept) and its `body` (signatures and disclaimers cut);
@@ -48,9 +48,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inbound import commands  # noqa: E402
-from inbound.commands import find_command, new_text  # noqa: E402
+from inbound.commands import find_command  # noqa: E402
+from inbound.quotes import new_text  # noqa: E402
 from inbound.parse import Unreadable, parse  # noqa: E402
-from tests.test_corpus import MANIFEST, QUOTED, load, load_text  # noqa: E402
+from tests.test_corpus import MANIFEST, QUOTED, load, reading_of  # noqa: E402
 
 Extractor = Callable[[str], str]
 LANGUAGES = ["en", "de", "fr", "es", "nl", "sv"]  # the languages of the corpus
@@ -66,6 +67,7 @@ class Case:
     subject: str
     body: str
     answering: frozenset[str]
+    chat: bool
     expected: str
     says: tuple[str, ...]
 
@@ -108,8 +110,8 @@ def load_cases() -> tuple[list[Case], list[str]]:
             unreadable.append(entry["file"])
             continue
         says = entry["says"] if isinstance(entry["says"], list) else [entry["says"]]
-        answering = frozenset({"checkin"} if "CHECKIN_ID" in load_text(entry) else ())
-        cases.append(Case(entry["file"], mail.subject, mail.body, answering, entry["command"], tuple(says)))
+        answering, chat = reading_of(entry)
+        cases.append(Case(entry["file"], mail.subject, mail.body, answering, chat, entry["command"], tuple(says)))
     return cases, unreadable
 
 
@@ -155,7 +157,7 @@ def judged_as_given() -> Iterator[None]:
 
 def command_in(case: Case, text: str) -> str:
     with judged_as_given():
-        found = find_command(case.subject, text, case.answering)
+        found = find_command(case.subject, text, case.answering, chat=case.chat)
     return found.name if found else ""
 
 
@@ -201,7 +203,7 @@ def check_ours_matches_find_command(cases: list[Case], ours: Run) -> list[str]:
     """Files where judging our extraction differs from the real `find_command(subject, body)`."""
     differ = []
     for case, outcome in zip(cases, ours.outcomes):
-        real = find_command(case.subject, case.body, case.answering)
+        real = find_command(case.subject, case.body, case.answering, chat=case.chat)
         if (real.name if real else "") != outcome.command:
             differ.append(case.file)
     return differ

@@ -27,7 +27,8 @@ from sqlalchemy import Engine, select
 from cli import main
 
 from inbound.bounces import looks_like_bounce
-from inbound.commands import find_command, new_text
+from inbound.commands import find_command
+from inbound.quotes import new_text
 from inbound.parse import Unreadable, parse
 from inbound.robots import robot_reason
 from models import InboundMessage, Match, OutboundMessage, Outcome, Participant, Status
@@ -177,9 +178,7 @@ def test_corpus_command_and_new_text(case: dict[str, Any]) -> None:
     text = new_text(mail.body)
     assert case["says"] in text
     assert not any(q.lower() in text.lower() for q in QUOTED), text
-    raw = load_text(case)
-    answering = frozenset({"checkin"} if "In-Reply-To: {{CHECKIN_ID}}" in raw else ())
-    chat = ("{{GROUP}}" in raw or "{{INTRO_ID}}" in raw) and not answering  # as apply.py decides: a group token
+    answering, chat = reading_of(case)
     found = find_command(mail.subject, mail.body, answering, chat=chat)
     assert (found.name if found else "") == case["command"]
 
@@ -194,6 +193,14 @@ def test_corpus_robots_are_told_from_people(case: dict[str, Any]) -> None:
     ours = mail.sender.partition("+")[0].partition("@")[0] == "coffee" and mail.sender.endswith("@example.org")
     robot = looks_like_bounce(mail) or robot_reason(mail, "example.org") is not None or ours
     assert robot == (case["action"] in ROBOT_ACTIONS)
+
+
+def reading_of(case: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """What `find_command` is told of a corpus message, as `inbound/apply.py` works it out: the kind
+    of our email it directly answers, and whether it was written in a group's thread (a group token)."""
+    raw = load_text(case)
+    answering = frozenset({"checkin"} if "In-Reply-To: {{CHECKIN_ID}}" in raw else ())
+    return answering, ("{{GROUP}}" in raw or "{{INTRO_ID}}" in raw) and not answering
 
 
 def load_text(case: dict[str, Any]) -> str:

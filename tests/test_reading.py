@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from inbound.commands import Command, find_command, new_text
+from inbound.commands import Command, find_command
+from inbound.quotes import new_text
 from inbound.pausing import PauseRequest, parse_pause
 from inbound.reasons import reason_group
 from inbound.trust import authenticated
