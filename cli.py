@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import config as config_module
 from config import ConfigError, Settings
-from connection import what_to_check
+from connection import with_advice
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, utcnow
 from mailer.headers import clean_header_text
@@ -478,9 +478,8 @@ def config_check(app: App) -> None:
             click.echo(f"{label}: logged in to {part.host}:{part.port} ({part.tls})")
         except Exception as exc:
             failures += 1
-            advice = what_to_check(exc, label.lower())
-            click.echo(f"{label}: cannot log in to {part.host}:{part.port} ({part.tls}): {exc}"
-                       f"{'; ' + advice if advice else ''}", err=True)
+            click.echo(with_advice(f"{label}: cannot log in to {part.host}:{part.port} ({part.tls}): {exc}",
+                                   exc, label.lower()), err=True)
     if failures:
         sys.exit(1)
 

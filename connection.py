@@ -6,6 +6,12 @@ import socket
 import ssl
 
 
+def with_advice(text: str, exc: BaseException, section: str) -> str:
+    """`text`, then what to check when there is something to say."""
+    advice = what_to_check(exc, section)
+    return f"{text}; {advice}" if advice else text
+
+
 def what_to_check(exc: BaseException, section: str) -> str:
     """`section` is "imap" or "smtp": the settings table whose keys are named."""
     if isinstance(exc, ssl.SSLCertVerificationError):

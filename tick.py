@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from connection import what_to_check
+from connection import with_advice
 from inbound.poller import PollReport, poll
 from mailer.headers import Unwritable
 from mailer.send import SendReport, deliver_due
@@ -74,9 +74,8 @@ def read_inbox(Session_: sessionmaker[Session], settings: Settings, now: Callabl
     except LoginError as exc:
         report.errors.append(f"IMAP login refused for {imap.user} at {imap.host}: check imap.user and {secret} ({exc})")
     except (IMAPClientError, OSError, socket.error) as exc:
-        advice = what_to_check(exc, "imap")
-        report.errors.append(f"IMAP server {imap.host}:{imap.port} failed: {exc}; {advice + '; ' if advice else ''}"
-                             "unhandled mail stays in the inbox for the next run")
+        failed = with_advice(f"IMAP server {imap.host}:{imap.port} failed: {exc}", exc, "imap")
+        report.errors.append(f"{failed}; unhandled mail stays in the inbox for the next run")
 
 
 def round_steps(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:

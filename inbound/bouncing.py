@@ -11,7 +11,6 @@ check-in, all refused) is suspended within a round.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.bounces import read_bounce
-from inbound.parse import Parsed
-from inbound.tokens import sub_addresses
+from inbound.parse import Parsed, message_ids
+from inbound.tokens import ours, sub_addresses
 from mailer.outbox import enqueue
 from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
 
@@ -28,7 +27,8 @@ VERP_PREFIX = "b-"
 
 
 def failing_participants(session: Session, settings: Settings, mail: Parsed, raw: bytes) -> tuple[list[Participant], str]:
-    """Who bounced for good: named by our VERP address when we used one, else read from the report."""
+    """Who bounced for good: named by our VERP address when we used one, else read from the report,
+    counting only the addresses that a quoted email of ours went to."""
     tags = sub_addresses(mail, settings.service.local_part, settings.service.domain)
     verp = [t[len(VERP_PREFIX):] for t in tags if t.startswith(VERP_PREFIX)]
     bounce = read_bounce(raw)
@@ -50,8 +50,8 @@ def _recipients_of_quoted(session: Session, raw: bytes, domain: str) -> set[str]
     """Who the emails of ours that a report quotes (by Message-ID) went to. Anyone can write a report
     naming a participant's address, and three on three days would suspend them: a report counts for
     an address only if it quotes an email we really sent there."""
-    pattern = rb"<[\w-]+\.[a-z0-9]+\.[0-9a-f]{12}@" + re.escape(domain.encode()) + rb">"
-    ids = {m.decode().lower() for m in re.findall(pattern, raw, re.IGNORECASE)}  # ours are all lower case
+    quoted = message_ids(raw.decode("latin-1"))
+    ids = {message_id.lower() for message_id in quoted if ours(message_id, domain)}  # ours are all lower case
     if not ids:
         return set()
     rows = session.scalars(select(OutboundMessage.recipients).where(OutboundMessage.message_id.in_(ids)))

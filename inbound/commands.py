@@ -5,7 +5,9 @@ quoted back at us ("reply PAUSE to pause") never count. Commands in ordinary wor
 ("Yes, we met!") are found by `phrases.py`.
 
 Where the reply was written matters. Sent to us or answering a personal email, a
-keyword opening the text is a command whatever follows ("Leave - moving to DWP").
+keyword opening the text is a command whatever follows ("skip pls, on leave"),
+except LEAVE, STOP and FORGET, everyday verbs, which need punctuation or a command
+word next ("Leave - moving to DWP", not "Leave it for now").
 In a group's thread (`chat`) people write to each other, and a keyword often just
 opens a sentence: "Leave it with me", "Skip the formalities", "Resume attached".
 There a keyword counts when it stands alone, is typed in capitals, is followed by a
@@ -25,6 +27,7 @@ ALIASES = {
     "JOIN": "JOIN", "CONFIRM": "CONFIRM", "HELP": "HELP", "MET": "MET", "SKIP": "SKIP", "PAUSE": "PAUSE",
     "RESUME": "RESUME", "LEAVE": "LEAVE", "UNSUBSCRIBE": "LEAVE", "STOP": "LEAVE", "PROFILE": "PROFILE",
     "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN", "UNSUB": "LEAVE",
+    "NOT MET": "NOT MET", "MY DATA": "MYDATA",
 }
 FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY", "GOOD",
            "MORNING", "AFTERNOON", "EVENING", "ALL", "BOTH", "SORRY"}
@@ -43,7 +46,7 @@ STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
 PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
 BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
 # Where a command's own words end and its reason begins: "Skip this month as I'm on leave".
-SENTENCE_END = re.compile(r"[-–—:,.!;?()]|\s(as|because|since|due to|but)\b", re.IGNORECASE)
+REASON_START = re.compile(r"[-–—:,.!;?()]|\s(as|because|since|due to|but)\b", re.IGNORECASE)
 URL_START = re.compile(r"\s*(https?://|www\.)", re.IGNORECASE)
 # Words that may follow a keyword without making it a sentence: "Unsubscribe me from the list please".
 COMMAND_WORDS = frozenset(
@@ -60,7 +63,7 @@ OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they 
 # Everyday verbs: "Leave it for now", "Please stop emailing my old address". In chat only command words
 # may follow them, even after a comma; elsewhere punctuation or a command word must come first.
 CAREFUL = {"LEAVE", "STOP", "FORGET"}
-REASON_WORDS = {"AS", "BECAUSE", "SINCE", "DUE"}
+REASON_WORDS = {"AS", "BECAUSE", "SINCE", "DUE"}  # REASON_START's words, for "Leave as I'm retiring"
 CONFIRMING = {"confirm", "confirm_command"}  # our "please confirm" emails (not FORGET's: erasure wants the word)
 YES_TO_CONFIRM = re.compile(r"^(yes|yep|ok|okay|sure|confirmed|i confirm|confirm)\b(?!\s+(but|not)\b)", re.IGNORECASE)
 PAUSE_ANSWER = re.compile(r"^(until|till|til|for)\s+\S|^\d{1,2}\b", re.IGNORECASE)
@@ -137,7 +140,7 @@ def keyword_at_start(text: str, fillers: bool = True, strict: bool = False, chat
     match = (LEADING if fillers else BARE).match(text)
     typed = " ".join(match.group(1).split()) if match else ""
     word = typed.upper()
-    name = {"NOT MET": "NOT MET", "MY DATA": "MYDATA"}.get(word) or ALIASES.get(word)
+    name = ALIASES.get(word)
     if not match or not name:
         return None
     rest = text[match.end():]
@@ -162,7 +165,7 @@ def _stands_alone(name: str, rest: str) -> bool:
 
 def _fits_chat(name: str, typed: str, rest: str) -> bool:
     """Whether a keyword opening a line in a group's thread is a command rather than a sentence's first word."""
-    said = rest if typed.upper() in CAREFUL else SENTENCE_END.split(rest, maxsplit=1)[0]
+    said = rest if typed.upper() in CAREFUL else REASON_START.split(rest, maxsplit=1)[0]
     if (typed.isupper() and len(typed) > 1) or rest.lstrip().startswith(":") or _only_command_words(said):
         return True
     if name in ("MET", "NOT MET"):

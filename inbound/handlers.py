@@ -3,7 +3,8 @@
 Adding a command touches one place: write a handler and add it to COMMANDS.
 A command in GUARDED changes the sender's settings, so it runs only when the
 message proves the sender owns the address (Context.trusted); otherwise the
-real address is asked to CONFIRM it first.
+real address is asked to CONFIRM it first. LEAVE from a group's thread is
+always confirmed first: chat there can read like a goodbye.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
 
 
 def needs_confirmation(ctx: Context) -> bool:
-    """Also LEAVE from a group's thread, whoever sent it: chat there can read like a goodbye."""
+    """Whether the sender's address must CONFIRM this command before it runs (see the module's docstring)."""
     if ctx.command is None or ctx.participant is None or ctx.confirmed:
         return False
     if ctx.command.name == "LEAVE" and ctx.match is not None:

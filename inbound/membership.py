@@ -79,8 +79,11 @@ def leave(ctx: Context) -> Decision:
 
 
 def _member(ctx: Context) -> Participant | None:
-    person = ctx.participant
-    return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
+    return ctx.participant if _taking_part(ctx.participant) else None
+
+
+def _taking_part(person: Participant | None) -> bool:
+    return person is not None and person.status not in (Status.PENDING, Status.LEFT)
 
 
 def _token_owner(ctx: Context) -> Participant | None:
@@ -90,7 +93,7 @@ def _token_owner(ctx: Context) -> Participant | None:
     if ctx.participant is not None or not ctx.tokens:
         return None
     person = ctx.session.scalar(select(Participant).where(Participant.reply_token.in_(ctx.tokens)).limit(1))
-    return person if person is not None and person.status not in (Status.PENDING, Status.LEFT) else None
+    return person if _taking_part(person) else None
 
 
 def _not_signed_up(ctx: Context) -> Decision:

@@ -3,9 +3,10 @@
 
 How much is read into ordinary words depends on where the reply was written. In a
 group's thread people arrange their coffee with each other ("Not yet, but I'll send
-an invite", "I've never met anyone from NHS England"), so there only an outcome with
-"we" or "I" as its subject counts. Elsewhere (our plain address, a personal email,
-a direct answer to "Did you meet?") words are meant for us, and more of them count.
+an invite", "I've never met anyone from NHS England"), so there only outcomes count,
+and NOT MET only as a negated meeting ("we didn't manage to meet", "didn't get to
+meet"), never a bare "not yet". Elsewhere (our plain address, a personal email, a
+direct answer to "Did you meet?") words are meant for us, and more of them count.
 """
 from __future__ import annotations
 

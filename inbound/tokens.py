@@ -21,13 +21,15 @@ def sub_addresses(mail: Parsed, local: str, domain: str) -> list[str]:
 def our_references(mail: Parsed, domain: str, direct: bool = False) -> list[tuple[str, str]]:
     """(kind, token) from our Message-IDs (<kind.TOKEN.random@domain>) that this mail refers to;
     `direct`: only the one it answers (In-Reply-To), not every earlier email of the thread."""
-    found = []
-    for message_id in _answered(mail) if direct else mail.references:
-        left, _, host = message_id.strip("<>").rpartition("@")
-        parts = left.split(".")
-        if host.lower() == domain.lower() and len(parts) == 3:
-            found.append((parts[0], parts[1]))
-    return found
+    found = [ours(message_id, domain) for message_id in (_answered(mail) if direct else mail.references)]
+    return [kind_token for kind_token in found if kind_token]
+
+
+def ours(message_id: str, domain: str) -> tuple[str, str] | None:
+    """(kind, token) when `message_id` has the form of ours (mailer.compose.new_message_id), else None."""
+    left, _, host = message_id.strip("<>").rpartition("@")
+    parts = left.split(".")
+    return (parts[0], parts[1]) if host.lower() == domain.lower() and len(parts) == 3 else None
 
 
 def _answered(mail: Parsed) -> list[str]:

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import SmtpSettings
-from connection import what_to_check
+from connection import with_advice
 from mailer.oauth import xoauth2
 from models import OutboundMessage, OutStatus, utcnow
 
@@ -244,9 +244,8 @@ def deliver_due(
                     try:
                         client = connector(smtp)
                     except (smtplib.SMTPException, OSError) as exc:
-                        advice = what_to_check(exc, "smtp")
-                        report.errors.append(f"cannot connect to {smtp.host}:{smtp.port}: {exc}"
-                                             f"{'; ' + advice if advice else ''}; the email waits for the next run")
+                        failed = with_advice(f"cannot connect to {smtp.host}:{smtp.port}: {exc}", exc, "smtp")
+                        report.errors.append(f"{failed}; the email waits for the next run")
                         break
                 outcome = _send_one(client, row, marker.wait)
                 if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):
