@@ -1,7 +1,9 @@
 """`unmentoring poll --watch`: stay connected and handle mail within seconds of it arriving (IMAP IDLE).
 
 Each wake-up runs a full tick (poll, round steps, send) under the usual run lock,
-so a watcher and cron can run side by side without doing anything twice.
+so a watcher and cron can run side by side without doing anything twice. The
+waiting is done on one connection kept open between ticks (opened again only
+after it fails); each tick reads the inbox on a connection of its own.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import signal
 from types import FrameType
 from typing import Callable
 
+from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import Engine
 
@@ -22,18 +25,41 @@ from tick import TickReport, tick
 log = logging.getLogger(__name__)
 
 
-def wait_for_mail(settings: Settings, seconds: int) -> bool:
-    """Block until the inbox reports new mail (True) or `seconds` pass (False)."""
-    client = connect(with_access_tokens(settings).imap)
-    try:
-        client.select_folder(settings.imap.inbox, readonly=True)
-        if client.search(["ALL"]):
-            return True
-        client.idle()
-        responses = client.idle_check(timeout=seconds)
-        client.idle_done()
+class Waiter:
+    """IMAP IDLE on the inbox, on a connection that stays open from one wait to the next."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: IMAPClient | None = None
+
+    def wait(self, seconds: int) -> bool:
+        """Block until the inbox reports new mail (True) or `seconds` pass (False)."""
+        try:
+            client = self._connected()
+            if client.search(["ALL"]):
+                return True
+            client.idle()
+            responses = client.idle_check(timeout=seconds)
+            client.idle_done()
+        except BaseException:
+            self.close()
+            raise
         return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
-    finally:
+
+    def _connected(self) -> IMAPClient:
+        """The open connection, its view of the inbox brought up to date (NOOP brings the removals
+        the last tick made); or a new one."""
+        if self.client is not None:
+            self.client.noop()
+            return self.client
+        self.client = connect(with_access_tokens(self.settings).imap)
+        self.client.select_folder(self.settings.imap.inbox, readonly=True)
+        return self.client
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
         try:
             client.logout()
         except (IMAPClientError, OSError):
@@ -64,6 +90,15 @@ def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callabl
     stopper = Stopper()
     if rounds is None:
         stopper.install()
+    waiter = Waiter(settings)
+    try:
+        _loop(engine, settings, idle_seconds, report, rounds, stopper, waiter)
+    finally:
+        waiter.close()
+
+
+def _loop(engine: Engine, settings: Settings, idle_seconds: int, report: Callable[[TickReport], None],
+          rounds: int | None, stopper: Stopper, waiter: Waiter) -> None:
     done = 0
     while True:
         stopper.busy = True
@@ -78,6 +113,6 @@ def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callabl
         if rounds is not None and done >= rounds:
             return
         try:
-            wait_for_mail(settings, idle_seconds)
+            waiter.wait(idle_seconds)
         except (IMAPClientError, OSError, TokenError) as exc:
             log.warning("IMAP wait failed (%s); trying again after the next tick", exc)

@@ -6,7 +6,9 @@ import subprocess
 import sys
 import time
 
+from inbound.watch import watch
 from tests.app import Service
+from tests.harness.dovecot import Dovecot
 from tests.mail import incoming
 
 
@@ -33,3 +35,18 @@ def test_poll_without_watch_runs_once(service: Service) -> None:
     result = service.cli("poll", "--idle-seconds", "60")
     assert result.exit_code == 0 and "1 seen, 1 handled" in result.output
     assert time.monotonic() - started < 10
+
+
+def test_the_watcher_waits_on_one_connection(service: Service, imap_server: Dovecot) -> None:
+    """Three ticks with two waits between them: one login for each tick, and one for both waits
+    (and one for the test's own delivery). Dovecot writes its log a moment after each login."""
+    def logins() -> int:
+        with open(imap_server.log_path) as log:
+            return sum(1 for line in log if f"Login: user=<{service.imap.user}>" in line)
+
+    before = logins()
+    service.imap.deliver(incoming("ann@a.org", "JOIN"))
+    watch(service.engine, service.settings, idle_seconds=1, report=lambda _: None, rounds=3)
+    time.sleep(0.5)
+    assert logins() - before == 1 + 3 + 1
+    assert [m.rcpt_tos for m in service.smtp.messages] == [["ann@a.org"]]
