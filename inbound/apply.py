@@ -77,9 +77,8 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     chat = match is not None and not answering & OUTCOME_QUESTIONS
     ctx = Context(
         session=session, settings=settings, mail=mail, record=record, now=now,
-        command=find_command(mail.subject, mail.body, answering, chat=chat), tokens=tokens, kinds=kinds,
+        command=find_command(mail.subject, mail.body, answering, chat=chat), tokens=tokens, kinds=kinds, match=match,
     )
-    ctx.__dict__["match"] = match
     if ctx.participant is not None and ctx.participant.bounce_score:
         ctx.participant.bounce_score = 0
     decision = dispatch(ctx)

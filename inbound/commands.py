@@ -20,7 +20,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from inbound.phrases import EARLIER, natural_command
+from inbound.phrases import EARLIER, WORDS, natural_command
 from inbound.quotes import new_text
 
 ALIASES = {
@@ -38,7 +38,6 @@ FORWARD_PREFIX = re.compile(r"\b(fw|fwd|wg|tr|rv|vb|vl)\b", re.IGNORECASE)
 TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"'})
 GREETING_WORDS = {"HI", "HELLO", "HEY", "DEAR", "MORNING", "GOOD", "HIYA", "GREETINGS", "THANKS", "OK", "OKAY",
                   "YES", "SURE", "AFTERNOON", "EVENING", "ALL"}
-WORDS = re.compile(r"[A-Za-z']+")
 LEADING = re.compile(
     r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE
 )

@@ -32,16 +32,12 @@ class Context:
     tokens: list[str]
     kinds: list[str]
     now: datetime
+    match: Match | None = None  # the group this reply is about, from a group token it carries (group_for)
     confirmed: bool = False
 
     @cached_property
     def participant(self) -> Participant | None:
         return self.session.scalar(select(Participant).where(Participant.email == self.mail.sender))
-
-    @cached_property
-    def match(self) -> Match | None:
-        """The group this reply is about, from a group token it carries."""
-        return group_for(self.session, self.tokens)
 
     @cached_property
     def trusted(self) -> bool:
@@ -53,11 +49,11 @@ class Context:
         person = self.participant
         if self.confirmed or (person is not None and person.reply_token in self.tokens):
             return True
-        if self._group_member_may(person):
+        if self._in_its_group(person):
             return not dmarc_failed(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
         return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
 
-    def _group_member_may(self, person: Participant | None) -> bool:
+    def _in_its_group(self, person: Participant | None) -> bool:
         """Whether this reply's group token vouches for its sender: they are one of the group."""
         return person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}
 

@@ -66,7 +66,7 @@ YESES = {"YES", "YEP", "YEAH", "YUP", "YEA", "INDEED"}
 NOT_YET = re.compile(r"\b(we're|we are|will|going to|booked|planned|scheduled|arranged|meeting on|next week)\b",
                      re.IGNORECASE)
 WE_DID = re.compile(r"^(we|i)\s+did\b(?!\s*n)", re.IGNORECASE)
-WORD = re.compile(r"[A-Za-z']+")
+WORDS = re.compile(r"[A-Za-z']+")
 SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -105,7 +105,7 @@ def _stated(phrase: re.Pattern[str], text: str) -> re.Match[str] | None:
 def yes_or_no(text: str) -> tuple[str, str] | None:
     """"Yes thanks", "Thanks, yes!", "We did", "Sadly no", "No one replied to me"; not "No worries",
     nor "Yes, we're meeting on Friday"."""
-    words = WORD.findall(text[:80].upper())
+    words = WORDS.findall(text[:80].upper())
     while words and words[0] in LEAD_IN and (len(words) == 1 or words[1] not in NOT_AN_ANSWER):
         words = words[1:]
     if WE_DID.match(text) or (words and words[0] in YESES):
