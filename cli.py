@@ -12,11 +12,12 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+import clock
 import config as config_module
 from config import ConfigError, Settings
 from connection import with_advice
 from models.db import is_current, make_engine, reading, sessions, upgrade
-from models import Participant, utcnow
+from models import Participant
 from mailer.headers import clean_header_text
 from models.summary import all_quarantined, collect_status
 from report.command import report_command
@@ -33,6 +34,17 @@ class App:
         self.config_path = config_path
         self._settings: Settings | None = None
         self._engine: Engine | None = None
+        self._now: clock.Clock | None = None
+
+    @property
+    def now(self) -> clock.Clock:
+        """The service's clock: the system's, or UNMENTORING_CLOCK's (tests, the demo, dry runs)."""
+        if self._now is None:
+            try:
+                self._now = clock.from_env()
+            except clock.ClockError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._now
 
     @property
     def settings(self) -> Settings:
@@ -118,7 +130,7 @@ def tick(app: App) -> None:
         app.require_login("smtp")
     engine = app.ready_engine()
     try:
-        report = run_tick(engine, app.settings)
+        report = run_tick(engine, app.settings, now=app.now)
     except Busy as exc:
         click.echo(f"{exc}; nothing done this time")
         return
@@ -159,7 +171,7 @@ def poll(app: App, watch: bool, idle_seconds: int) -> None:
     app.require_login("imap")
     engine = app.ready_engine()
     try:
-        watch_forever(engine, app.settings, idle_seconds, _print_tick, rounds=None if watch else 1)
+        watch_forever(engine, app.settings, idle_seconds, _print_tick, rounds=None if watch else 1, now=app.now)
     except KeyboardInterrupt:
         click.echo("stopped")
 
@@ -180,7 +192,7 @@ def send(app: App) -> None:
         smtp = with_access_tokens(app.settings).smtp
     except TokenError as exc:
         raise click.ClickException(f"no OAuth token, nothing sent: {exc}") from None
-    report = deliver_due(sessions(app.ready_engine()), smtp)
+    report = deliver_due(sessions(app.ready_engine()), smtp, now=app.now)
     click.echo(f"outbox: {report.sent} sent, {report.deferred} to retry, {report.failed} failed")
 
 
@@ -328,7 +340,7 @@ def round_open(app: App, seed: int | None) -> None:
       unmentoring round open && unmentoring send
     """
     with sessions(app.ready_engine()).begin() as session:
-        rnd = open_round(session, app.settings, utcnow(), source="organiser", seed=seed)
+        rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
         click.echo(f"round {rnd.number} opened: {len(rnd.matches)} groups, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
@@ -344,7 +356,7 @@ def round_close(app: App) -> None:
     """
     with sessions(app.ready_engine()).begin() as session:
         try:
-            rnd = close_running(session, app.settings, utcnow())
+            rnd = close_running(session, app.settings, app.now())
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"round {rnd.number} closed")
@@ -362,7 +374,7 @@ def round_top_up(app: App, seed: int | None) -> None:
     """
     with sessions(app.ready_engine()).begin() as session:
         try:
-            made = top_up(session, app.settings, utcnow(), secrets.randbits(31) if seed is None else seed)
+            made = top_up(session, app.settings, app.now(), secrets.randbits(31) if seed is None else seed)
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"{made} more groups introduced; the emails are in the outbox")
@@ -444,7 +456,7 @@ def _status_command(action: str, help_text: str) -> None:
     def command(app: App, email: str) -> None:
         with sessions(app.ready_engine()).begin() as session:
             try:
-                person = change_status(session, email, action, utcnow())
+                person = change_status(session, email, action, app.now())
             except AdminError as exc:
                 raise click.ClickException(str(exc)) from None
             click.echo(f"{person.email} is now {person.status}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import datetime
 from types import FrameType
 from typing import Callable
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from config import Settings
 from inbound.poller import connect
 from mailer.oauth import TokenError, with_access_tokens
+from models import utcnow
 from runlock import Busy
 from tick import TickReport, tick
 
@@ -84,7 +86,7 @@ class Stopper:
 
 
 def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callable[[TickReport], None],
-          rounds: int | None = None) -> None:
+          rounds: int | None = None, now: Callable[[], datetime] = utcnow) -> None:
     """Tick, then wait for mail (or `idle_seconds`), forever or for `rounds` ticks.
     Raises KeyboardInterrupt when asked to stop."""
     stopper = Stopper()
@@ -92,18 +94,18 @@ def watch(engine: Engine, settings: Settings, idle_seconds: int, report: Callabl
         stopper.install()
     waiter = Waiter(settings)
     try:
-        _loop(engine, settings, idle_seconds, report, rounds, stopper, waiter)
+        _loop(lambda: tick(engine, settings, now=now), idle_seconds, report, rounds, stopper, waiter)
     finally:
         waiter.close()
 
 
-def _loop(engine: Engine, settings: Settings, idle_seconds: int, report: Callable[[TickReport], None],
+def _loop(run: Callable[[], TickReport], idle_seconds: int, report: Callable[[TickReport], None],
           rounds: int | None, stopper: Stopper, waiter: Waiter) -> None:
     done = 0
     while True:
         stopper.busy = True
         try:
-            report(tick(engine, settings))
+            report(run())
         except Busy as exc:
             log.info("%s; waiting", exc)
         stopper.busy = False

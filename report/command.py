@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from models import utcnow
 from models.db import reading
 from report import FORMATS
 
@@ -42,7 +41,7 @@ def report_command(app: Any, out_dir: Path, names: bool, orgs: bool, formats: tu
     options = Options(names=names, orgs=orgs, formats=formats or FORMATS, full_rounds=full_rounds,
                       title=app.settings.service.name, tz=app.settings.tz)
     with reading(app.ready_engine())() as session:
-        built = build_report(session, out_dir, options, utcnow())
+        built = build_report(session, out_dir, options, app.now())
     if as_json:
         click.echo(json.dumps({"index": str(built.index), "files": [str(f) for f in built.files],
                                "people": built.people, "rounds": built.rounds,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,9 +12,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import config
+from clock import ENV_CLOCK
 from cli import main
 from models.db import make_engine, sessions, upgrade
 from tests.mail import SERVICE
+
+TEST_START = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+"""Where every CLI run in the tests starts its clock: mid-round, no step due (never today's date)."""
+
+
+def clock_env(start: datetime = TEST_START) -> dict[str, str]:
+    """The environment that starts the service's clock at `start` (see clock.py)."""
+    return {ENV_CLOCK: start.isoformat()}
 
 
 def settings_table(database_url: str, data_dir: Path, imap: Any, smtp: Any) -> dict[str, Any]:
@@ -66,6 +76,7 @@ class Service:
 
     def __init__(self, path: Path, table: dict[str, Any], engine: Engine, imap: Any, smtp: Any) -> None:
         self.path, self.table, self.engine, self.imap, self.smtp = path, table, engine, imap, smtp
+        self.clock_start = TEST_START
 
     @property
     def settings(self) -> config.Settings:
@@ -77,7 +88,8 @@ class Service:
         self.path.write_text(to_toml(self.table))
 
     def cli(self, *args: str) -> Result:
-        result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False)
+        result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False,
+                                    env=clock_env(self.clock_start))
         return result
 
     def tick(self) -> Result:
