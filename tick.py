@@ -24,7 +24,7 @@ from models import utcnow
 from models.db import sessions
 from models.retention import purge
 from report.digest import queue_digest
-from rounds.lifecycle import run_due
+from rounds.lifecycle import Seeds, random_seed, run_due
 from runlock import exclusive
 
 
@@ -38,15 +38,16 @@ class TickReport:
     inbox_read: bool = False
 
 
-def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow) -> TickReport:
-    """Raises runlock.Busy when another run is working."""
+def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow,
+         seeds: Seeds = random_seed) -> TickReport:
+    """Raises runlock.Busy when another run is working. `seeds` gives each scheduled draw its seed."""
     Session_ = sessions(engine)
     report = TickReport()
     with exclusive(settings.data_path, engine):
         signed_in = sign_in(settings, report)
         if signed_in is not None:
             read_inbox(Session_, signed_in, now, report)
-        round_steps(Session_, settings, now(), report)
+        round_steps(Session_, settings, now(), seeds, report)
         digest(Session_, settings, now(), report)
         if signed_in is not None:
             report.send = deliver_due(Session_, signed_in.smtp, now=now)
@@ -78,11 +79,12 @@ def read_inbox(Session_: sessionmaker[Session], settings: Settings, now: Callabl
         report.errors.append(f"{failed}; unhandled mail stays in the inbox for the next run")
 
 
-def round_steps(Session_: sessionmaker[Session], settings: Settings, now: datetime, report: TickReport) -> None:
+def round_steps(Session_: sessionmaker[Session], settings: Settings, now: datetime, seeds: Seeds,
+                report: TickReport) -> None:
     """Open, nudge, check in, close. A step that fails is rolled back and reported, and the rest of the
     run (sending what is queued) goes on: one bad address or template must not stop all mail."""
     try:
-        report.rounds = run_due(Session_, settings, now)
+        report.rounds = run_due(Session_, settings, now, seeds)
     except Unwritable as exc:
         report.errors.append(f"round step not taken, nothing of it saved: {exc}. Fix or remove that participant "
                              "(unmentoring participants remove EMAIL); the next run tries again")

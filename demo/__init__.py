@@ -68,7 +68,7 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
              seed: int) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    rng = random.Random(seed)
+    rng, draws = random.Random(seed), random.Random(seed)
     world = World({p.email: p for p in people}, rng, START, out_of_office=people[1].email, dead=people[2].email)
     _plan_joins(world, people)
     days = 8 + 31 * rounds
@@ -83,7 +83,7 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
             arriving = world.outbox.pop(day, [])
             inbox.deliver(arriving)
             if arriving or _step_due(engine, settings, when):
-                tick(engine, settings, now=lambda: when)
+                tick(engine, settings, now=lambda: when, seeds=lambda: draws.randrange(2**31))
             for recipients, msg in sink.received[read:]:
                 react(world, recipients, msg, day, when)
             read = len(sink.received)

@@ -24,6 +24,14 @@ from rounds.schedule import next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
 
 
+Seeds = Callable[[], int]
+"""Where a scheduled draw's seed comes from."""
+
+
+def random_seed() -> int:
+    return secrets.randbits(31)
+
+
 @dataclass(frozen=True)
 class Plan:
     """The groups a draw would make now, before anything is saved; people by id."""
@@ -69,7 +77,7 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
 def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
-    seed = secrets.randbits(31) if seed is None else seed
+    seed = random_seed() if seed is None else seed
     grouping = make_groups(people_for_matching(session, taking_part), past_pairs(session), seed, odd=settings.rounds.odd)
     return Plan(seed, grouping, [c.id for c in everyone if c.skip_next])
 
@@ -163,7 +171,7 @@ def remind(session: Session, settings: Settings, rnd: Round, template: str, now:
     return sent
 
 
-def step_nudge(session: Session, settings: Settings, now: datetime) -> str | None:
+def step_nudge(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
     rnd = current_round(session)
     if rnd is None or rnd.nudged_at is not None or rnd.nudge_due is None or now < rnd.nudge_due:
         return None
@@ -173,7 +181,7 @@ def step_nudge(session: Session, settings: Settings, now: datetime) -> str | Non
     return f"round {rnd.number}: nudged {remind(session, settings, rnd, 'group/nudge', now)} groups"
 
 
-def step_checkin(session: Session, settings: Settings, now: datetime) -> str | None:
+def step_checkin(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
     rnd = current_round(session)
     if rnd is None or rnd.checked_in_at is not None or rnd.checkin_due is None or now < rnd.checkin_due:
         return None
@@ -181,23 +189,25 @@ def step_checkin(session: Session, settings: Settings, now: datetime) -> str | N
     return f"round {rnd.number}: checked in with {remind(session, settings, rnd, 'group/checkin', now)} groups"
 
 
-def step_open(session: Session, settings: Settings, now: datetime) -> str | None:
+def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
     due = next_open_time(session, settings)
     if due is None or now < due:
         return None
-    rnd = open_round(session, settings, now, source="schedule")
+    rnd = open_round(session, settings, now, source="schedule", seed=seeds())
     return f"round {rnd.number} opened: {len(rnd.matches)} groups"
 
 
-STEPS: tuple[Callable[[Session, Settings, datetime], str | None], ...] = (step_nudge, step_checkin, step_open)
+STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (step_nudge, step_checkin, step_open)
 
 
-def run_due(Session_: sessionmaker[Session], settings: Settings, now: datetime) -> list[str]:
-    """Every step that is due, each in its own transaction."""
+def run_due(Session_: sessionmaker[Session], settings: Settings, now: datetime,
+            seeds: Seeds = random_seed) -> list[str]:
+    """Every step that is due, each in its own transaction; `seeds` gives each scheduled draw its seed
+    (at random by default; the demo passes its own, so the same seed gives the same rounds)."""
     done = []
     for step in STEPS:
         with Session_.begin() as session:
-            note = step(session, settings, now)
+            note = step(session, settings, now, seeds)
         if note:
             done.append(note)
     return done

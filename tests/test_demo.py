@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from cli import main
-from models import InboundMessage, Match, MatchMember, OutboundMessage, OutStatus, Participant, Round
+from models import InboundMessage, Match, MatchMember, OutboundMessage, Outcome, OutStatus, Participant, Round
 from models.db import make_engine, sessions
 
 
@@ -38,3 +38,36 @@ def test_a_small_demo_runs_and_reports_what_the_database_holds(tmp_path: Path) -
     report = tmp_path / "report" / "index.html"
     assert f"Open the network report in a browser: {report}" in result.output
     assert report.exists() and "<svg" in report.read_text()
+
+
+def _what_happened(folder: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every email sent (kind, recipients, subject), every reply's decision, every group's outcome and
+    everyone's status, in order."""
+    engine = make_engine(f"sqlite:///{folder / 'data' / 'unmentoring.sqlite3'}")
+    with sessions(engine)() as s:
+        happened = {
+            "sent": s.execute(select(OutboundMessage.kind, OutboundMessage.recipients, OutboundMessage.subject)
+                              .order_by(OutboundMessage.id)).all(),
+            "read": s.execute(select(InboundMessage.sender, InboundMessage.action).order_by(InboundMessage.id)).all(),
+            "groups": s.execute(select(Round.number, Round.seed, Match.id).join(Match, Match.round_id == Round.id)
+                                .order_by(Match.id)).all(),
+            "members": s.execute(select(MatchMember.match_id, Participant.email).join(Participant)
+                                 .order_by(MatchMember.match_id, Participant.email)).all(),
+            "outcomes": s.execute(select(Outcome.match_id, Outcome.met, Outcome.reason).order_by(Outcome.id)).all(),
+            "people": s.execute(select(Participant.email, Participant.status).order_by(Participant.id)).all(),
+        }
+    engine.dispose()
+    return {k: [tuple(r) for r in v] for k, v in happened.items()}
+
+
+def test_the_same_seed_gives_the_same_demo(tmp_path: Path) -> None:
+    runs = []
+    for name in ("first", "second"):
+        result = CliRunner().invoke(main, ["demo", "--people", "10", "--rounds", "2", "--seed", "7", "--keep",
+                                           str(tmp_path / name)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        runs.append(_what_happened(tmp_path / name))
+    first, second = runs
+    assert first["sent"] and first["outcomes"], "the demo made no groups or outcomes to compare"
+    for part in first:
+        assert first[part] == second[part], f"{part} differ between two runs with seed 7"
