@@ -47,6 +47,12 @@ def run_as(user: str) -> dict[str, Any]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
+def server_env() -> dict[str, str]:
+    """The environment for a server we test against: ours without a shifted clock (libfaketime,
+    which `make test-future` puts on our code), since the real servers keep real time."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+
+
 def remove_tree(path: str | None) -> None:
     if path:
         shutil.rmtree(path, ignore_errors=True)
