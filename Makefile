@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-servers clean
+FUTURE ?= +5y
+
+.PHONY: setup demo test test-now test-future test-servers clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,15 @@ demo: setup
 test-servers:
 	bash scripts/install-test-servers
 
-test: setup test-servers
+test: test-now test-future
+
+test-now: setup test-servers
 	$(BIN)/python -m pytest
+
+# The tests that run the service, again with every clock of our code $(FUTURE) ahead (libfaketime;
+# the IMAP and database servers keep real time): no test may depend on the day it runs.
+test-future: setup test-servers
+	faketime -f "$(FUTURE)" $(BIN)/python -m pytest -m clock -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) data

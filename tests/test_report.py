@@ -24,7 +24,7 @@ from sqlalchemy import select
 from cli import main
 from inbound.privacy import erase
 from inbound.reasons import reason_group
-from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Status, utcnow
+from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Status
 from models.db import make_engine, sessions, upgrade
 from report.build import Options, build_report
 from report.command import report_command
@@ -35,7 +35,7 @@ from report.layout import positions
 from report.svg import network
 from rounds.admin import change_status
 from rounds.lifecycle import open_round
-from tests.app import Service
+from tests.app import TEST_START, Service
 from tests.harness.browser import chromium
 
 if "report" not in main.commands:   # until cli.py registers it
@@ -129,7 +129,7 @@ REASONS = ["we were both on leave", "no reply from them", "rescheduled to next m
 
 def seed_history(service: Service, rng: random.Random) -> None:
     """68 people over six monthly rounds (the last still open): met, not met, silent, paused, left, forgotten."""
-    now = utcnow().replace(microsecond=0)
+    now = TEST_START.replace(microsecond=0)
     start = now - timedelta(days=200)
     joins = sorted([start + timedelta(days=rng.uniform(0, 28)) for _ in range(52)] +
                    [start + timedelta(days=rng.uniform(31, 150)) for _ in range(16)])
@@ -270,7 +270,7 @@ def component_sizes(nodes: set[int], edges: set[tuple[int, int]]) -> list[int]:
 
 
 def expected_growth(people: dict[int, Participant], audits: list[AuditEvent]) -> list[list[str]]:
-    now = utcnow()
+    now = TEST_START
     first = min(p.created_at for p in people.values()).astimezone(LONDON)
     year, month, rows = first.year, first.month, []
     while (year, month) <= (now.astimezone(LONDON).year, now.astimezone(LONDON).month):

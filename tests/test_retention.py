@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import InboundMessage, OutboundMessage, utcnow
-from tests.app import Service
+from models import InboundMessage, OutboundMessage
+from tests.app import TEST_START, Service
 from tests.mail import incoming
 from tick import tick
 
@@ -15,7 +15,7 @@ def test_old_contents_are_purged_but_duplicates_are_still_recognised(service: Se
     raw = incoming("ann@a.org", "JOIN", message_id="<old@a.org>")
     service.imap.deliver(raw)
     service.tick()
-    later = utcnow() + timedelta(days=400)
+    later = TEST_START + timedelta(days=400)
     report = tick(service.engine, service.settings, now=lambda: later)
     assert report.purged == 2
     with service.session() as s:
@@ -31,6 +31,6 @@ def test_old_contents_are_purged_but_duplicates_are_still_recognised(service: Se
 def test_recent_contents_are_kept(service: Service) -> None:
     service.imap.deliver(incoming("bea@b.org", "JOIN"))
     service.tick()
-    assert tick(service.engine, service.settings, now=lambda: utcnow() + timedelta(days=30)).purged == 0
+    assert tick(service.engine, service.settings, now=lambda: TEST_START + timedelta(days=30)).purged == 0
     with service.session() as s:
         assert s.scalar(select(InboundMessage)).sender == "bea@b.org"

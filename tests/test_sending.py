@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from mailer.outbox import enqueue
 from mailer.send import deliver_due
-from models import OutboundMessage, OutStatus, Participant, Status, utcnow
+from models import OutboundMessage, OutStatus, Participant, Status
 from models.db import sessions
-from tests.app import Service
+from tests.app import TEST_START, Service
 
 
 def queue_welcomes(service: Service, n: int) -> list[str]:
-    now = utcnow()
+    now = TEST_START
     with service.session() as s, s.begin():
         for i in range(n):
             person = Participant(email=f"p{i}@org{i}.example", name=f"Person {i}", status=Status.ACTIVE,
@@ -37,30 +37,30 @@ def statuses(service: Service) -> list[tuple[str, str]]:
 def test_temporary_failure_is_retried_later(service: Service) -> None:
     queue_welcomes(service, 1)
     service.smtp.fail_next = [(451, "4.3.0 try again later")]
-    report = send_at(service, utcnow())
+    report = send_at(service, TEST_START)
     assert report.deferred == 1 and service.smtp.messages == []
     assert statuses(service)[0][0] == OutStatus.QUEUED and "451" in statuses(service)[0][1]
-    assert send_at(service, utcnow()).sent == 0, "not before the backoff"
-    assert send_at(service, utcnow() + timedelta(minutes=5)).sent == 1
+    assert send_at(service, TEST_START).sent == 0, "not before the backoff"
+    assert send_at(service, TEST_START + timedelta(minutes=5)).sent == 1
     assert len(service.smtp.messages) == 1
 
 
 def test_permanent_failure_is_kept_with_the_reason_and_not_retried(service: Service) -> None:
     queue_welcomes(service, 2)
     service.smtp.fail_next = [(550, "5.1.1 no such user")]
-    report = send_at(service, utcnow())
+    report = send_at(service, TEST_START)
     assert (report.sent, report.failed) == (1, 1)
     assert statuses(service)[0] == (OutStatus.FAILED, "550 5.1.1 no such user")
-    assert send_at(service, utcnow() + timedelta(days=3)).sent == 0
+    assert send_at(service, TEST_START + timedelta(days=3)).sent == 0
     assert '"outbox_failed": 1' in service.cli("status", "--json").output
 
 
 def test_dropped_connection_mid_batch_loses_nothing_and_sends_nothing_twice(service: Service) -> None:
     ids = queue_welcomes(service, 5)
     service.smtp.drop_after = 2
-    first = send_at(service, utcnow())
+    first = send_at(service, TEST_START)
     assert first.sent == 4 and first.deferred == 1
-    send_at(service, utcnow() + timedelta(hours=1))
+    send_at(service, TEST_START + timedelta(hours=1))
     delivered = [m.message["Message-ID"] for m in service.smtp.messages]
     assert sorted(delivered) == sorted(ids)
     assert all(status == OutStatus.SENT for status, _ in statuses(service))
@@ -69,7 +69,7 @@ def test_dropped_connection_mid_batch_loses_nothing_and_sends_nothing_twice(serv
 def test_unreachable_server_leaves_the_outbox_untouched(service: Service) -> None:
     queue_welcomes(service, 3)
     service.set("smtp", "port", 1)
-    report = send_at(service, utcnow())
+    report = send_at(service, TEST_START)
     assert report.sent == 0 and "cannot connect" in report.errors[0]
     assert "nothing is listening there: check smtp.host and smtp.port" in report.errors[0]
     assert [s for s, _ in statuses(service)] == [OutStatus.QUEUED] * 3
@@ -77,7 +77,7 @@ def test_unreachable_server_leaves_the_outbox_untouched(service: Service) -> Non
 
 def test_headers_of_a_sent_email(service: Service) -> None:
     queue_welcomes(service, 1)
-    send_at(service, utcnow())
+    send_at(service, TEST_START)
     msg = service.smtp.wait_for(1)[0].message
     assert msg["From"].addresses[0].addr_spec == "coffee@example.org"
     assert msg["Reply-To"].addresses[0].addr_spec == "coffee+tok0000@example.org"
@@ -88,7 +88,7 @@ def test_headers_of_a_sent_email(service: Service) -> None:
 
 
 def test_a_typed_name_cannot_inject_headers(service: Service) -> None:
-    now = utcnow()
+    now = TEST_START
     with service.session() as s, s.begin():
         person = Participant(email="x@y.org", name="Evil\r\nBcc: victim@z.org <b>", status=Status.ACTIVE,
                              reply_token="tokevil")
@@ -108,7 +108,7 @@ def test_an_organiser_can_override_a_template(service: Service) -> None:
         "{% block subject %}Croeso, {{ name }}!{% endblock %}\n{% block body %}Welcome to the Welsh network.\n{% endblock %}\n")
     service.set("service", "templates_dir", "my-templates")
     queue_welcomes(service, 1)
-    send_at(service, utcnow())
+    send_at(service, TEST_START)
     msg = service.smtp.wait_for(1)[0].message
     assert msg["Subject"] == "Croeso, Person 0!"
     assert "Welsh network" in msg.get_body(("plain",)).get_content()
@@ -118,7 +118,7 @@ def test_an_organiser_can_override_a_template(service: Service) -> None:
 def test_one_click_unsubscribe_when_an_https_endpoint_is_configured(service: Service) -> None:
     service.set("service", "unsubscribe_url", "https://coffee.example.org/unsubscribe/{token}")
     queue_welcomes(service, 1)
-    send_at(service, utcnow())
+    send_at(service, TEST_START)
     msg = service.smtp.wait_for(1)[0].message
     assert msg["List-Unsubscribe"] == ("<https://coffee.example.org/unsubscribe/tok0000>, "
                                        "<mailto:coffee+tok0000@example.org?subject=LEAVE>")
@@ -128,15 +128,15 @@ def test_one_click_unsubscribe_when_an_https_endpoint_is_configured(service: Ser
 def test_421_closes_the_connection_and_the_rest_still_go(service: Service) -> None:
     ids = queue_welcomes(service, 3)
     service.smtp.fail_next = [(421, "4.7.0 too many connections, closing")]
-    first = send_at(service, utcnow())
+    first = send_at(service, TEST_START)
     assert (first.sent, first.deferred) == (2, 1)
-    send_at(service, utcnow() + timedelta(minutes=5))
+    send_at(service, TEST_START + timedelta(minutes=5))
     assert sorted(m.message["Message-ID"] for m in service.smtp.messages) == sorted(ids)
 
 
 def test_names_and_subjects_in_any_language(service: Service) -> None:
     service.set("service", "name", "Café Rencontres ☕")
-    now = utcnow()
+    now = TEST_START
     with service.session() as s, s.begin():
         person = Participant(email="zoe@example.fr", name="Zoë Ångström 李", status=Status.ACTIVE, reply_token="tokz")
         s.add(person)
@@ -158,6 +158,6 @@ def test_lines_starting_with_a_dot_arrive_as_written(service: Service) -> None:
         row = s.scalars(select(OutboundMessage)).one()
         row.raw = row.raw + tail
         expected = row.raw + b"\r\n"
-    assert send_at(service, utcnow()).sent == 1
+    assert send_at(service, TEST_START).sent == 1
     assert service.smtp.wait_for(1)[0].raw.replace(b"\n", b"\r\n").replace(b"\r\r", b"\r") == expected
     assert statuses(service)[0][0] == OutStatus.SENT
