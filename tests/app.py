@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +25,18 @@ TEST_START = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
 def clock_env(start: datetime = TEST_START) -> dict[str, str]:
     """The environment that starts the service's clock at `start` (see clock.py)."""
     return {ENV_CLOCK: start.isoformat()}
+
+
+class RunningClock:
+    """TEST_START plus the real time since this clock was made. Each run of the service starts its
+    clock here, so runs follow one another as in life: a run never sees time go back to before
+    mail that an earlier run queued."""
+
+    def __init__(self, start: datetime = TEST_START) -> None:
+        self.start, self.origin = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.origin)
 
 
 def settings_table(database_url: str, data_dir: Path, imap: Any, smtp: Any) -> dict[str, Any]:
@@ -76,7 +89,7 @@ class Service:
 
     def __init__(self, path: Path, table: dict[str, Any], engine: Engine, imap: Any, smtp: Any) -> None:
         self.path, self.table, self.engine, self.imap, self.smtp = path, table, engine, imap, smtp
-        self.clock_start = TEST_START
+        self.clock = RunningClock()
 
     @property
     def settings(self) -> config.Settings:
@@ -89,7 +102,7 @@ class Service:
 
     def cli(self, *args: str) -> Result:
         result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False,
-                                    env=clock_env(self.clock_start))
+                                    env=clock_env(self.clock()))
         return result
 
     def tick(self) -> Result:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select, text
 
 from models import FolderState, InboundMessage, OutboundMessage, OutStatus, Participant
 from models.db import make_engine, sessions, upgrade
-from tests.app import clock_env, settings_table, to_toml
+from tests.app import RunningClock, clock_env, settings_table, to_toml
 from tests.harness.dovecot import ImapAccount
 from tests.harness.imapproxy import FETCHING_BODIES, FILING, HoldingProxy
 from tests.harness.smtpsink import SmtpSink
@@ -125,11 +125,14 @@ def engine(database_url: str) -> Any:
     engine.dispose()
 
 
+RUNS_CLOCK = RunningClock()
+
+
 def start_tick(config: Path) -> subprocess.Popen[str]:
     """`unmentoring tick` as cron runs it: a process of its own, with only our config."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")}
     env["PYTHONPATH"] = str(ROOT)
-    env.update(clock_env())
+    env.update(clock_env(RUNS_CLOCK()))
     return subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "--config", str(config), "tick"],
         cwd=config.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
