@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -109,11 +110,25 @@ def one_line(exc: Exception) -> click.ClickException | None:
         return click.ClickException(f"the database refused: {reason(exc)}; check database.url, "
                                     "or run `unmentoring init` if the schema is out of date")
     if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-        if exc.filename:
-            return click.ClickException(f"cannot use {exc.filename}: {exc.strerror}; check that it exists, "
-                                        "is the right kind (file or folder) and this user may read and write it")
-        return click.ClickException(exc.strerror or str(exc))
+        return click.ClickException(file_problem(exc))
     return None
+
+
+def file_problem(exc: OSError) -> str:
+    """A file or folder the command could not use, and what to do about it."""
+    name = exc.filename
+    if name is None:
+        return f"{exc.strerror or exc}"
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        blocking = config_module.file_in_the_way(Path(name)) or name
+        return f"{blocking} is a file where a folder is needed: move it, or change the setting or option that names it"
+    if isinstance(exc, IsADirectoryError):
+        return f"{name} is a folder where a file is needed: change the setting or option that names it"
+    if isinstance(exc, PermissionError):
+        return f"{name}: permission denied; let the user who runs unmentoring read and write it"
+    if isinstance(exc, FileNotFoundError):
+        return f"{name} does not exist: create it, or change the setting or option that names it"
+    return f"cannot use {name}: {exc.strerror}"
 
 
 def _late_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -131,7 +146,7 @@ class AppGroup(click.Group):
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not any(param.name == "late_config" for param in cmd.params):
-            cmd.params.append(click.Option(["--config", "late_config"], type=click.Path(dir_okay=False),
+            cmd.params.append(click.Option(["--config", "late_config"], type=click.Path(),
                                            expose_value=False, callback=_late_config,
                                            help="Settings file (the same as --config before the command)."))
         super().add_command(cmd, name)
@@ -150,7 +165,7 @@ pass_app = click.make_pass_decorator(App)
 
 
 @click.group(cls=AppGroup)
-@click.option("--config", "config_path", envvar=config_module.ENV_PATH, type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", envvar=config_module.ENV_PATH, type=click.Path(),
               help="Settings file (default ./unmentoring.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Log each message's decision.")
 @click.pass_context

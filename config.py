@@ -350,9 +350,10 @@ def validate(settings: Settings) -> None:
 
 
 def _check_storage(settings: Settings) -> None:
-    """The data folder and the database file: usable kinds of thing, wherever they are."""
-    if settings.data_path.exists() and not settings.data_path.is_dir():
-        raise ConfigError(f"service.data_dir: {settings.data_path} is a file, not a folder; point data_dir "
+    """The data folder and the database file can be created where they are meant to be."""
+    blocking = file_in_the_way(settings.data_path)
+    if blocking:
+        raise ConfigError(f"service.data_dir: {blocking} is a file, not a folder; point data_dir "
                           "at a folder (it is created if missing)")
     try:
         url = settings.database_url
@@ -362,6 +363,18 @@ def _check_storage(settings: Settings) -> None:
     if path is not None and path.is_dir():
         raise ConfigError(f"database.url: {path} is a folder; name the database file in it, "
                           f"e.g. sqlite:///{path / 'unmentoring.sqlite3'}")
+    blocking = file_in_the_way(path.parent) if path is not None else None
+    if blocking:
+        raise ConfigError(f"database.url: {blocking} is a file, so the database cannot be made inside it; "
+                          "point the URL at a file in a folder")
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """The file, if any, standing where `folder` or one of the folders above it should be."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _check_service_extras(settings: Settings) -> None:
