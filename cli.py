@@ -148,7 +148,7 @@ class AppGroup(click.Group):
         if not any(param.name == "late_config" for param in cmd.params):
             cmd.params.append(click.Option(["--config", "late_config"], type=click.Path(),
                                            expose_value=False, callback=_late_config,
-                                           help="Settings file (the same as --config before the command)."))
+                                           help="Settings file (default ./unmentoring.toml, or UNMENTORING_CONFIG)."))
         super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -166,7 +166,7 @@ pass_app = click.make_pass_decorator(App)
 
 @click.group(cls=AppGroup)
 @click.option("--config", "config_path", envvar=config_module.ENV_PATH, type=click.Path(),
-              help="Settings file (default ./unmentoring.toml).")
+              help="Settings file (default ./unmentoring.toml, or UNMENTORING_CONFIG).")
 @click.option("-v", "--verbose", is_flag=True, help="Log each message's decision.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
