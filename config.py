@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from dataclasses import Field, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date
 from functools import cached_property
 from email.utils import parseaddr
@@ -261,7 +261,7 @@ def _section(name: str, cls: type, values: Any, env: Mapping[str, str]) -> Any:
     for key in values:
         if key not in known:
             raise ConfigError(f"{name}.{key}: unknown setting; known keys are {', '.join(known)}")
-    merged = {key: f.default for key, f in known.items()} | dict(values)
+    merged = {key: f.default for key, f in known.items() if f.default is not MISSING} | dict(values)
     for key in known:
         env_value = env.get(variable(name, key))
         if env_value is not None:
