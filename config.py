@@ -52,7 +52,8 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Rule:
     """What a setting accepts beyond its type. Whole numbers: `low` to `high`; text: at most
-    `max_chars`, not empty when `required`, one of `choices` when given (`hint` explains them)."""
+    `max_chars`, not empty when `required`, one of `choices` when given (`hint` explains them);
+    a `secret` is never repeated in an error."""
 
     low: int = 0
     high: int = MAX_INT
@@ -60,6 +61,7 @@ class Rule:
     choices: tuple[str, ...] = ()
     hint: str = ""
     max_chars: int = 1000
+    secret: bool = False
 
 
 DEFAULT_RULE = Rule()
@@ -97,7 +99,7 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str = setting("", max_chars=4096)
+    url: str = setting("", max_chars=4096, secret=True)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class ImapSettings:
     port: int = setting(993, low=1, high=65535)
     tls: str = setting("implicit", choices=TLS_MODES)
     user: str = ""
-    password: str = ""
+    password: str = setting("", secret=True)
     inbox: str = setting("INBOX", required=True)
     processed: str = setting("unmentoring/processed", required=True)
     quarantine: str = setting("unmentoring/quarantine", required=True)
@@ -121,7 +123,7 @@ class SmtpSettings:
     port: int = setting(587, low=1, high=65535)
     tls: str = setting("starttls", choices=TLS_MODES)
     user: str = ""
-    password: str = ""
+    password: str = setting("", secret=True)
     rate_per_minute: int = 0
     timeout_seconds: int = setting(30, low=1, high=3600)
     verp: bool = False
@@ -138,8 +140,8 @@ class OAuth2Settings:
 
     token_url: str = ""
     client_id: str = ""
-    client_secret: str = setting("", max_chars=8000)
-    refresh_token: str = setting("", max_chars=8000)
+    client_secret: str = setting("", max_chars=8000, secret=True)
+    refresh_token: str = setting("", max_chars=8000, secret=True)
     scope: str = MICROSOFT_SCOPE
 
 
@@ -282,6 +284,8 @@ def _checked(key: str, declared: Field[Any], value: Any) -> Any:
         return _as_bool(key, value)
     if kind == "int":
         return _in_range(key, _as_int(key, value, declared.default), rule, declared.default)
+    if rule.secret and not isinstance(value, str):
+        raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "..."')
     return _as_text(key, value, rule, declared.default)
 
 

@@ -131,11 +131,14 @@ def test_postgres_urls_use_psycopg_3_and_sqlite_paths_start_at_the_config_file(t
     assert settings.database_url == f"sqlite:///{tmp_path / 'db' / 'coffee.sqlite3'}"
 
 
-def test_a_wrong_database_url_never_repeats_its_password(tmp_path: Path) -> None:
+def test_a_wrong_database_url_or_password_is_never_repeated(tmp_path: Path) -> None:
     for url in ("mysql://coffee:s3cret@db/coffee", "postgresql://coffee:s3cret@db:port/coffee"):
         with pytest.raises(ConfigError) as caught:
             load_text(tmp_path, f'[database]\nurl = "{url}"\n')
         assert "s3cret" not in str(caught.value) and "sqlite:///path" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, "[smtp]\npassword = 735211\n")
+    assert str(caught.value) == 'smtp.password: expected text in quotes, e.g. password = "..."'
 
 
 def test_a_notepad_byte_order_mark_is_accepted(tmp_path: Path) -> None:
