@@ -87,6 +87,7 @@ def command_line(name: str, command: click.Command, config_path: Path) -> list[s
     for param in command.params:
         if param.required:
             value = ("1" if isinstance(param.type, click.types.IntParamType) else
+                     param.type.choices[0] if isinstance(param.type, click.Choice) else
                      str(config_path.parent / "out") if isinstance(param.type, click.Path) else "sam@leeds.gov.uk")
             args += [value] if isinstance(param, click.Argument) else [param.opts[0], value]
     return ["--config", str(config_path), *args]
