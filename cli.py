@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sys
 from datetime import datetime
@@ -10,14 +11,16 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 import clock
 import config as config_module
 from config import ConfigError, Settings
 from connection import with_advice
+from cli_edge import AppGroup, reason
+from database_url import sqlite_file
 from models.db import is_current, make_engine, reading, sessions, upgrade
-from models import Participant
+from models import Participant, Status
 from mailer.headers import clean_header_text
 from models.summary import all_quarantined, collect_status
 from report.command import report_command
@@ -48,7 +51,10 @@ class App:
 
     @property
     def settings(self) -> Settings:
+        """Loaded on first use; first, a warning for each UNMENTORING_* variable that is no setting."""
         if self._settings is None:
+            for warning in config_module.unknown_variables(os.environ):
+                click.echo(f"warning: {warning}", err=True)
             try:
                 self._settings = config_module.load(self.config_path)
             except ConfigError as exc:
@@ -69,22 +75,32 @@ class App:
             raise click.ClickException(str(exc)) from None
 
     def ready_engine(self) -> Engine:
-        """The engine, once the schema is known to be current (else: say to run init)."""
+        """The engine, once the schema is known to be current (else: say to run init).
+
+        An SQLite file that is not there yet is not created: only `init` does that.
+        """
+        missing = sqlite_file(self.settings.database_url)
+        if missing is not None and not missing.exists():
+            raise NotSetUp(f"no database yet at {missing}: run `unmentoring init` to create it")
         try:
             current = is_current(self.engine)
-        except (OperationalError, ProgrammingError) as exc:
-            raise click.ClickException(f"cannot use the database: {exc.orig}") from None
+        except DBAPIError as exc:
+            raise click.ClickException(f"cannot use the database: {reason(exc)}; check database.url") from None
         if not current:
-            raise click.ClickException("the database is not set up or is out of date: run `unmentoring init`")
+            raise NotSetUp("the database is not set up or is out of date: run `unmentoring init`")
         return self.engine
+
+
+class NotSetUp(click.ClickException):
+    """The database is missing or behind the code: `unmentoring init` is the answer."""
 
 
 pass_app = click.make_pass_decorator(App)
 
 
-@click.group()
-@click.option("--config", "config_path", envvar="UNMENTORING_CONFIG", type=click.Path(dir_okay=False),
-              help="Settings file (default ./unmentoring.toml).")
+@click.group(cls=AppGroup)
+@click.option("--config", "config_path", envvar=config_module.ENV_PATH, type=click.Path(),
+              help="Settings file (default ./unmentoring.toml, or UNMENTORING_CONFIG).")
 @click.option("-v", "--verbose", is_flag=True, help="Log each message's decision.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
@@ -107,10 +123,12 @@ def init(app: App) -> None:
     Example:
       unmentoring init
     """
+    for warning in config_module.placeholders(app.settings):
+        click.echo(f"warning: {warning}", err=True)
     try:
         upgrade(app.engine)
-    except (OperationalError, ProgrammingError) as exc:
-        raise click.ClickException(f"cannot set up the database: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise click.ClickException(f"cannot set up the database: {reason(exc)}; check database.url") from None
     click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -409,7 +427,8 @@ def participants_group() -> None:
 
 
 @participants_group.command("list")
-@click.option("--status", "status_filter", help="Only this status: pending, active, paused, left, suspended.")
+@click.option("--status", "status_filter", type=click.Choice([s.value for s in Status]),
+              help="Only people with this status.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def participants_list(app: App, status_filter: str | None, as_json: bool) -> None:
@@ -475,7 +494,7 @@ def config_group() -> None:
 @config_group.command("check")
 @pass_app
 def config_check(app: App) -> None:
-    """Validate the settings and try to log in to IMAP and SMTP.
+    """Validate the settings, open the database and try to log in to IMAP and SMTP.
 
     \b
     Example:
@@ -483,7 +502,9 @@ def config_check(app: App) -> None:
     """
     settings = app.settings
     click.echo(f"settings: ok ({settings.source})")
-    failures = 0
+    for warning in config_module.placeholders(settings):
+        click.echo(f"warning: {warning}", err=True)
+    failures = 0 if _check_database(app) else 1
     for label, part, attempt in (("IMAP", settings.imap, _try_imap), ("SMTP", settings.smtp, _try_smtp)):
         try:
             attempt(settings)
@@ -494,6 +515,21 @@ def config_check(app: App) -> None:
                                    exc, label.lower()), err=True)
     if failures:
         sys.exit(1)
+
+
+def _check_database(app: App) -> bool:
+    """Open the database without creating it; one that needs `init` is not a failure before init."""
+    shown = app.engine.url.render_as_string(hide_password=True)
+    try:
+        app.ready_engine()
+    except NotSetUp as exc:
+        click.echo(f"database: {exc.message}")
+        return True
+    except click.ClickException as exc:
+        click.echo(f"database: {exc.message} ({shown})", err=True)
+        return False
+    click.echo(f"database: ready ({shown})")
+    return True
 
 
 def _try_imap(settings: Settings) -> None:

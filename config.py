@@ -3,12 +3,20 @@
 Every key can be overridden by an environment variable named
 ``UNMENTORING_<SECTION>_<KEY>`` (for example ``UNMENTORING_SMTP_PASSWORD``), so
 passwords never need to sit in the file.
+
+A setting is declared once, as a field of its section below: its type (text, whole
+number, true/false) and, with `setting(...)`, what else it accepts (a range, a list of
+choices, not empty). Every value, from the file or the environment, is checked against
+that declaration; a whole number is at least 0 unless declared otherwise.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, fields
+import unicodedata
+from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date
 from functools import cached_property
 from email.utils import parseaddr
@@ -16,14 +24,24 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from clock import ENV_CLOCK
+from database_url import DatabaseUrlError, sqlite_file, usable
 from rounds.closed_days import ClosedDaysError, calendar_for, check_region, parse_closed_days
 from rounds.schedule import CadenceError, Calendar, parse_cadence
 
 DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
+ENV_PREFIX = "UNMENTORING_"
+SERVICE_VARIABLES = (ENV_PATH, ENV_CLOCK)
+"""The environment variables the service reads that are not settings (the only list of them)."""
 TLS_MODES = ("none", "starttls", "implicit")
 AUTH_MODES = ("password", "oauth2")
+ODD_MODES = ("trio", "sit_out")
 MAX_CLOSED_DAYS = 200
+MAX_DAYS = 36_500
+MAX_INT = 2**31 - 1
+MAX_FILE_BYTES = 1_000_000
+PLACEHOLDER = re.compile(r"(?:^|[@./])(example\.(?:org|com|net))(?![\w.-])", re.IGNORECASE)
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 
 
@@ -32,19 +50,42 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Rule:
+    """What a setting accepts beyond its type. Whole numbers: `low` to `high`; text: at most
+    `max_chars`, not empty when `required`, one of `choices` when given (`hint` explains them);
+    a `secret` is never repeated in an error."""
+
+    low: int = 0
+    high: int = MAX_INT
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    hint: str = ""
+    max_chars: int = 1000
+    secret: bool = False
+
+
+DEFAULT_RULE = Rule()
+
+
+def setting(default: Any, **rule: Any) -> Any:
+    """A settings field with its rule: `port: int = setting(993, low=1, high=65535)`."""
+    return field(default=default, metadata={"rule": Rule(**rule)})
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
-    address: str = "coffee@localhost"
-    name: str = "Coffee Roulette"
-    organiser: str = "organiser@localhost"
-    timezone: str = "Europe/London"
-    data_dir: str = "data"
+    address: str = setting("coffee@localhost", required=True, max_chars=254)
+    name: str = setting("Coffee Roulette", required=True, max_chars=100)
+    organiser: str = setting("organiser@localhost", required=True, max_chars=254)
+    timezone: str = setting("Europe/London", required=True)
+    data_dir: str = setting("data", required=True, max_chars=4096)
     max_auto_replies_per_day: int = 5
     trusted_authserv_id: str = ""
-    bounce_limit: int = 3
-    bounce_stale_days: int = 90
-    templates_dir: str = ""
+    bounce_limit: int = setting(3, low=1)
+    bounce_stale_days: int = setting(90, low=1, high=MAX_DAYS)
+    templates_dir: str = setting("", max_chars=4096)
     unsubscribe_url: str = ""
-    retention_days: int = 365
+    retention_days: int = setting(365, high=MAX_DAYS)
     digest: bool = True
 
     @property
@@ -58,35 +99,35 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str = ""
+    url: str = setting("", max_chars=4096, secret=True)
 
 
 @dataclass(frozen=True)
 class ImapSettings:
-    host: str = "localhost"
-    port: int = 993
-    tls: str = "implicit"
+    host: str = setting("localhost", required=True)
+    port: int = setting(993, low=1, high=65535)
+    tls: str = setting("implicit", choices=TLS_MODES)
     user: str = ""
-    password: str = ""
-    inbox: str = "INBOX"
-    processed: str = "unmentoring/processed"
-    quarantine: str = "unmentoring/quarantine"
-    batch_size: int = 200
-    max_message_bytes: int = 10_000_000
-    auth: str = "password"
+    password: str = setting("", secret=True)
+    inbox: str = setting("INBOX", required=True)
+    processed: str = setting("unmentoring/processed", required=True)
+    quarantine: str = setting("unmentoring/quarantine", required=True)
+    batch_size: int = setting(200, low=1, high=10_000)
+    max_message_bytes: int = setting(10_000_000, low=1)
+    auth: str = setting("password", choices=AUTH_MODES, hint="oauth2 needs an [oauth2] section")
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    host: str = "localhost"
-    port: int = 587
-    tls: str = "starttls"
+    host: str = setting("localhost", required=True)
+    port: int = setting(587, low=1, high=65535)
+    tls: str = setting("starttls", choices=TLS_MODES)
     user: str = ""
-    password: str = ""
+    password: str = setting("", secret=True)
     rate_per_minute: int = 0
-    timeout_seconds: int = 30
+    timeout_seconds: int = setting(30, low=1, high=3600)
     verp: bool = False
-    auth: str = "password"
+    auth: str = setting("password", choices=AUTH_MODES, hint="oauth2 needs an [oauth2] section")
 
 
 @dataclass(frozen=True)
@@ -99,19 +140,20 @@ class OAuth2Settings:
 
     token_url: str = ""
     client_id: str = ""
-    client_secret: str = ""
-    refresh_token: str = ""
+    client_secret: str = setting("", max_chars=8000, secret=True)
+    refresh_token: str = setting("", max_chars=8000, secret=True)
     scope: str = MICROSOFT_SCOPE
 
 
 @dataclass(frozen=True)
 class RoundSettings:
-    cadence: str = "monthly"
+    cadence: str = setting("monthly", required=True)
     start: str = ""
-    open_hour: int = 9
-    odd: str = "trio"
+    open_hour: int = setting(9, high=23)
+    odd: str = setting("trio", choices=ODD_MODES,
+                       hint="trio makes one group of three, sit_out has one person wait")
     holidays: str = "GB-ENG"
-    closed_days: str = ""
+    closed_days: str = setting("", max_chars=10_000)
 
 
 @dataclass(frozen=True)
@@ -125,22 +167,26 @@ class Settings:
     source: Path | None = None
 
     @property
+    def base(self) -> Path:
+        """The folder relative paths in the settings start from: the config file's."""
+        return self.source.parent if self.source else Path.cwd()
+
+    @property
     def data_path(self) -> Path:
-        base = self.source.parent if self.source else Path.cwd()
-        return (base / self.service.data_dir).resolve()
+        return (self.base / self.service.data_dir).resolve()
 
     @property
     def database_url(self) -> str:
-        if self.database.url:
-            return self.database.url
+        """The URL the engine is built from (see database_url.usable): SQLite in data_dir by default."""
+        if self.database.url.strip():
+            return usable(self.database.url, self.base)
         return f"sqlite:///{self.data_path / 'unmentoring.sqlite3'}"
 
     @property
     def templates_path(self) -> str | None:
         if not self.service.templates_dir:
             return None
-        base = self.source.parent if self.source else Path.cwd()
-        return str((base / self.service.templates_dir).resolve())
+        return str((self.base / self.service.templates_dir).resolve())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -169,19 +215,35 @@ def config_path(explicit: str | Path | None = None) -> Path:
 
 
 def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the TOML file (if any), apply environment overrides, validate."""
+    """Read the TOML file, apply environment overrides, validate."""
     source = config_path(path)
     env = os.environ if env is None else env
-    if not source.exists():
-        raise ConfigError(
-            f"no configuration file at {source}: copy unmentoring.example.toml there "
-            f"or point --config / {ENV_PATH} at yours"
-        )
     try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_read(source))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
     return from_mapping(raw, env, source)
+
+
+def _read(source: Path) -> str:
+    """The file's text; a UTF-8 byte-order mark (Notepad adds one) is dropped."""
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"no configuration file at {source}: copy unmentoring.example.toml there "
+                          f"or point --config / {ENV_PATH} at yours") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source} is a folder: point --config / {ENV_PATH} at the settings file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {source}: {exc.strerror}; check the file's permissions") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{source} is over {MAX_FILE_BYTES // 1000} kB: is it the settings file?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{source} is not UTF-8 text (line {line}): open it in your editor and save it "
+                          "with the UTF-8 encoding") from None
 
 
 def from_mapping(raw: Mapping[str, Any], env: Mapping[str, str], source: Path | None = None) -> Settings:
@@ -201,31 +263,77 @@ def _section(name: str, cls: type, values: Any, env: Mapping[str, str]) -> Any:
     for key in values:
         if key not in known:
             raise ConfigError(f"{name}.{key}: unknown setting; known keys are {', '.join(known)}")
-    merged = dict(values)
+    merged = {key: f.default for key, f in known.items() if f.default is not MISSING} | dict(values)
     for key in known:
-        env_value = env.get(f"UNMENTORING_{name}_{key}".upper())
+        env_value = env.get(variable(name, key))
         if env_value is not None:
             merged[key] = env_value
-    return cls(**{key: _coerce(f"{name}.{key}", known[key].type, value) for key, value in merged.items()})
+    return cls(**{key: _checked(f"{name}.{key}", known[key], value) for key, value in merged.items()})
 
 
-def _coerce(key: str, kind: Any, value: Any) -> Any:
-    if kind in (bool, "bool"):
-        if isinstance(value, bool):
-            return value
-        if str(value).strip().lower() in ("true", "yes", "1", "false", "no", "0"):
-            return str(value).strip().lower() in ("true", "yes", "1")
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    if kind in (int, "int"):
-        if isinstance(value, bool):
-            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{key}: expected a whole number such as 993, got {value!r}") from None
+def variable(section: str, key: str) -> str:
+    """The environment variable that overrides a setting: UNMENTORING_SMTP_PASSWORD for smtp.password."""
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+def _checked(key: str, declared: Field[Any], value: Any) -> Any:
+    """The value as its declared type, within its rule; else one line naming the key."""
+    rule = declared.metadata.get("rule", DEFAULT_RULE)
+    kind = declared.type if isinstance(declared.type, str) else declared.type.__name__
+    if kind == "bool":
+        return _as_bool(key, value)
+    if kind == "int":
+        return _in_range(key, _as_int(key, value, declared.default), rule, declared.default)
+    if rule.secret and not isinstance(value, str):
+        raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "..."')
+    return _as_text(key, value, rule, declared.default)
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "yes", "1", "false", "no", "0"):
+        return word in ("true", "yes", "1")
+    raise ConfigError(f"{key}: expected true or false, got {_shown(value)}")
+
+
+def _as_int(key: str, value: Any, example: int) -> int:
+    """A whole number: a TOML integer, or digits in text (as every environment variable is)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]{1,18}", value.strip()):
+        return int(value.strip())
+    raise ConfigError(f"{key}: expected a whole number such as {example}, got {_shown(value)}")
+
+
+def _in_range(key: str, value: int, rule: Rule, example: int) -> int:
+    if rule.low <= value <= rule.high:
+        return value
+    span = f"from {rule.low} to {rule.high}" if rule.high < MAX_INT else f"of at least {rule.low}"
+    raise ConfigError(f"{key}: {value} is out of range; use a whole number {span}, e.g. {example}")
+
+
+def _as_text(key: str, value: Any, rule: Rule, example: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "...", got {value!r}')
+        raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "...", got {_shown(value)}')
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ConfigError(f"{key}: contains a control character (a line break, tab or the like); "
+                          "write it on one line without them")
+    if len(value) > rule.max_chars:
+        raise ConfigError(f"{key}: {len(value)} characters long; at most {rule.max_chars} fit")
+    if rule.required and not value.strip():
+        raise ConfigError(f'{key}: is empty; give it a value, e.g. {key.split(".")[1]} = "{example}"')
+    if rule.choices and value not in rule.choices:
+        hint = f" ({rule.hint})" if rule.hint else ""
+        raise ConfigError(f"{key}: {_shown(value)} is not an option; use one of {', '.join(rule.choices)}{hint}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A value for an error line: short, on one line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def validate(settings: Settings) -> None:
@@ -239,21 +347,38 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
         ) from None
-    for section in ("imap", "smtp"):
-        auth = getattr(settings, section).auth
-        if auth not in AUTH_MODES:
-            raise ConfigError(f"{section}.auth: {auth!r}; use password, or oauth2 with an [oauth2] section")
-        tls = getattr(settings, section).tls
-        if tls not in TLS_MODES:
-            raise ConfigError(f"{section}.tls: {tls!r} is not a TLS mode; use one of {', '.join(TLS_MODES)}")
-        port = getattr(settings, section).port
-        if not 0 < port < 65536:
-            raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
     _check_rounds(settings.rounds)
     _check_service_extras(settings)
     _check_oauth2(settings)
-    if settings.imap.batch_size < 1:
-        raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
+    _check_storage(settings)
+
+
+def _check_storage(settings: Settings) -> None:
+    """The data folder and the database file can be created where they are meant to be."""
+    blocking = file_in_the_way(settings.data_path)
+    if blocking:
+        raise ConfigError(f"service.data_dir: {blocking} is a file, not a folder; point data_dir "
+                          "at a folder (it is created if missing)")
+    try:
+        url = settings.database_url
+    except DatabaseUrlError as exc:
+        raise ConfigError(f"database.url: {exc}") from None
+    path = sqlite_file(url)
+    if path is not None and path.is_dir():
+        raise ConfigError(f"database.url: {path} is a folder; name the database file in it, "
+                          f"e.g. sqlite:///{path / 'unmentoring.sqlite3'}")
+    blocking = file_in_the_way(path.parent) if path is not None else None
+    if blocking:
+        raise ConfigError(f"database.url: {blocking} is a file, so the database cannot be made inside it; "
+                          "point the URL at a file in a folder")
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """The file, if any, standing where `folder` or one of the folders above it should be."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _check_service_extras(settings: Settings) -> None:
@@ -289,8 +414,6 @@ def _check_rounds(rounds: RoundSettings) -> None:
             date.fromisoformat(rounds.start)
         except ValueError:
             raise ConfigError(f"rounds.start: {rounds.start!r} is not a date; write it like 2027-01-04") from None
-    if not 0 <= rounds.open_hour <= 23:
-        raise ConfigError(f"rounds.open_hour: {rounds.open_hour} is not an hour; use 0 to 23, e.g. 9")
     try:
         check_region(rounds.holidays)
     except ClosedDaysError as exc:
@@ -302,8 +425,6 @@ def _check_rounds(rounds: RoundSettings) -> None:
     if len(closed) > MAX_CLOSED_DAYS:
         raise ConfigError(f"rounds.closed_days: {len(closed)} days closed; rounds need working days, "
                           f"so list at most {MAX_CLOSED_DAYS} (pause the service instead: stop running tick)")
-    if rounds.odd not in ("trio", "sit_out"):
-        raise ConfigError(f"rounds.odd: {rounds.odd!r}; use trio (one group of three) or sit_out (one person waits)")
 
 
 def _check_address(key: str, value: str) -> None:
@@ -323,5 +444,31 @@ def require_login(settings: Settings, section: str) -> None:
         needed.append((section, "password"))
     for name, key in needed:
         if not getattr(getattr(settings, name), key):
-            env = f"UNMENTORING_{name}_{key}".upper()
-            raise ConfigError(f"{name}.{key}: not set; put it in the config file or in {env}")
+            raise ConfigError(f"{name}.{key}: not set; put it in the config file or in {variable(name, key)}")
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A warning for each UNMENTORING_* variable that is neither a setting nor one the service
+    reads (SERVICE_VARIABLES): a mistyped name would otherwise be ignored without a word."""
+    known = {variable(name, f.name) for name, cls in SECTIONS.items() for f in fields(cls)} | set(SERVICE_VARIABLES)
+    warnings = []
+    for name in sorted(env):
+        if name.upper().startswith(ENV_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.85)
+            advice = f"did you mean {close[0]}?" if close else "settings are named UNMENTORING_<SECTION>_<KEY>, e.g. UNMENTORING_SMTP_PASSWORD"
+            warnings.append(f"{name[:80]} is not a setting, so it is ignored; {advice}")
+    return warnings
+
+
+def placeholders(settings: Settings) -> list[str]:
+    """A warning for each setting still naming the example's domains (example.org and the like),
+    where no mail arrives: most likely a line of unmentoring.example.toml left unedited."""
+    warnings = []
+    for name in SECTIONS:
+        part = getattr(settings, name)
+        for f in fields(part):
+            found = PLACEHOLDER.search(str(getattr(part, f.name)))
+            if found:
+                warnings.append(f"{name}.{f.name} uses {found.group(1)}, the example's placeholder domain: "
+                                "put your own there (mail for it goes nowhere)")
+    return warnings

@@ -16,11 +16,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    """An engine for a URL `database_url.usable` accepted; nothing is created or connected yet."""
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
@@ -67,7 +65,13 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create the schema or bring it up to date (what `unmentoring init` runs)."""
+    """Create the schema or bring it up to date (what `unmentoring init` runs).
+
+    For SQLite this is the one step that creates the file (and its folder): commands that only
+    read must not leave an empty database behind.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_alembic_config(engine), "head")
 
 
