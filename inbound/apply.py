@@ -22,7 +22,7 @@ from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
-from mailer.headers import writable
+from mailer.headers import clean_header_text, writable
 from models import Disposition, InboundMessage, Participant
 
 
@@ -65,8 +65,10 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
     if not mail.sender:
-        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header: "
-                      "open it in the quarantine folder and act on it by hand")
+        record.sender = clean_header_text(mail.headers.get("from", ""))[:320]
+        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header "
+                      f"({mail.sender_problem or 'its address is not valid'}): open it in the quarantine folder and "
+                      "act on it by hand")
     if not writable(mail.sender):
         return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
                       "write to plain ASCII addresses): ask them to write from another address")

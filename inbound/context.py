@@ -57,9 +57,9 @@ class Context:
         """Whether this reply's group token vouches for its sender: they are one of the group."""
         return person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}
 
-    def confirmed_as(self, person: Participant, command: Command) -> Context:
-        """This context re-run for a command that `person` has just confirmed."""
-        fresh = replace(self, command=command, confirmed=True)
+    def confirmed_as(self, person: Participant, command: Command, match: Match | None = None) -> Context:
+        """This context re-run for a command that `person` has just confirmed (about `match`, if it named a group)."""
+        fresh = replace(self, command=command, confirmed=True, match=match)
         fresh.__dict__["participant"] = person
         return fresh
 

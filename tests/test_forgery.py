@@ -1,0 +1,114 @@
+"""Nobody acts in someone else's name, and the service cannot be used to mail-bomb (both databases)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import InboundMessage, Outcome, Participant, Share, Status
+from inbound.untrusted import person_name, quotation
+from tests.app import Service
+from tests.mail import incoming
+from tests.test_commands import SAM, add_sam, sam, sam_and_kim_introduced
+
+FORGED_SHARE = ("SHARE Your Coffee Roulette account is locked: sign in at https://coffee-roulette.evil.example/login "
+                "or write to help@evil.example today")
+
+
+def raw_mail(sender: str, subject: str, to: str = "coffee@example.org", body: str = "") -> bytes:
+    """A message with its From header exactly as given (EmailMessage would tidy a malformed one)."""
+    return (f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{abs(hash(sender + subject))}@x.example>"
+            f"\r\n\r\n{body or subject}\r\n").encode()
+
+
+def body_of(message: object) -> str:
+    return message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+
+
+def test_a_forged_outcome_does_not_replace_the_real_one(service: Service) -> None:
+    """Sam reports MET in the group's thread; a forger writes NOT MET, with a reason, from Sam's address."""
+    token = sam_and_kim_introduced(service)
+    service.imap.deliver(incoming(f"Sam <{SAM}>", "Re: meet Kim", "MET, great chat", to=f"coffee+{token}@example.org"))
+    service.tick()
+    service.imap.deliver(incoming(f"Sam <{SAM}>", "NOT MET", "Sam never turned up and was rude about it"))
+    service.tick()
+    with service.session() as s:
+        assert [(o.met, o.reason) for o in s.scalars(select(Outcome))] == [(True, "")]
+    request = service.smtp.messages[-1]
+    assert request.rcpt_tos == [SAM] and request.message["Subject"] == "Please confirm: NOT MET"
+    assert 'NOT MET ("Sam never turned up and was rude about it") from your address' in body_of(request.message)
+    service.imap.deliver(incoming(f"Sam <{SAM}>", "Re: Please confirm: NOT MET", "CONFIRM",
+                                  to=request.message["Reply-To"].addresses[0].addr_spec))
+    service.tick()
+    with service.session() as s:
+        outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
+    assert [o.met for o in outcomes] == [True, False], "once Sam confirms, the report counts, for the same group"
+
+
+def test_an_outcome_in_the_thread_from_a_member_who_failed_dmarc_is_confirmed_first(service: Service) -> None:
+    token = sam_and_kim_introduced(service)
+    service.set("service", "trusted_authserv_id", "mx.example.org")
+    failed = "mx.example.org; dkim=none; dmarc=fail (p=reject) header.from=leeds.gov.uk"
+    service.imap.deliver(incoming(f"Sam <{SAM}>", "Re: meet Kim", "NOT MET, Sam cancelled twice",
+                                  to=f"coffee+{token}@example.org", headers={"Authentication-Results": failed}))
+    service.tick()
+    with service.session() as s:
+        assert s.scalar(select(Outcome)) is None
+    assert service.smtp.messages[-1].message["Subject"] == "Please confirm: NOT MET"
+
+
+def test_a_forged_share_is_quoted_briefly_without_links_in_the_confirmation(service: Service) -> None:
+    add_sam(service)
+    service.imap.deliver(incoming(f"Sam <{SAM}>", "Hello", FORGED_SHARE))
+    service.tick()
+    with service.session() as s:
+        assert s.scalar(select(Share)) is None
+    [request] = service.smtp.messages
+    text, html = body_of(request.message), request.message.get_body(("html",)).get_content()
+    assert request.rcpt_tos == [SAM] and request.message["Subject"] == "Please confirm: SHARE"
+    assert "evil.example" not in text and "evil.example" not in html
+    quoted = text.split('("', 1)[1].split('")', 1)[0]
+    assert quoted == "Your Coffee Roulette account is locked: sign in at…"
+
+
+def test_a_display_name_holding_a_link_or_an_address_is_not_stored_or_written(service: Service) -> None:
+    service.imap.deliver(raw_mail('"Claim your prize at https://evil.example/win now" <ann@camden.gov.uk>', "JOIN"))
+    service.imap.deliver(raw_mail('"Bo: bo.smith@leeds.gov.uk, see www.evil.example" <bo@nhs.net>', "JOIN"))
+    service.tick()
+    with service.session() as s:
+        names = dict(s.execute(select(Participant.email, Participant.name)).tuples().all())
+    assert names == {"ann@camden.gov.uk": "Claim your prize at now", "bo@nhs.net": "Bo: see"}
+    for message in service.smtp.wait_for(2):
+        assert "evil" not in message.message["To"] and "@leeds" not in str(message.message["To"])
+
+
+def test_a_from_that_could_be_read_two_ways_is_quarantined(service: Service) -> None:
+    """Unquoted, "Sam: sam@… <attacker@…>" was read as Sam's address, and this one carries Sam's own
+    token (from an email Sam forwarded); an address made of an encoded word became a participant."""
+    add_sam(service)
+    service.imap.deliver(raw_mail(f"Sam: {SAM} <attacker@evil.example>", "PAUSE", to="coffee+samtoken1@example.org"))
+    service.imap.deliver(raw_mail("=?utf-8?q?kim=40nhs.net=0D=0A?=@evil.example", "JOIN"))
+    service.imap.deliver(raw_mail(f"{SAM} <attacker@evil.example>", "RESUME", to="coffee+samtoken1@example.org"))
+    assert "3 seen, 0 handled, 3 quarantined" in service.tick().output
+    assert sam(service).status == Status.ACTIVE and not service.smtp.messages
+    with service.session() as s:
+        assert s.scalars(select(Participant.email)).all() == [SAM]
+        reasons = sorted(m.reason for m in s.scalars(select(InboundMessage)))
+    assert "encoded word" in reasons[0] and "unquoted ':'" in reasons[1] and "unquoted '@'" in reasons[2]
+    assert "from Sam: sam@leeds.gov.uk <attacker@evil.example>" in service.cli("status").output
+
+
+def test_a_quoted_name_holding_an_address_is_read_as_the_angle_address(service: Service) -> None:
+    service.imap.deliver(raw_mail(f'"Sam: {SAM}" <attacker@evil.example>', "JOIN"))
+    service.imap.deliver(raw_mail("=?utf-8?q?sam=40leeds.gov.uk=0D=0A?= <mallory@evil.example>", "JOIN"))
+    service.tick()
+    with service.session() as s:
+        people = dict(s.execute(select(Participant.email, Participant.name)).tuples().all())
+    assert people == {"attacker@evil.example": "Sam", "mallory@evil.example": ""}
+
+
+def test_quotations_and_names_keep_plain_words_only() -> None:
+    assert quotation("notes at https://evil.example/x\nsecond line") == "notes at [link removed]"
+    assert quotation("write to sam@evil.example or visit evil.example/login") == (
+        "write to [link removed] or visit [link removed]")
+    assert person_name("Sam Jones (sam@leeds.gov.uk)") == "Sam Jones"
+    assert person_name("Dr. J.R. O'Brien-Smith") == "Dr. J.R. O'Brien-Smith"
+    assert person_name("=?utf-8?q?x?= www.evil.example\r\nBcc: x") == "=?utf-8?q?x?= Bcc: x"
