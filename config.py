@@ -39,6 +39,7 @@ class ServiceSettings:
     timezone: str = "Europe/London"
     data_dir: str = "data"
     max_auto_replies_per_day: int = 5
+    stranger_answers_per_hour: int = 30
     trusted_authserv_id: str = ""
     bounce_limit: int = 3
     bounce_stale_days: int = 90
@@ -257,6 +258,7 @@ def validate(settings: Settings) -> None:
 
 
 def _check_service_extras(settings: Settings) -> None:
+    _check_stranger_cap(settings.service.stranger_answers_per_hour, settings.smtp.rate_per_minute)
     url = settings.service.unsubscribe_url
     if url and (not url.startswith("https://") or "{token}" not in url):
         raise ConfigError(
@@ -265,6 +267,17 @@ def _check_service_extras(settings: Settings) -> None:
         )
     if settings.templates_path and not Path(settings.templates_path).is_dir():
         raise ConfigError(f"service.templates_dir: {settings.templates_path} is not a folder; create it or leave it empty")
+
+
+def _check_stranger_cap(cap: int, rate_per_minute: int) -> None:
+    """Answers to people not taking part (anyone can forge a JOIN) may use at most half the sending rate."""
+    key = "service.stranger_answers_per_hour"
+    if cap < 1:
+        raise ConfigError(f"{key}: {cap}; use at least 1 (30 is a good value): it caps answers to people "
+                          "not taking part, such as confirmations of JOIN")
+    if rate_per_minute > 0 and cap > rate_per_minute * 30:
+        raise ConfigError(f"{key}: {cap} is more than half of what smtp.rate_per_minute sends in an hour; use at most "
+                          f"{rate_per_minute * 30}, so round mail keeps room")
 
 
 def _check_oauth2(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.commands import Command
-from inbound.context import Context, Decision, answer, audit
+from inbound.context import Context, Decision, answer, audit, make_room
 from inbound.tokens import new_token, sub_addresses
 from inbound.untrusted import person_name, quotation
 from mailer.outbox import enqueue, sent_today
@@ -21,15 +21,13 @@ CONFIRM_DAYS = 7
 
 def join(ctx: Context) -> Decision:
     person = ctx.participant
-    if person is None:
-        person = _new_participant(ctx)
-        return _send_confirmation(ctx, person)
-    if person.status in (Status.ACTIVE, Status.PAUSED):
+    if person is not None and person.status in (Status.ACTIVE, Status.PAUSED):
         sent = answer(ctx, "participant/already_member", person)
         return Decision("already-member", "" if sent else "answer limit reached for today")
-    if sent_today(ctx.session, person.email, ctx.now, kind="confirm"):
-        return Decision("join-repeat", "a confirmation went to this address in the last day")
-    return _send_confirmation(ctx, person)
+    if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="confirm"):
+        return Decision("join-repeat", "a confirmation went to this address (or a +tag form of it) in the last day")
+    make_room(ctx, person or ctx.mail.sender)
+    return _send_confirmation(ctx, person or _new_participant(ctx))
 
 
 def _new_participant(ctx: Context) -> Participant:
@@ -84,6 +82,7 @@ def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: M
     person from our domain, and a forger chooses the words."""
     if sent_today(ctx.session, person.email, ctx.now, kind="confirm_command"):
         return Decision("confirm-limited", f"{command.name} unconfirmed; a confirmation went out today already")
+    make_room(ctx, person)
     payload = json.dumps({"name": command.name, "args": command.args, "body": command.body,
                           "match": match.id if match else None})
     token = issue_token(ctx, person, Purpose.COMMAND, payload)

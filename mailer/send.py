@@ -182,7 +182,7 @@ def outcome_values(row: OutboundMessage, outcome: Exception | str, now: datetime
     if isinstance(outcome, str):
         values: dict[str, Any] = {"status": OutStatus.SENT, "sent_at": now, "last_error": outcome}
         if row.kind in SCRUB_AFTER_SENDING:
-            values |= {"raw": b"", "recipients": "", "subject": ""}
+            values |= {"raw": b"", "recipients": "", "rate_key": "", "subject": ""}
     elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
         values = {"status": OutStatus.FAILED, "last_error": str(outcome)}
     else:

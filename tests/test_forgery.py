@@ -1,11 +1,15 @@
 """Nobody acts in someone else's name, and the service cannot be used to mail-bomb (both databases)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import select
 
-from models import InboundMessage, Outcome, Participant, Share, Status
+from config import ConfigError, from_mapping
 from inbound.untrusted import person_name, quotation
-from tests.app import Service
+from models import InboundMessage, Outcome, Participant, Share, Status
+from tests.app import TEST_START, Service
 from tests.mail import incoming
 from tests.test_commands import SAM, add_sam, sam, sam_and_kim_introduced
 
@@ -112,3 +116,52 @@ def test_quotations_and_names_keep_plain_words_only() -> None:
     assert person_name("Sam Jones (sam@leeds.gov.uk)") == "Sam Jones"
     assert person_name("Dr. J.R. O'Brien-Smith") == "Dr. J.R. O'Brien-Smith"
     assert person_name("=?utf-8?q?x?= www.evil.example\r\nBcc: x") == "=?utf-8?q?x?= Bcc: x"
+
+
+def test_limits_count_every_tag_form_of_an_address_as_one(service: Service) -> None:
+    """Forged JOINs from ann+1@, ann+2@ ... each made a participant and mailed Ann a confirmation."""
+    for n in range(1, 6):
+        service.imap.deliver(raw_mail(f"Ann <ann+{n}@camden.gov.uk>", "JOIN"))
+        service.imap.deliver(raw_mail(f"Bo <b.o+{n}@googlemail.com>", "HELP"))
+    service.tick()
+    sent = service.smtp.wait_for(1 + 5)
+    assert sorted(m.message["Subject"] for m in sent).count("Please confirm you'd like to join Coffee Roulette") == 1
+    assert len([m for m in sent if m.rcpt_tos[0].startswith("b.o+")]) == 5, "max_auto_replies_per_day, once"
+    service.imap.deliver(raw_mail("Bo <bo@gmail.com>", "HELP"))
+    service.tick()
+    assert len(service.smtp.messages) == 6
+    with service.session() as s:
+        assert s.scalars(select(Participant.email)).all() == ["ann+1@camden.gov.uk"]
+
+
+def test_an_hourly_cap_on_answers_to_strangers_holds_the_rest_in_quarantine(service: Service) -> None:
+    """A few hundred forged JOINs from different addresses would use the day's sending quota."""
+    add_sam(service)
+    service.set("service", "stranger_answers_per_hour", 3)
+    for n in range(5):
+        service.imap.deliver(raw_mail(f"Person {n} <p{n}@example.net>", "JOIN"))
+    service.imap.deliver(raw_mail(f"Sam <{SAM}>", "HELP"))
+    assert "6 seen, 4 handled, 2 quarantined" in service.tick().output
+    assert sorted(r for m in service.smtp.messages for r in m.rcpt_tos) == ["p0@example.net", "p1@example.net",
+                                                                            "p2@example.net", SAM]
+    with service.session() as s:
+        assert s.scalar(select(Participant).where(Participant.email == "p3@example.net")) is None
+        held = [m.id for m in s.scalars(select(InboundMessage).where(InboundMessage.action == "held-back"))]
+    status = service.cli("status").output
+    assert "answers to people not taking part: 3 in the last hour, at most 3" in status
+    assert "2 message(s) held back by it" in status and "quarantine: 2 message(s)" in status
+    service.clock_start = TEST_START + timedelta(hours=2)
+    assert "back in the inbox" in service.cli("quarantine", "retry", *map(str, held)).output
+    service.tick()
+    assert sorted(m.rcpt_tos[0] for m in service.smtp.messages)[3:5] == ["p3@example.net", "p4@example.net"]
+
+
+def test_the_cap_on_answers_to_strangers_is_validated() -> None:
+    def load(**service: object) -> object:
+        return from_mapping({"service": service, "smtp": {"rate_per_minute": 1}}, env={})
+
+    with pytest.raises(ConfigError, match="stranger_answers_per_hour: 0; use at least 1"):
+        load(stranger_answers_per_hour=0)
+    with pytest.raises(ConfigError, match="use at most 30, so round mail keeps room"):
+        load(stranger_answers_per_hour=31)
+    assert load(stranger_answers_per_hour=30).service.stranger_answers_per_hour == 30  # type: ignore[attr-defined]
