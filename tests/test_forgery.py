@@ -165,3 +165,21 @@ def test_the_cap_on_answers_to_strangers_is_validated() -> None:
     with pytest.raises(ConfigError, match="use at most 30, so round mail keeps room"):
         load(stranger_answers_per_hour=31)
     assert load(stranger_answers_per_hour=30).service.stranger_answers_per_hour == 30  # type: ignore[attr-defined]
+
+
+def test_round_mail_goes_before_answers_to_strangers(service: Service) -> None:
+    """Answers to forged JOINs waiting in the outbox must not stand before a round's introduction
+    when the sending quota runs out."""
+    add_sam(service)
+    with service.session() as s, s.begin():
+        s.add(Participant(email="kim@nhs.net", status=Status.ACTIVE, reply_token="kimtoken"))
+    for n in range(3):
+        service.imap.deliver(raw_mail(f"p{n}@example.net", "JOIN"))
+    service.smtp.fail_next = [(451, "4.3.0 try again later")] * 3
+    service.tick()
+    service.cli("round", "open")
+    service.clock_start = TEST_START + timedelta(minutes=10)
+    service.tick()
+    first, *rest = service.smtp.messages
+    assert sorted(first.rcpt_tos) == ["kim@nhs.net", SAM], "the introduction first"
+    assert sorted(m.rcpt_tos[0] for m in rest) == ["p0@example.net", "p1@example.net", "p2@example.net"]
