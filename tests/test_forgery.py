@@ -1,16 +1,22 @@
 """Nobody acts in someone else's name, and the service cannot be used to mail-bomb (both databases)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from config import ConfigError, from_mapping
+from inbound.parse import parse
 from inbound.untrusted import person_name, quotation
+from mailer.compose import Envelope, address, compose
+from mailer.render import Rendered
 from models import InboundMessage, Outcome, Participant, Share, Status
 from tests.app import TEST_START, Service
 from tests.mail import incoming
+from tests.test_compose import INJECTIONS, LONG_WORDS, WIDE
 from tests.test_commands import SAM, add_sam, sam, sam_and_kim_introduced
 
 FORGED_SHARE = ("SHARE Your Coffee Roulette account is locked: sign in at https://coffee-roulette.evil.example/login "
@@ -183,3 +189,54 @@ def test_round_mail_goes_before_answers_to_strangers(service: Service) -> None:
     first, *rest = service.smtp.messages
     assert sorted(first.rcpt_tos) == ["kim@nhs.net", SAM], "the introduction first"
     assert sorted(m.rcpt_tos[0] for m in rest) == ["p0@example.net", "p1@example.net", "p2@example.net"]
+
+
+ACCEPTED = {
+    "Sam Jones <sam@leeds.gov.uk>": ("sam@leeds.gov.uk", "Sam Jones"),
+    "Sam J. Jones <Sam@Leeds.gov.uk>": ("sam@leeds.gov.uk", "Sam J. Jones"),
+    '"Jones, Sam" <sam@leeds.gov.uk>': ("sam@leeds.gov.uk", "Jones, Sam"),
+    "Jones, Sam <sam@leeds.gov.uk>": ("sam@leeds.gov.uk", "Jones, Sam"),
+    "sam@leeds.gov.uk (Sam Jones)": ("sam@leeds.gov.uk", "Sam Jones"),
+    '"sam@leeds.gov.uk" <sam@leeds.gov.uk>': ("sam@leeds.gov.uk", "sam@leeds.gov.uk"),
+    '"Sam: sam@leeds.gov.uk" <kim@nhs.net>': ("kim@nhs.net", "Sam: sam@leeds.gov.uk"),
+    "=?utf-8?q?sam=40leeds.gov.uk=0D=0A?= <kim@nhs.net>": ("kim@nhs.net", "sam@leeds.gov.uk"),
+    '"john.smith"@x.org': ("john.smith@x.org", ""),
+    "<taro..yamada@docomo.ne.jp>": ("taro..yamada@docomo.ne.jp", ""),
+}
+AMBIGUOUS = {
+    "Sam: sam@leeds.gov.uk <kim@nhs.net>": "unquoted ':'",
+    "sam@leeds.gov.uk <kim@nhs.net>": "unquoted '@'",
+    "Sam <sam@leeds.gov.uk>, Kim <kim@nhs.net>": "more than one <address>",
+    "Sam <sam@leeds.gov.uk> <kim@nhs.net>": "more than one <address>",
+    "Sam <sam@leeds.gov.uk> kim@nhs.net": "text after the <address>",
+    "Sam <sam@leeds.gov.uk": "never closed",
+    '"Sam <sam@leeds.gov.uk>': "never closed",
+    "=?utf-8?q?sam=40leeds.gov.uk=0D=0A?=@evil.example": "encoded word",
+    '<"sam@leeds.gov.uk"@evil.example>': "hides another",
+    "<@evil.example:sam@leeds.gov.uk>": "not one plain address",
+    "undisclosed-recipients:;": "not one plain address",
+    "": "no From header",
+}
+
+
+@pytest.mark.parametrize("value", ACCEPTED)
+def test_the_from_forms_people_send_are_read(value: str) -> None:
+    mail = parse(f"From: {value}\r\nSubject: MET\r\n\r\nok\r\n".encode())
+    assert (mail.sender, mail.sender_name, mail.sender_problem) == (*ACCEPTED[value], "")
+
+
+@pytest.mark.parametrize("value", AMBIGUOUS)
+def test_a_from_that_could_be_read_two_ways_is_never_guessed_at(value: str) -> None:
+    mail = parse(f"From: {value}\r\nSubject: MET\r\n\r\nok\r\n".encode())
+    assert mail.sender == "" and AMBIGUOUS[value] in mail.sender_problem
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.one_of(WIDE, INJECTIONS, LONG_WORDS))
+def test_every_from_we_write_is_read_back_as_its_address(name: str) -> None:
+    """Whatever name a participant gave, the From our composer writes (quoted, encoded, folded) is one mailbox."""
+    env = Envelope(sender=address("p0@org.example.net", name), to=[address("coffee@example.org")], reply_to=[],
+                   message_id="<m.x.y@example.org>", date=datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc),
+                   loop_id="example.org")
+    mail = parse(compose(Rendered(subject="s", text="t", html="<p>t</p>"), env))
+    assert (mail.sender, mail.sender_problem) == ("p0@org.example.net", "")
