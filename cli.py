@@ -225,7 +225,8 @@ def status(app: App, as_json: bool) -> None:
       unmentoring status --json
     """
     engine = app.ready_engine()
-    figures = collect_status(engine)
+    figures = collect_status(engine, app.now())
+    figures["stranger_answers_per_hour"] = app.settings.service.stranger_answers_per_hour
     with reading(engine)() as session:
         figures["next"] = next_step(session, app.settings)
     if as_json:
@@ -247,7 +248,18 @@ def status(app: App, as_json: bool) -> None:
     if figures["outbox_failed"]:
         click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
                    "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
+    click.echo(stranger_line(figures, app.settings.tz))
     click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
+
+
+def stranger_line(figures: dict[str, Any], tz: Any) -> str:
+    """The hourly cap on answers to people not taking part: how much of it is used, and how often it held mail back."""
+    line = (f"answers to people not taking part: {figures['stranger_answers_last_hour']} in the last hour, "
+            f"at most {figures['stranger_answers_per_hour']} (service.stranger_answers_per_hour)")
+    if figures["held_back"]:
+        line += (f"; {figures['held_back']} message(s) held back by it, the latest at "
+                 f"{local(figures['held_back_latest'], tz)}, are in quarantine")
+    return line
 
 
 def local(stamp: str, tz: Any) -> str:

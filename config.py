@@ -80,6 +80,7 @@ class ServiceSettings:
     timezone: str = setting("Europe/London", required=True)
     data_dir: str = setting("data", required=True, max_chars=4096)
     max_auto_replies_per_day: int = 5
+    stranger_answers_per_hour: int = 30
     trusted_authserv_id: str = ""
     bounce_limit: int = setting(3, low=1)
     bounce_stale_days: int = setting(90, low=1, high=MAX_DAYS)
@@ -382,6 +383,7 @@ def file_in_the_way(folder: Path) -> Path | None:
 
 
 def _check_service_extras(settings: Settings) -> None:
+    _check_stranger_cap(settings.service.stranger_answers_per_hour, settings.smtp.rate_per_minute)
     url = settings.service.unsubscribe_url
     if url and (not url.startswith("https://") or "{token}" not in url):
         raise ConfigError(
@@ -390,6 +392,17 @@ def _check_service_extras(settings: Settings) -> None:
         )
     if settings.templates_path and not Path(settings.templates_path).is_dir():
         raise ConfigError(f"service.templates_dir: {settings.templates_path} is not a folder; create it or leave it empty")
+
+
+def _check_stranger_cap(cap: int, rate_per_minute: int) -> None:
+    """Answers to people not taking part (anyone can forge a JOIN) may use at most half the sending rate."""
+    key = "service.stranger_answers_per_hour"
+    if cap < 1:
+        raise ConfigError(f"{key}: {cap}; use at least 1 (30 is a good value): it caps answers to people "
+                          "not taking part, such as confirmations of JOIN")
+    if rate_per_minute > 0 and cap > rate_per_minute * 30:
+        raise ConfigError(f"{key}: {cap} is more than half of what smtp.rate_per_minute sends in an hour; use at most "
+                          f"{rate_per_minute * 30}, so round mail keeps room")
 
 
 def _check_oauth2(settings: Settings) -> None:

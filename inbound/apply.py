@@ -17,13 +17,14 @@ from config import Settings
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
-from inbound.context import Context, group_for
+from inbound.context import Context, HeldBack, group_for
 from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
-from mailer.headers import writable
+from mailer.headers import clean_header_text, writable
 from models import Disposition, InboundMessage, Participant
+from models.summary import HELD_BACK
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,10 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
     if not mail.sender:
-        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header: "
-                      "open it in the quarantine folder and act on it by hand")
+        record.sender = clean_header_text(mail.headers.get("from", ""))[:320]
+        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header "
+                      f"({mail.sender_problem or 'its address is not valid'}): open it in the quarantine folder and "
+                      "act on it by hand")
     if not writable(mail.sender):
         return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
                       "write to plain ASCII addresses): ask them to write from another address")
@@ -81,7 +84,10 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     )
     if ctx.participant is not None and ctx.participant.bounce_score:
         ctx.participant.bounce_score = 0
-    decision = dispatch(ctx)
+    try:
+        decision = dispatch(ctx)
+    except HeldBack as held:
+        return Result(Disposition.QUARANTINED, HELD_BACK, str(held))
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
 
 

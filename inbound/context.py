@@ -12,8 +12,8 @@ from config import Settings
 from inbound.commands import Command
 from inbound.parse import Parsed
 from inbound.trust import authenticated, dmarc_failed
-from mailer.outbox import enqueue, sent_today
-from models import AuditEvent, InboundMessage, Match, MatchMember, Participant
+from mailer.outbox import enqueue, sent_today, strangers_answered
+from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ class Context:
         """Whether this reply's group token vouches for its sender: they are one of the group."""
         return person is not None and self.match is not None and person.id in {m.participant_id for m in self.match.members}
 
-    def confirmed_as(self, person: Participant, command: Command) -> Context:
-        """This context re-run for a command that `person` has just confirmed."""
-        fresh = replace(self, command=command, confirmed=True)
+    def confirmed_as(self, person: Participant, command: Command, match: Match | None = None) -> Context:
+        """This context re-run for a command that `person` has just confirmed (about `match`, if it named a group)."""
+        fresh = replace(self, command=command, confirmed=True, match=match)
         fresh.__dict__["participant"] = person
         return fresh
 
@@ -77,11 +77,30 @@ def audit(ctx: Context, person: Participant, action: str, old: str, detail: str 
     ))
 
 
+class HeldBack(Exception):
+    """The hourly cap on answers to people not taking part is reached: the message waits in quarantine."""
+
+
+def make_room(ctx: Context, to: Participant | str) -> None:
+    """Raise HeldBack when `to` is not taking part (no participant, or not confirmed) and the hourly cap
+    on answers to such people is reached. Forged JOINs cost nothing to send; without the cap a few hundred
+    would use the day's sending quota. Call it before changing anything: the message is retried whole."""
+    if isinstance(to, Participant) and to.status != Status.PENDING:
+        return
+    cap = ctx.settings.service.stranger_answers_per_hour
+    if strangers_answered(ctx.session, ctx.now) >= cap:
+        raise HeldBack(f"held back: {cap} answers to people not taking part went out in the last hour "
+                       "(service.stranger_answers_per_hour); if this one is genuine, `unmentoring quarantine "
+                       "retry ID` once the flood is over")
+
+
 def answer(ctx: Context, template: str, to: Participant | str, token: str | None = None, **context: object) -> bool:
-    """Queue an answer unless this address already had its share today (no loops, no spam)."""
+    """Queue an answer unless this address (in any +tag form) already had its share today (no loops, no
+    spam); to someone not taking part, only within the hourly cap (make_room)."""
     email = to.email if isinstance(to, Participant) else to
     if sent_today(ctx.session, email, ctx.now) >= ctx.settings.service.max_auto_replies_per_day:
         return False
+    make_room(ctx, to)
     enqueue(ctx.session, ctx.settings, template=template, to=to, now=ctx.now, answering=ctx.record, token=token,
             context=context)
     return True

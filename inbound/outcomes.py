@@ -1,9 +1,15 @@
-"""MET and NOT MET: a member reports on their group; the latest report counts."""
+"""MET and NOT MET: a member reports on their group; the latest report counts.
+
+A report replaces the last one and its reason reaches the digest and the report, so like a
+settings change it needs proof of the sender: the group's token (in its thread), their own
+token, DKIM/DMARC from our server (Context.trusted); otherwise the member is asked to CONFIRM.
+"""
 from __future__ import annotations
 
 from inbound.commands import Command, is_greeting
 from inbound.context import Context, Decision, answer, latest_match
 from inbound.reasons import reason_group
+from inbound.signup import ask_to_confirm
 from mailer.headers import clean_header_text
 from models import Outcome, Participant
 
@@ -25,6 +31,8 @@ def _report(ctx: Context, met: bool) -> Decision:
         return Decision("outcome-unmatched", "no group found for this sender" + ("" if sent else "; not answered"))
     if person.id not in {m.participant_id for m in match.members}:
         return Decision("outcome-not-member", f"sender is not in group {match.id}")
+    if not ctx.trusted and ctx.command is not None:
+        return ask_to_confirm(ctx, person, ctx.command, match)
     reason = "" if met else clean_header_text(_reason(ctx.command))[:500]
     ctx.session.add(Outcome(match_id=match.id, participant_id=person.id, met=met, reason=reason,
                             reason_group=reason_group(reason), reported_at=ctx.now, inbound_id=ctx.record.id))

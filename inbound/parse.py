@@ -11,9 +11,10 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 from inbound.htmltext import html_to_text
+from inbound.sender import AmbiguousSender, Mailbox, read_from
 
 FALLBACK_CHARSETS = ("utf-8", "windows-1252", "latin-1")
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -39,6 +40,7 @@ class Parsed:
     headers: dict[str, str] = field(default_factory=dict)
     auth_results: list[str] = field(default_factory=list)
     calendar: bool = False
+    sender_problem: str = ""  # why the From header names no sender we can trust (then sender is "")
 
 
 def parse(raw: bytes) -> Parsed:
@@ -47,12 +49,12 @@ def parse(raw: bytes) -> Parsed:
     try:
         msg = message_from_bytes(raw)
         _check_structure(msg)
-        name, sender = _from(_header(msg, "From", decode=False))
+        sender, problem = _from(_header(msg, "From", decode=False))
         parsed = Parsed(
             key=dedupe_key(msg, raw),
             message_id=_header(msg, "Message-ID").strip(),
-            sender=normalise_address(sender),
-            sender_name=decode_words(name),
+            sender=normalise_address(sender.address),
+            sender_name=decode_words(sender.name),
             subject=_header(msg, "Subject"),
             body=body_text(msg),
             recipients=_recipients(msg),
@@ -60,6 +62,7 @@ def parse(raw: bytes) -> Parsed:
             headers=_headers(msg),
             auth_results=[" ".join(_plain(v).split()) for v in msg.get_all("Authentication-Results", [])],
             calendar=any(part.get_content_type() in CALENDAR_TYPES for part in msg.walk()),
+            sender_problem=problem,
         )
     except Unreadable:
         raise
@@ -73,19 +76,19 @@ def headline(raw: bytes) -> tuple[str, str]:
     (too large, unreadable); empty strings where even the header cannot be read."""
     try:
         msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
-        return normalise_address(_from(_header(msg, "From", decode=False))[1]), _header(msg, "Subject")
+        value = _header(msg, "From", decode=False)
+        sender, problem = _from(value)
+        return (value if problem else normalise_address(sender.address)), _header(msg, "Subject")
     except Exception:
         return "", ""
 
 
-def _from(value: str) -> tuple[str, str]:
-    """The sender's name and address. An unquoted comma in the name ("Jones, Sam <sam@x.org>", as
-    some Outlook setups write it) splits the field in two for parseaddr, so then the first part
-    holding a real address is taken."""
-    name, address = parseaddr(value)
-    if normalise_address(address):
-        return name, address
-    return next(((n, a) for n, a in getaddresses([value]) if normalise_address(a)), (name, address))
+def _from(value: str) -> tuple[Mailbox, str]:
+    """The sender's mailbox, read strictly (inbound/sender.py), or an empty one and why it is ambiguous."""
+    try:
+        return read_from(value), ""
+    except AmbiguousSender as exc:
+        return Mailbox("", ""), str(exc)
 
 
 def _check_structure(msg: Message) -> None:

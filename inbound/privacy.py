@@ -74,7 +74,8 @@ def erase(session: Session, person: Participant) -> None:
     goodbye = (OutboundMessage.kind == "forgotten") & (OutboundMessage.status == OutStatus.QUEUED)
     session.execute(update(OutboundMessage).where(mentions, ~goodbye, OutboundMessage.status == OutStatus.QUEUED)
                     .values(status=OutStatus.FAILED, last_error="a recipient asked to be forgotten"))
-    session.execute(update(OutboundMessage).where(mentions, ~goodbye).values(raw=b"", recipients="", subject=""))
+    session.execute(update(OutboundMessage).where(mentions, ~goodbye).values(raw=b"", recipients="", rate_key="",
+                                                                             subject=""))
     for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
         setattr(person, field, "")
     person.email = f"forgotten-{person.id}@invalid"

@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 
 from inbound.context import Context, Decision, answer, audit, latest_match
+from inbound.untrusted import person_name
 from mailer.headers import clean_header_text
 from models import Participant, Round, Share, Status
 
@@ -27,7 +28,8 @@ def profile_updates(text: str) -> dict[str, str]:
         match = _LINE.match(line)
         field = FIELDS.get(" ".join(match.group(1).lower().split())) if match else None
         if match and field:
-            updates[field] = clean_header_text(match.group(2))[:LIMITS[field]]
+            value = person_name(match.group(2)) if field == "name" else clean_header_text(match.group(2))
+            updates[field] = value[:LIMITS[field]]
     return updates
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.commands import Command
-from inbound.context import Context, Decision, answer, audit
+from inbound.context import Context, Decision, answer, audit, make_room
 from inbound.tokens import new_token, sub_addresses
-from mailer.headers import clean_header_text
+from inbound.untrusted import person_name, quotation
 from mailer.outbox import enqueue, sent_today
 from models import Match, Participant, Purpose, Status, Token
 
@@ -21,20 +21,18 @@ CONFIRM_DAYS = 7
 
 def join(ctx: Context) -> Decision:
     person = ctx.participant
-    if person is None:
-        person = _new_participant(ctx)
-        return _send_confirmation(ctx, person)
-    if person.status in (Status.ACTIVE, Status.PAUSED):
+    if person is not None and person.status in (Status.ACTIVE, Status.PAUSED):
         sent = answer(ctx, "participant/already_member", person)
         return Decision("already-member", "" if sent else "answer limit reached for today")
-    if sent_today(ctx.session, person.email, ctx.now, kind="confirm"):
-        return Decision("join-repeat", "a confirmation went to this address in the last day")
-    return _send_confirmation(ctx, person)
+    if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="confirm"):
+        return Decision("join-repeat", "a confirmation went to this address (or a +tag form of it) in the last day")
+    make_room(ctx, person or ctx.mail.sender)
+    return _send_confirmation(ctx, person or _new_participant(ctx))
 
 
 def _new_participant(ctx: Context) -> Participant:
     person = Participant(
-        email=ctx.mail.sender, name=clean_header_text(ctx.mail.sender_name)[:200], status=Status.PENDING,
+        email=ctx.mail.sender, name=person_name(ctx.mail.sender_name), status=Status.PENDING,
         reply_token=new_token(), campaign=_campaign(ctx), created_at=ctx.now, updated_at=ctx.now,
     )
     ctx.session.add(person)
@@ -76,14 +74,21 @@ def issue_token(ctx: Context, person: Participant, purpose: str, payload: str = 
     return token
 
 
-def ask_to_confirm(ctx: Context, person: Participant, command: Command) -> Decision:
-    """A settings change we cannot tie to the address's owner: ask the real address first."""
+def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: Match | None = None) -> Decision:
+    """A change we cannot tie to the address's owner: ask the real address first (and, for an outcome,
+    remember which group it was about).
+
+    The request quotes what we received only as a few plain words without links: it goes to the real
+    person from our domain, and a forger chooses the words."""
     if sent_today(ctx.session, person.email, ctx.now, kind="confirm_command"):
         return Decision("confirm-limited", f"{command.name} unconfirmed; a confirmation went out today already")
-    payload = json.dumps({"name": command.name, "args": command.args, "body": command.body})
+    make_room(ctx, person)
+    payload = json.dumps({"name": command.name, "args": command.args, "body": command.body,
+                          "match": match.id if match else None})
     token = issue_token(ctx, person, Purpose.COMMAND, payload)
     enqueue(ctx.session, ctx.settings, template="participant/confirm_command", to=person, now=ctx.now,
-            token=token.value, answering=ctx.record, context={"command": command.name, "args": command.args})
+            token=token.value, answering=ctx.record,
+            context={"command": command.name, "quoted": quotation(command.args or command.body)})
     return Decision("confirm-requested", f"{command.name} needs confirming: no token of ours and not authenticated")
 
 
@@ -102,7 +107,8 @@ def confirm(ctx: Context, run: Callable[[Context], Decision]) -> Decision:
     if token.purpose == Purpose.FORGET:
         return run(ctx.confirmed_as(person, Command("FORGET", "confirmed")))
     stored = json.loads(token.payload)
-    return run(ctx.confirmed_as(person, Command(stored["name"], stored["args"], stored["body"])))
+    match = ctx.session.get(Match, stored["match"]) if stored.get("match") else None
+    return run(ctx.confirmed_as(person, Command(stored["name"], stored["args"], stored["body"]), match))
 
 
 def _activate(ctx: Context, person: Participant) -> Decision:

@@ -21,7 +21,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/welcome": {},
     "participant/already_member": {},
     "participant/confirm_needed": {},
-    "participant/confirm_command": {"command": "PAUSE", "args": "until 1 March"},
+    "participant/confirm_command": {"command": "PAUSE", "quoted": "until 1 March"},
     "participant/help": {},
     "participant/not_understood": {},
     "participant/not_a_member": {"command": "MET", "no_group_yet": False},

@@ -11,7 +11,9 @@ from config import Settings
 from mailer.compose import Attachment, Envelope, address, compose, new_message_id
 from mailer.headers import is_identifier
 from mailer.render import render
-from models import InboundMessage, OutboundMessage, Participant
+from models import InboundMessage, OutboundMessage, Participant, Status
+
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
 
 def sub_address(settings: Settings, tag: str) -> str:
@@ -42,6 +44,7 @@ def enqueue(
     """
     person = to if isinstance(to, Participant) else None
     email, name = (person.email, person.name) if person else (to, "")
+    stranger = answering is not None and (person is None or person.status == Status.PENDING)
     token = token or (person.reply_token if person else None)
     thread = answering.message_id if answering and _quotable(answering.message_id) else None
     return _queue(
@@ -52,7 +55,7 @@ def enqueue(
         participant_id=person.id if person else None, in_reply_to=answering.id if answering else None,
         dedupe_key=dedupe_key,
         mail_from=sub_address(settings, f"b-{person.reply_token}") if person and settings.smtp.verp else None,
-        attachments=attachments,
+        attachments=attachments, stranger=stranger,
     )
 
 
@@ -82,7 +85,7 @@ def _queue(
     session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: str | None, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
-    dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (),
+    dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
 ) -> OutboundMessage:
     kind = template.rpartition("/")[2]
     rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
@@ -97,7 +100,8 @@ def _queue(
     )
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
-        recipients="\n".join(email for email, _ in recipients), subject=rendered.subject,
+        recipients="\n".join(email for email, _ in recipients), subject=rendered.subject, stranger=stranger,
+        rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
         raw=compose(rendered, envelope), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,
     )
@@ -118,14 +122,32 @@ def _one_click(settings: Settings, unsubscribe: str) -> str:
     return settings.service.unsubscribe_url.replace("{token}", token)
 
 
+def rate_key(email: str) -> str:
+    """The address answer limits count under: lower case, without a +tag (Gmail: without dots too), so
+    sam+1@, sam+2@ ... share one limit. Only for counting; participants keep the address they gave."""
+    local, _, domain = email.lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
-    """How many answers (of one kind, or any) went to this address in the last 24 hours: the loop breaker."""
+    """How many answers (of one kind, or any) went to this address, in any +tag form, in the last 24 hours:
+    the loop breaker."""
     query = select(func.count(OutboundMessage.id)).where(
-        OutboundMessage.recipients == email,
+        OutboundMessage.rate_key == rate_key(email),
         OutboundMessage.created_at > now - timedelta(days=1),
     )
     if kind:
         query = query.where(OutboundMessage.kind == kind)
     else:
         query = query.where(OutboundMessage.in_reply_to.is_not(None))
+    return session.scalar(query) or 0
+
+
+def strangers_answered(session: Session, now: datetime) -> int:
+    """Answers queued in the last hour to people not taking part (no participant, or not yet confirmed)."""
+    query = select(func.count(OutboundMessage.id)).where(
+        OutboundMessage.stranger.is_(True), OutboundMessage.created_at > now - timedelta(hours=1))
     return session.scalar(query) or 0

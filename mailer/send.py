@@ -161,11 +161,19 @@ def _abandon(client: smtplib.SMTP, code: int) -> None:
 
 
 def due_rows(session: Session, now: datetime, batch: int = BATCH) -> Iterator[OutboundMessage]:
-    """What was due at `now`, in id order, read `batch` rows per query (each its own short transaction)."""
+    """What was due at `now`: round mail and answers to members first, then answers to people not taking
+    part (a flood of forged JOINs must not stand before introductions when the quota or rate runs out);
+    each in id order, read `batch` rows per query (each its own short transaction)."""
+    for stranger in (False, True):
+        yield from _due_rows(session, now, batch, stranger)
+
+
+def _due_rows(session: Session, now: datetime, batch: int, stranger: bool) -> Iterator[OutboundMessage]:
     after = 0
     while True:
         query = select(OutboundMessage).where(
-            OutboundMessage.status == OutStatus.QUEUED, OutboundMessage.next_try_at <= now, OutboundMessage.id > after
+            OutboundMessage.status == OutStatus.QUEUED, OutboundMessage.next_try_at <= now,
+            OutboundMessage.stranger.is_(stranger), OutboundMessage.id > after,
         ).order_by(OutboundMessage.id).limit(batch)
         rows = list(session.scalars(query))
         session.expunge_all()  # detached but loaded: a commit cannot expire them, nothing tracks them
@@ -182,7 +190,7 @@ def outcome_values(row: OutboundMessage, outcome: Exception | str, now: datetime
     if isinstance(outcome, str):
         values: dict[str, Any] = {"status": OutStatus.SENT, "sent_at": now, "last_error": outcome}
         if row.kind in SCRUB_AFTER_SENDING:
-            values |= {"raw": b"", "recipients": "", "subject": ""}
+            values |= {"raw": b"", "recipients": "", "rate_key": "", "subject": ""}
     elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
         values = {"status": OutStatus.FAILED, "last_error": str(outcome)}
     else:

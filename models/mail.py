@@ -58,6 +58,8 @@ class OutboundMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_try_at"),
         Index("ix_outbox_recipient_recent", "recipients", "created_at"),
+        Index("ix_outbox_rate_key_recent", "rate_key", "created_at"),
+        Index("ix_outbox_stranger_recent", "stranger", "created_at"),
         UniqueConstraint("dedupe_key"),
     )
 
@@ -67,6 +69,8 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(60))
     mail_from: Mapped[str] = mapped_column(String(320))
     recipients: Mapped[str] = mapped_column(Text)
+    rate_key: Mapped[str] = mapped_column(String(320), default="")  # one recipient's address without its +tag
+    stranger: Mapped[bool] = mapped_column(default=False)  # an answer to someone not taking part (hourly cap)
     subject: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))

@@ -26,6 +26,6 @@ def purge(session: Session, now: datetime, days: int) -> int:
     outbound = session.execute(
         update(OutboundMessage).where(OutboundMessage.created_at < cutoff, OutboundMessage.recipients != "",
                                       OutboundMessage.status.in_([OutStatus.SENT, OutStatus.FAILED]))
-        .values(raw=b"", recipients="", subject="")
+        .values(raw=b"", recipients="", rate_key="", subject="")
     ).rowcount
     return (inbound or 0) + (outbound or 0)

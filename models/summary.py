@@ -2,7 +2,7 @@
 messages we could not handle or deliver, with the reason (what the organiser acts on)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -13,12 +13,16 @@ from models.mail import Disposition, InboundMessage, OutboundMessage, OutStatus
 from models.people import Participant
 
 
-def collect_status(engine: Engine) -> dict[str, Any]:
+HELD_BACK = "held-back"  # inbound.apply's action for a message the hourly cap on answers to strangers held back
+
+
+def collect_status(engine: Engine, now: datetime | None = None) -> dict[str, Any]:
     with reading(engine)() as session:
         by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
         outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
         quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
         latest = latest_problems(session)
+        strangers = stranger_answers(session, now) if now else {}
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
@@ -26,7 +30,19 @@ def collect_status(engine: Engine) -> dict[str, Any]:
         "outbox_sent": outbox.get(OutStatus.SENT, 0),
         "quarantined": quarantined or 0,
         **latest,
+        **strangers,
     }
+
+
+def stranger_answers(session: Session, now: datetime) -> dict[str, Any]:
+    """Answers to people not taking part in the last hour, and the messages the hourly cap held back
+    (they wait in quarantine; one retried and answered no longer counts)."""
+    held = select(func.count(), func.max(InboundMessage.received_at)).where(InboundMessage.action == HELD_BACK)
+    count, latest = session.execute(held).one()
+    sent = select(func.count()).where(OutboundMessage.stranger.is_(True),
+                                      OutboundMessage.created_at > now - timedelta(hours=1))
+    return {"stranger_answers_last_hour": session.scalar(sent) or 0, "held_back": count or 0,
+            "held_back_latest": stamp(latest) if latest else None}
 
 
 def stamp(at: datetime) -> str:
