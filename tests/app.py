@@ -100,6 +100,10 @@ class Service:
         self.table.setdefault(section, {})[key] = value
         self.path.write_text(to_toml(self.table))
 
+    def travel(self, to: datetime) -> None:
+        """Later runs of the service start their clock at `to`."""
+        self.clock = RunningClock(to)
+
     def cli(self, *args: str) -> Result:
         result = CliRunner().invoke(main, ["--config", str(self.path), *args], catch_exceptions=False,
                                     env=clock_env(self.clock()))

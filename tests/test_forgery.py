@@ -156,7 +156,7 @@ def test_an_hourly_cap_on_answers_to_strangers_holds_the_rest_in_quarantine(serv
     status = service.cli("status").output
     assert "answers to people not taking part: 3 in the last hour, at most 3" in status
     assert "2 message(s) held back by it" in status and "quarantine: 2 message(s)" in status
-    service.clock_start = TEST_START + timedelta(hours=2)
+    service.travel(TEST_START + timedelta(hours=2))
     assert "back in the inbox" in service.cli("quarantine", "retry", *map(str, held)).output
     service.tick()
     assert sorted(m.rcpt_tos[0] for m in service.smtp.messages)[3:5] == ["p3@example.net", "p4@example.net"]
@@ -184,7 +184,7 @@ def test_round_mail_goes_before_answers_to_strangers(service: Service) -> None:
     service.smtp.fail_next = [(451, "4.3.0 try again later")] * 3
     service.tick()
     service.cli("round", "open")
-    service.clock_start = TEST_START + timedelta(minutes=10)
+    service.travel(TEST_START + timedelta(minutes=10))
     service.tick()
     first, *rest = service.smtp.messages
     assert sorted(first.rcpt_tos) == ["kim@nhs.net", SAM], "the introduction first"
