@@ -64,6 +64,8 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
+    if mail.malformed:
+        return Result(Disposition.QUARANTINED, "quarantined", mail.malformed)
     if not mail.sender:
         return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header: "
                       "open it in the quarantine folder and act on it by hand")

@@ -1,0 +1,54 @@
+"""Addresses that belong to software rather than a person, told by their local part (pure).
+
+Mail servers, list servers and bulk senders write from role addresses: MAILER-DAEMON and
+postmaster (bounces, often with no domain at all), a list's -request, -owner, -admin and
+-bounces addresses (and Majordomo's owner-<list>), VERP bounce addresses (bounces+…), and
+the many spellings of "no reply". A person almost never writes from one.
+"""
+from __future__ import annotations
+
+import re
+from email.utils import getaddresses
+
+from inbound.parse import decode_words
+
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+SYSTEM = re.compile(r"^(mailer-?daemon|mail-?daemon|mdaemon|postmaster)(-|$)")
+ROLES = (
+    (re.compile(r"-(request|owner|admin|bounces?|confirm|errors|return(-\d.*)?)$"), "a mailing-list address"),
+    (re.compile(r"^owner-"), "a mailing-list address"),
+    (re.compile(r"^(listserv|majordomo|mailman|sympa|ezmlm|listproc|lyris)$"), "a mailing-list server"),
+    (re.compile(r"(^|-)bounces?(-|\d|$)"), "a bounce-handling address"),
+    (re.compile(r"(^|-)(no-?reply|do-?not-?reply|dont-?reply|no-?respon[sd]e?|ne-?pas-?repondre)"), "a no-reply address"),
+    (re.compile(r"^(fbl|feedback-?loop|scomp|complaints|abuse-?reports?)$"), "a feedback-loop (abuse report) address"),
+)
+
+
+def local_parts(value: str) -> list[str]:
+    """The local part of each address in a header, lower case and without any +tag, also for an
+    address with no domain ("MAILER-DAEMON") which normalise_address rejects."""
+    found = []
+    for _, address in getaddresses([decode_words(value)]):
+        local = address.strip().strip("<>").rpartition("@")[0] if "@" in address else address.strip().strip("<>")
+        local = local.strip('"').lower().partition("+")[0]
+        if local:
+            found.append(local)
+    return found
+
+
+def words(local: str) -> str:
+    """The local part with every run of punctuation as one "-": no_reply, no.reply, no-reply alike."""
+    return _SEPARATORS.sub("-", local).strip("-")
+
+
+def is_system(local: str) -> bool:
+    """MAILER-DAEMON or postmaster: the senders of bounces."""
+    return bool(SYSTEM.match(words(local)))
+
+
+def role_of(local: str) -> str | None:
+    """What kind of software address this local part is, or None for what may be a person."""
+    if is_system(local):
+        return "a mail server (MAILER-DAEMON or postmaster)"
+    normal = words(local)
+    return next((why for pattern, why in ROLES if pattern.search(normal)), None)
