@@ -7,7 +7,7 @@ its Message-ID and never acted on twice.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import inspect, select
@@ -17,7 +17,7 @@ from config import Settings
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
-from inbound.context import Context, group_for
+from inbound.context import CAPPED, Context, group_for
 from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
@@ -51,6 +51,8 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
         return Result(existing.disposition, existing.action, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
     result = _decide(session, settings, mail, raw, record, now)
+    if record.capped and "not answered" not in result.reason:
+        result = replace(result, reason=f"{result.reason}; {CAPPED}" if result.reason else CAPPED)
     record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
     record.participant_id = record.participant_id or _participant_id(session, mail)
     return result

@@ -21,9 +21,11 @@ DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-statu
 # What a bounce says, for mail whose sender cannot be read ("From: <>", a bare name): with one of
 # these it is a bounce to score, without them a message for the organiser to look at.
 BOUNCE_TEXT = re.compile(
-    r"could ?n[o']t be delivered|was ?n[o']t (able to )?deliver|not able to deliver|unable to deliver|undeliver|"
-    r"delivery (has )?failed|failure notice|permanent (fatal )?error|failed permanently|returned to sender|"
-    r"user unknown|no mailbox|mailbox (unavailable|not found|does not exist)|recipient address rejected|"
+    r"could ?n[o']t be delivered|was ?n[o']t (able to )?deliver|(not|n't) (able to )?deliver|unable to deliver|"
+    r"could not deliver|was not delivered|non-?deliver|undeliver|delivery (has )?failed|delivery to the following|"
+    r"delivery status notification|failure notice|permanent (fatal )?error|failed permanently|returned (mail|to sender)|"
+    r"mail system error|could not send|user unknown|unknown user|no such user|no mailbox|address not found|"
+    r"mailbox (unavailable|not found|does not exist|full)|recipient address rejected|"
     r"\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b",
     re.IGNORECASE,
 )
@@ -79,7 +81,8 @@ def _fields(part: Message) -> list[Message]:
     payload = part.get_payload()
     if part.get_content_type() == "message/delivery-status":
         return [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
-    text = "".join(p.as_string() if isinstance(p, Message) else str(p) for p in (payload if isinstance(payload, list) else [payload]))
+    pieces = payload if isinstance(payload, list) else [payload]
+    text = "".join(p.as_string() if isinstance(p, Message) else str(p) for p in pieces)
     return [message_from_string(chunk) for chunk in re.split(r"\n[ \t]*\n", text) if chunk.strip()]
 
 

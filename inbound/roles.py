@@ -19,7 +19,8 @@ ROLES = (
     (re.compile(r"^owner-"), "a mailing-list address"),
     (re.compile(r"^(listserv|majordomo|mailman|sympa|ezmlm|listproc|lyris)$"), "a mailing-list server"),
     (re.compile(r"(^|-)bounces?(-|\d|$)"), "a bounce-handling address"),
-    (re.compile(r"(^|-)(no-?reply|do-?not-?reply|dont-?reply|no-?respon[sd]e?|ne-?pas-?repondre)"), "a no-reply address"),
+    (re.compile(r"(^|-)(no-?reply|do-?not-?reply|dont-?reply|no-?respon[sd]e?|ne-?pas-?repondre)"),
+     "a no-reply address"),
     (re.compile(r"^(fbl|feedback-?loop|scomp|complaints|abuse-?reports?)$"), "a feedback-loop (abuse report) address"),
 )
 

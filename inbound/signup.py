@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.commands import Command
-from inbound.context import Context, Decision, answer, audit
+from inbound.context import Context, Decision, answer, audit, held_back
 from inbound.tokens import new_token, sub_addresses
 from mailer.headers import clean_header_text
 from mailer.outbox import enqueue, sent_today
@@ -25,10 +25,10 @@ def join(ctx: Context) -> Decision:
         person = _new_participant(ctx)
         return _send_confirmation(ctx, person)
     if person.status in (Status.ACTIVE, Status.PAUSED):
-        sent = answer(ctx, "participant/already_member", person)
-        return Decision("already-member", "" if sent else "answer limit reached for today")
+        answer(ctx, "participant/already_member", person)
+        return Decision("already-member")
     if sent_today(ctx.session, person.email, ctx.now, kind="confirm"):
-        return Decision("join-repeat", "a confirmation went to this address in the last day")
+        return Decision("join-repeat", held_back(ctx, "a confirmation went to this address in the last day"))
     return _send_confirmation(ctx, person)
 
 
@@ -79,7 +79,8 @@ def issue_token(ctx: Context, person: Participant, purpose: str, payload: str = 
 def ask_to_confirm(ctx: Context, person: Participant, command: Command) -> Decision:
     """A settings change we cannot tie to the address's owner: ask the real address first."""
     if sent_today(ctx.session, person.email, ctx.now, kind="confirm_command"):
-        return Decision("confirm-limited", f"{command.name} unconfirmed; a confirmation went out today already")
+        why = f"{command.name} unconfirmed, a confirmation went out today already"
+        return Decision("confirm-limited", held_back(ctx, why))
     payload = json.dumps({"name": command.name, "args": command.args, "body": command.body})
     token = issue_token(ctx, person, Purpose.COMMAND, payload)
     enqueue(ctx.session, ctx.settings, template="participant/confirm_command", to=person, now=ctx.now,
@@ -91,8 +92,8 @@ def confirm(ctx: Context, run: Callable[[Context], Decision]) -> Decision:
     """CONFIRM carrying one of our live tokens: sign-up, a held-back command, or FORGET."""
     token = _matching_token(ctx)
     if token is None:
-        sent = answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
-        return Decision("confirm-unmatched", "no valid confirmation token" + ("" if sent else "; not answered"))
+        answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
+        return Decision("confirm-unmatched", "no valid confirmation token")
     if token.used_at is not None:
         return Decision("confirm-repeat", "this confirmation was already used")
     token.used_at = ctx.now

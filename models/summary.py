@@ -19,6 +19,7 @@ def collect_status(engine: Engine) -> dict[str, Any]:
         outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
         quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
         latest = latest_problems(session)
+        capped = capped_answers(session)
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
@@ -26,6 +27,7 @@ def collect_status(engine: Engine) -> dict[str, Any]:
         "outbox_sent": outbox.get(OutStatus.SENT, 0),
         "quarantined": quarantined or 0,
         **latest,
+        **capped,
     }
 
 
@@ -57,3 +59,14 @@ def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str
         "failed_latest": [{"last_tried": stamp(at), "to": to.replace("\n", ", "), "subject": subject,
                            "reason": error} for at, to, subject, error in failed],
     }
+
+
+def capped_answers(session: Session, limit: int = 3) -> dict[str, Any]:
+    """Mail that passed every robot check but whose answer only the daily cap held back: a person
+    rarely writes that often, so these show the robots we do not recognise yet."""
+    count = session.scalar(select(func.count()).where(InboundMessage.capped.is_(True)))
+    rows = session.execute(
+        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
+               InboundMessage.reason).where(InboundMessage.capped.is_(True))
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
+    return {"capped": count or 0, "capped_latest": [quarantined(*row) for row in rows]}
