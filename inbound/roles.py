@@ -13,7 +13,7 @@ from email.utils import getaddresses
 from inbound.parse import decode_words
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
-SYSTEM = re.compile(r"^(mailer-?daemon|mail-?daemon|mdaemon|postmaster)(-|$)")
+SYSTEM = re.compile(r"^(mailer-?daemon|mail-?daemon|mdaemon|post-?master)(-|$)")
 ROLES = (
     (re.compile(r"-(request|owner|admin|bounces?|confirm|errors|return(-\d.*)?)$"), "a mailing-list address"),
     (re.compile(r"^owner-"), "a mailing-list address"),

@@ -38,6 +38,7 @@ def test_automatic_headers_mark_robots(headers: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("sender", [
     "MAILER-DAEMON@mx.example.net", "Mailer_Daemon@mx.example.net", "postmaster@nhs.net", "MAILER-DAEMON",
+    "post_master@vtext.example", "Mail Delivery System <MAILER-DAEMON@mx.example.net> (bounce)",
     "coffee-chat-request@lists.example.org", "coffee-chat-owner@lists.example.org", "owner-coffee@listserv.ac.uk",
     "coffee-chat-admin@lists.example.org", "coffee-chat-bounces+coffee=example.org@lists.example.org",
     "coffee-chat-bounce@lists.example.org", "bounces+1187-ab@em.example.net", "bounce-mc.us1_123@mail.example.net",
