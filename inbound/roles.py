@@ -8,11 +8,13 @@ the many spellings of "no reply". A person almost never writes from one.
 from __future__ import annotations
 
 import re
-from email.utils import getaddresses
 
 from inbound.parse import decode_words
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
+_BRACKETED = re.compile(r"<\s*([^<>@]*?)\s*(?:@[^<>]*)?>")
+_BEFORE_AT = re.compile(r"([^\s<>()\[\],;:]+)@")
+_COMMENT = re.compile(r"\([^()]*\)")
 SYSTEM = re.compile(r"^(mailer-?daemon|mail-?daemon|mdaemon|post-?master)(-|$)")
 ROLES = (
     (re.compile(r"-(request|owner|admin|bounces?|confirm|errors|return(-\d.*)?)$"), "a mailing-list address"),
@@ -27,14 +29,19 @@ ROLES = (
 
 def local_parts(value: str) -> list[str]:
     """The local part of each address in a header, lower case and without any +tag, also for an
-    address with no domain ("MAILER-DAEMON") which normalise_address rejects."""
-    found = []
-    for _, address in getaddresses([decode_words(value)]):
-        local = address.strip().strip("<>").rpartition("@")[0] if "@" in address else address.strip().strip("<>")
-        local = local.strip('"').lower().partition("+")[0]
-        if local:
-            found.append(local)
-    return found
+    address with no domain ("MAILER-DAEMON (Mail Delivery System)"), which normalise_address rejects.
+
+    Read with two patterns rather than email.utils.getaddresses, which cost ten times as much and
+    runs for three headers of every message."""
+    text = decode_words(value)
+    if "<" in text:
+        found = _BRACKETED.findall(text)
+    elif "@" in text:
+        found = _BEFORE_AT.findall(text.replace('"', ""))
+    else:
+        bare = _COMMENT.sub("", text).strip().strip('"')
+        found = [bare] if bare and not any(c.isspace() for c in bare) else []
+    return [local for local in (f.lower().partition("+")[0].strip('"') for f in found) if local]
 
 
 def words(local: str) -> str:
