@@ -18,7 +18,9 @@ _PHRASES = (
     r"automatische antwort|r[ée]ponse automatique|absen(ce|t)|ausente|fuori (sede|ufficio)|autosvar|"
     r"automatiskt svar|automatisk svar|fr[åa]nvaro|frav[æa]r|automatisch antwoord|afwezig|risposta automatica|"
     r"respuesta autom[áa]tica|fuera de la oficina|resposta autom[áa]tica|automaattinen vastaus|"
-    r"automatyczna odpowied[źz]|自動応答|自動返信|自动回复|vacation (reply|response|notice)|holiday auto|"
+    r"automatyczna odpowied[źz]|automatick[áa] odpov[ěe][dď]|automatikus v[áa]lasz|otomatik yan[ıi]t|"
+    r"автоответ|автоматический ответ|αυτόματη απάντηση|מענה אוטומטי|رد تلقائي|자동 ?응답|"
+    r"自動応答|自動返信|自動回覆|自动回复|不在|vacation (reply|response|notice)|holiday auto|"
     # acknowledgements and other automatic answers
     r"auto[- ]?(respon(se|der)|generated|ack(nowledge?ment)?|notification|message)|"
     r"automated (response|reply|message|notification|e-?mail)|automatic (response|notification|message|confirmation)|"
@@ -31,6 +33,7 @@ _PHRASES = (
     r"system|error|problem)|returned mail|returned to sender|delivery (failure|failed|has failed|problem|delayed|"
     r"report|incomplete)|failure notice|non[- ]?deliver(y|able)|nondeliverable|message (not delivered|delayed|"
     r"could not be delivered|delivery (failure|failed|delayed))|could not send( your)? message|delayed mail|"
+    r"(your )?(mail|message) (could ?n[o']t|cannot|was ?n[o']t) (be )?delivered|"
     r"warning: (could not send|message .{0,80} delayed|delayed)|mail system error|unable to deliver|"
     r"unzustellbar|zustellung (fehlgeschlagen|verz[öo]gert)|non remis|onbestelbaar|non recapitabile|"
     r"no se (puede|pudo) entregar|(not )?read\s*:|gelesen\s*:|lu\s*:|gelezen\s*:|le[íi]do\s*:|letto\s*:|"

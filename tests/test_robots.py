@@ -76,7 +76,8 @@ def test_people_with_role_like_addresses_are_people(sender: str) -> None:
     "Warning: could not send message for past 4 hours", "Delivery delayed: Coffee Roulette", "Unzustellbar: Willkommen",
     "Non remis : Bienvenue", "Read: Coffee Roulette: meet Sam and Kim", "Not read: Welcome", "Gelesen: Willkommen",
     "Delivered: Welcome", "complaint about message from 192.0.2.1", "Abuse report for IP 192.0.2.1",
-    "Email Feedback Report for IP 192.0.2.1", "Vacation reply: Welcome",
+    "Email Feedback Report for IP 192.0.2.1", "Vacation reply: Welcome", "Автоответ: Добро пожаловать",
+    "Automatická odpověď: Vítejte", "不在通知", "Your message could not be delivered",
 ])
 def test_automatic_subjects_are_robots(subject: str) -> None:
     assert robot(incoming("a@b.org", subject, "x")) is not None
