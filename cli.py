@@ -249,6 +249,11 @@ def status(app: App, as_json: bool) -> None:
         click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
                    "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
     click.echo(stranger_line(figures, app.settings.tz))
+    if figures["capped"]:
+        click.echo(f"held back only by the daily answer cap: {figures['capped']} message(s) that passed every robot "
+                   "check; if they are from software, not people, please report it so unmentoring learns to spot them")
+    for item in figures["capped_latest"]:
+        click.echo("  " + quarantine_line(item, app.settings.tz))
     click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
 
 

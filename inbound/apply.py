@@ -7,7 +7,7 @@ its Message-ID and never acted on twice.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import inspect, select
@@ -17,7 +17,7 @@ from config import Settings
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
-from inbound.context import Context, HeldBack, group_for
+from inbound.context import CAPPED, Context, HeldBack, group_for
 from inbound.handlers import dispatch
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
@@ -52,6 +52,8 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
         return Result(existing.disposition, existing.action, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
     result = _decide(session, settings, mail, raw, record, now)
+    if record.capped and "not answered" not in result.reason:
+        result = replace(result, reason=f"{result.reason}; {CAPPED}" if result.reason else CAPPED)
     record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
     record.participant_id = record.participant_id or _participant_id(session, mail)
     return result
@@ -65,6 +67,8 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
     if robot:
         return Result(Disposition.PROCESSED, "ignored-robot", robot)
+    if mail.malformed:
+        return Result(Disposition.QUARANTINED, "quarantined", mail.malformed)
     if not mail.sender:
         record.sender = clean_header_text(mail.headers.get("from", ""))[:320]
         return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header "

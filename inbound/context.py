@@ -15,6 +15,8 @@ from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import enqueue, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
 
+CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -96,14 +98,23 @@ def make_room(ctx: Context, to: Participant | str) -> None:
 
 def answer(ctx: Context, template: str, to: Participant | str, token: str | None = None, **context: object) -> bool:
     """Queue an answer unless this address (in any +tag form) already had its share today (no loops, no
-    spam); to someone not taking part, only within the hourly cap (make_room)."""
+    spam; a held-back answer is marked on the message's record, so the organiser sees how often only the
+    cap stopped one); to someone not taking part, only within the hourly cap (make_room)."""
     email = to.email if isinstance(to, Participant) else to
     if sent_today(ctx.session, email, ctx.now) >= ctx.settings.service.max_auto_replies_per_day:
+        held_back(ctx, "")
         return False
     make_room(ctx, to)
     enqueue(ctx.session, ctx.settings, template=template, to=to, now=ctx.now, answering=ctx.record, token=token,
             context=context)
     return True
+
+
+def held_back(ctx: Context, why: str) -> str:
+    """Mark that only a daily limit kept this message from an answer (counted in `status`, where a
+    robot we do not recognise shows up) and say so for the record."""
+    ctx.record.capped = True
+    return f"not answered: {why}"
 
 
 def latest_match(session: Session, person: Participant) -> Match | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from inbound.context import Context, Decision, answer
+from inbound.context import CAPPED, Context, Decision, answer, held_back
 from inbound.membership import leave, pause, resume, skip
 from inbound.outcomes import met, not_met
 from inbound.privacy import forget, mydata
@@ -22,8 +22,9 @@ GUARDED = {"SKIP", "PAUSE", "RESUME", "LEAVE", "SHARE"}
 
 
 def help_(ctx: Context) -> Decision:
-    sent = answer(ctx, "participant/help", ctx.participant or ctx.mail.sender)
-    return Decision("help-sent" if sent else "help-limited")
+    if answer(ctx, "participant/help", ctx.participant or ctx.mail.sender):
+        return Decision("help-sent", "sent the list of commands")
+    return Decision("help-limited", CAPPED)
 
 
 def not_understood(ctx: Context) -> Decision:
@@ -39,9 +40,10 @@ def not_understood(ctx: Context) -> Decision:
     if ctx.mail.calendar:
         return Decision("calendar", "a calendar invitation or reply, not answered (one was meant for a person)")
     if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="not_understood"):
-        return Decision("not-understood", "already answered today")
-    answer(ctx, "participant/not_understood", ctx.participant or ctx.mail.sender)
-    return Decision("not-understood", "sent the list of commands")
+        return Decision("not-understood", held_back(ctx, "the list of commands already went to this address today"))
+    if answer(ctx, "participant/not_understood", ctx.participant or ctx.mail.sender):
+        return Decision("not-understood", "sent the list of commands")
+    return Decision("not-understood", CAPPED)
 
 
 COMMANDS: dict[str, Callable[[Context], Decision]] = {

@@ -41,14 +41,18 @@ class Parsed:
     auth_results: list[str] = field(default_factory=list)
     calendar: bool = False
     sender_problem: str = ""  # why the From header names no sender we can trust (then sender is "")
+    part_types: frozenset[str] = frozenset()  # of the sender's own parts, not of attached emails
+    malformed: str = ""  # why its structure cannot be trusted, judged after bounces and robots
 
 
 def parse(raw: bytes) -> Parsed:
     """Headers are read with the compat32 policy and encoded words decoded only where a value has
-    them: ``email.policy.default`` builds a header object per field, which cost ten times as much."""
+    them: ``email.policy.default`` builds a header object per field, which cost ten times as much.
+
+    Broken structure is recorded in ``malformed`` rather than raised: a bounce quoting a cut-off
+    original is still a bounce, so the caller looks for bounces and robots before judging it."""
     try:
         msg = message_from_bytes(raw)
-        _check_structure(msg)
         sender, problem = _from(_header(msg, "From", decode=False))
         parsed = Parsed(
             key=dedupe_key(msg, raw),
@@ -63,9 +67,9 @@ def parse(raw: bytes) -> Parsed:
             auth_results=[" ".join(_plain(v).split()) for v in msg.get_all("Authentication-Results", [])],
             calendar=any(part.get_content_type() in CALENDAR_TYPES for part in msg.walk()),
             sender_problem=problem,
+            part_types=frozenset(part.get_content_type() for part in _own_parts(msg)),
+            malformed=_structure_fault(msg),
         )
-    except Unreadable:
-        raise
     except Exception as exc:  # malformed mail can break the parser in many ways; none may crash the run
         raise Unreadable(f"cannot parse: {type(exc).__name__}: {exc}") from exc
     return parsed
@@ -91,14 +95,15 @@ def _from(value: str) -> tuple[Mailbox, str]:
         return Mailbox("", ""), str(exc)
 
 
-def _check_structure(msg: Message) -> None:
+def _structure_fault(msg: Message) -> str:
     """A multipart whose boundary never appears, or is not given, has no readable parts: guessing at
     its text could act on the wrong words (or miss a real command silently), so a person should look."""
     for part in msg.walk():
         if any(isinstance(d, errors.StartBoundaryNotFoundDefect) for d in part.defects):
-            raise Unreadable("malformed MIME: the multipart boundary is never found")
+            return "malformed MIME: the multipart boundary is never found"
         if any(isinstance(d, errors.NoBoundaryInMultipartDefect) for d in part.defects):
-            raise Unreadable("malformed MIME: a multipart without a boundary")
+            return "malformed MIME: a multipart without a boundary"
+    return ""
 
 
 def dedupe_key(msg: Message, raw: bytes) -> str:

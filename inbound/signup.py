@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.commands import Command
-from inbound.context import Context, Decision, answer, audit, make_room
+from inbound.context import Context, Decision, answer, audit, held_back, make_room
 from inbound.tokens import new_token, sub_addresses
 from inbound.untrusted import person_name, quotation
 from mailer.outbox import enqueue, sent_today
@@ -22,10 +22,11 @@ CONFIRM_DAYS = 7
 def join(ctx: Context) -> Decision:
     person = ctx.participant
     if person is not None and person.status in (Status.ACTIVE, Status.PAUSED):
-        sent = answer(ctx, "participant/already_member", person)
-        return Decision("already-member", "" if sent else "answer limit reached for today")
+        answer(ctx, "participant/already_member", person)
+        return Decision("already-member")
     if sent_today(ctx.session, ctx.mail.sender, ctx.now, kind="confirm"):
-        return Decision("join-repeat", "a confirmation went to this address (or a +tag form of it) in the last day")
+        return Decision("join-repeat", held_back(ctx, "a confirmation went to this address (or a +tag form of it) "
+                                                      "in the last day"))
     make_room(ctx, person or ctx.mail.sender)
     return _send_confirmation(ctx, person or _new_participant(ctx))
 
@@ -81,7 +82,8 @@ def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: M
     The request quotes what we received only as a few plain words without links: it goes to the real
     person from our domain, and a forger chooses the words."""
     if sent_today(ctx.session, person.email, ctx.now, kind="confirm_command"):
-        return Decision("confirm-limited", f"{command.name} unconfirmed; a confirmation went out today already")
+        why = f"{command.name} unconfirmed, a confirmation went out today already"
+        return Decision("confirm-limited", held_back(ctx, why))
     make_room(ctx, person)
     payload = json.dumps({"name": command.name, "args": command.args, "body": command.body,
                           "match": match.id if match else None})
@@ -96,8 +98,8 @@ def confirm(ctx: Context, run: Callable[[Context], Decision]) -> Decision:
     """CONFIRM carrying one of our live tokens: sign-up, a held-back command, or FORGET."""
     token = _matching_token(ctx)
     if token is None:
-        sent = answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
-        return Decision("confirm-unmatched", "no valid confirmation token" + ("" if sent else "; not answered"))
+        answer(ctx, "participant/confirm_needed", ctx.participant or ctx.mail.sender)
+        return Decision("confirm-unmatched", "no valid confirmation token")
     if token.used_at is not None:
         return Decision("confirm-repeat", "this confirmation was already used")
     token.used_at = ctx.now

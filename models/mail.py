@@ -33,6 +33,9 @@ class InboundMessage(Base):
     action: Mapped[str] = mapped_column(String(40), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    # An answer was due but a daily cap held it back: mail that passed every robot check yet came
+    # often enough to hit the cap is most likely a robot we do not recognise (shown in `status`).
+    capped: Mapped[bool] = mapped_column(default=False)
 
 
 class FolderState(Base):

@@ -23,6 +23,7 @@ def collect_status(engine: Engine, now: datetime | None = None) -> dict[str, Any
         quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
         latest = latest_problems(session)
         strangers = stranger_answers(session, now) if now else {}
+        capped = capped_answers(session)
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
@@ -31,6 +32,7 @@ def collect_status(engine: Engine, now: datetime | None = None) -> dict[str, Any
         "quarantined": quarantined or 0,
         **latest,
         **strangers,
+        **capped,
     }
 
 
@@ -73,3 +75,14 @@ def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str
         "failed_latest": [{"last_tried": stamp(at), "to": to.replace("\n", ", "), "subject": subject,
                            "reason": error} for at, to, subject, error in failed],
     }
+
+
+def capped_answers(session: Session, limit: int = 3) -> dict[str, Any]:
+    """Mail that passed every robot check but whose answer only the daily cap held back: a person
+    rarely writes that often, so these show the robots we do not recognise yet."""
+    count = session.scalar(select(func.count()).where(InboundMessage.capped.is_(True)))
+    rows = session.execute(
+        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.sender, InboundMessage.subject,
+               InboundMessage.reason).where(InboundMessage.capped.is_(True))
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
+    return {"capped": count or 0, "capped_latest": [quarantined(*row) for row in rows]}

@@ -44,6 +44,43 @@ def test_not_understood_gets_one_friendly_answer_a_day(service: Service) -> None
     assert len(service.smtp.messages) == 1
     body = service.smtp.messages[0].message.get_body(("plain",)).get_content()
     assert "didn't understand" in body and "JOIN" in body
+    with service.session() as s:
+        second = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()[1]
+        assert (second.reason, second.capped) == (
+            "not answered: the list of commands already went to this address today", True)
+
+
+def test_an_answer_held_back_by_the_cap_is_recorded_as_such_and_counted_in_status(service: Service) -> None:
+    """A robot we do not recognise writes again and again: only the daily cap stops our answers, and
+    the organiser must be able to see that (and the record must not claim an answer went)."""
+    service.set("service", "max_auto_replies_per_day", 2)
+    for n, subject in enumerate(["HELP", "HELP", "HELP", "Can I bring a friend?"]):
+        service.imap.deliver(incoming("dee@d.org", subject, "", message_id=f"<cap{n}@d.org>"))
+    service.tick()
+    assert len(service.smtp.messages) == 2
+    with service.session() as s:
+        records = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [(r.action, r.capped) for r in records] == [
+            ("help-sent", False), ("help-sent", False), ("help-limited", True), ("not-understood", True)]
+        assert records[3].reason.startswith("not answered: this address already had today's share of answers")
+    out = service.cli("status").output
+    assert "held back only by the daily answer cap: 2 message(s) that passed every robot check" in out
+    assert 'from dee@d.org, "Can I bring a friend?": not answered' in out
+    assert json.loads(service.cli("status", "--json").output)["capped"] == 2
+
+
+def test_a_second_join_the_same_day_is_counted_as_held_back(service: Service) -> None:
+    """A newsletter that starts "Join us" (from a sender we do not recognise as a robot) again and
+    again: one confirmation request, then only the one-a-day limit stops the next."""
+    for n in range(2):
+        service.imap.deliver(incoming("news@events.example", "Join us on Thursday", "", message_id=f"<j{n}@e.x>"))
+    service.tick()
+    assert len(service.smtp.messages) == 1
+    with service.session() as s:
+        second = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()[1]
+        assert (second.action, second.capped) == ("join-repeat", True)
+        assert second.reason == "not answered: a confirmation went to this address in the last day"
+    assert "held back only by the daily answer cap: 1 message(s)" in service.cli("status").output
 
 
 def test_oversized_mail_is_quarantined_with_the_reason(service: Service) -> None:
