@@ -5,7 +5,7 @@ person: their groups and whether those met stay, as an anonymous member.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.context import Context, Decision, answer, audit
@@ -13,8 +13,8 @@ from inbound.profile import profile_lines
 from inbound.signup import issue_token
 from inbound.tokens import new_token
 from mailer.outbox import enqueue
-from models import (InboundMessage, Match, MatchMember, OutboundMessage, Outcome, OutStatus, Participant, Purpose,
-                    Round, Share, Status, Token)
+from models import InboundMessage, Match, MatchMember, Participant, Purpose, Round, Share
+from models.erasure import forget as erase
 from rounds.history import match_outcomes
 
 
@@ -53,29 +53,10 @@ def forget(ctx: Context) -> Decision:
         enqueue(ctx.session, ctx.settings, template="participant/forget_confirm", to=person, now=ctx.now,
                 token=token.value, answering=ctx.record)
         return Decision("forget-requested", "asked to confirm")
-    enqueue(ctx.session, ctx.settings, template="participant/forgotten", to=person, now=ctx.now,
-            answering=ctx.record)
+    goodbye = enqueue(ctx.session, ctx.settings, template="participant/forgotten", to=person, now=ctx.now,
+                      answering=ctx.record)
     old = person.status
-    erase(ctx.session, person)
-    ctx.record.sender, ctx.record.subject = "", ""
+    erase(ctx.session, person, spare=goodbye)
+    person.reply_token = new_token()
     audit(ctx, person, "forgotten", old)
     return Decision("forgotten")
-
-
-def erase(session: Session, person: Participant) -> None:
-    """Remove everything that identifies `person`; the queued goodbye is scrubbed once sent."""
-    email = person.email
-    session.execute(update(InboundMessage).where(InboundMessage.participant_id == person.id)
-                    .values(sender="", subject=""))
-    session.execute(update(Outcome).where(Outcome.participant_id == person.id).values(reason=""))
-    session.execute(delete(Share).where(Share.participant_id == person.id))
-    session.execute(delete(Token).where(Token.participant_id == person.id))
-    mentions = or_(OutboundMessage.participant_id == person.id, OutboundMessage.recipients.contains(email))
-    goodbye = (OutboundMessage.kind == "forgotten") & (OutboundMessage.status == OutStatus.QUEUED)
-    session.execute(update(OutboundMessage).where(mentions, ~goodbye, OutboundMessage.status == OutStatus.QUEUED)
-                    .values(status=OutStatus.FAILED, last_error="a recipient asked to be forgotten"))
-    session.execute(update(OutboundMessage).where(mentions, ~goodbye).values(raw=b"", recipients="", subject=""))
-    for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
-        setattr(person, field, "")
-    person.email = f"forgotten-{person.id}@invalid"
-    person.status, person.reply_token, person.paused_until = Status.LEFT, new_token(), None
