@@ -5,17 +5,13 @@ person: their groups and whether those met stay, as an anonymous member.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from inbound.context import Context, Decision, answer, audit
-from inbound.profile import profile_lines
+from inbound.held import held_about
 from inbound.signup import issue_token
 from inbound.tokens import new_token
 from mailer.outbox import enqueue
-from models import InboundMessage, Match, MatchMember, Participant, Purpose, Round, Share
+from models import Purpose
 from models.erasure import forget as erase
-from rounds.history import match_outcomes
 
 
 def mydata(ctx: Context) -> Decision:
@@ -23,25 +19,8 @@ def mydata(ctx: Context) -> Decision:
     if person is None:
         answer(ctx, "participant/not_a_member", ctx.mail.sender, command="MYDATA", no_group_yet=False)
         return Decision("mydata-unknown", "we hold nothing for this address")
-    answer(ctx, "participant/mydata", person, **held_about(ctx.session, person))
+    answer(ctx, "participant/mydata", person, **held_about(ctx.session, person, ctx.settings.tz, ctx.record.id))
     return Decision("mydata-sent")
-
-
-def held_about(session: Session, person: Participant) -> dict[str, object]:
-    outcomes = match_outcomes(session)
-    history = []
-    query = select(Match, Round.number).join(MatchMember).join(Round).where(MatchMember.participant_id == person.id)
-    for match, number in session.execute(query.order_by(Round.number)):
-        others = [session.get_one(Participant, m.participant_id) for m in match.members if m.participant_id != person.id]
-        result = {True: "met", False: "did not meet"}.get(outcomes.get(match.id), "no report")
-        history.append(f"Round {number}: {' and '.join(o.name or o.email for o in others)} ({result})")
-    shares = [s.text for s in session.scalars(select(Share).where(Share.participant_id == person.id))]
-    received = session.scalar(select(InboundMessage.id).where(InboundMessage.participant_id == person.id).limit(1))
-    return {
-        "profile": profile_lines(person), "status": str(person.status), "email": person.email,
-        "joined": person.created_at.strftime("%-d %B %Y"), "campaign": person.campaign, "history": history,
-        "shares": shares, "has_messages": received is not None,
-    }
 
 
 def forget(ctx: Context) -> Decision:

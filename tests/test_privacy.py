@@ -159,3 +159,29 @@ def test_a_goodbye_that_fails_is_erased_too(service: Service) -> None:
         goodbye = s.scalars(select(OutboundMessage).where(OutboundMessage.kind == "forgotten")).one()
         assert goodbye.status == OutStatus.FAILED
         assert SAM not in stored_text(s) and "sam jones" not in stored_text(s)
+
+
+def test_mydata_holds_everything_kept_about_them(service: Service) -> None:
+    add(service, (SAM, "Sam Jones"), (KIM, "Kim Lee"))
+    run(service, at("2026-12-01T10:00"))
+    intro = service.smtp.wait_for(1)[0].message
+    service.imap.deliver(reply_to(intro, f"Sam Jones <{SAM}>", "NOT MET\nI was on leave all month"))
+    service.imap.deliver(quarantined(SAM))
+    service.imap.deliver(bounce_of(intro["Message-ID"]))
+    run(service, at("2026-12-02T10:00"))
+    service.imap.deliver(incoming(SAM, "SKIP", to=intro["Reply-To"].addresses[0].addr_spec))
+    run(service, at("2026-12-03T10:00"))
+    service.imap.deliver(incoming(SAM, "MYDATA"))
+    run(service, at("2026-12-04T10:00"))
+    text = service.smtp.messages[-1].message.get_body(("plain",)).get_content()
+    assert "Round 1, 2 December 2026: NOT MET (I was on leave all month)" in text
+    assert "Sitting out the next round (SKIP)" in text
+    assert "Email to you last bounced on 2 December 2026; mail from you since then cleared it" in text
+    assert "3 Dec 2026 10:00: skip-next, by email" in text
+    assert '2 Dec 2026 10:00: "Sam Jones: my notes" from sam@leeds.gov.uk: quarantined' in text
+    assert '1 Dec 2026 10:00: "Coffee Roulette: meet Sam Jones and Kim Lee" (sent)' in text
+    assert '3 Dec 2026 10:00: "You\'ll sit out the next round" (sent)' in text
+    service.imap.deliver(incoming(SAM, "PAUSE until 1 March", to=intro["Reply-To"].addresses[0].addr_spec))
+    service.imap.deliver(incoming(SAM, "MYDATA"))
+    run(service, at("2026-12-05T10:00"))
+    assert "Paused until 1 March 2027" in service.smtp.messages[-1].message.get_body(("plain",)).get_content()
