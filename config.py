@@ -25,6 +25,8 @@ TLS_MODES = ("none", "starttls", "implicit")
 AUTH_MODES = ("password", "oauth2")
 MAX_CLOSED_DAYS = 200
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
+UNCONFIRMED_DAYS = 30
+KEEP_UNCONFIRMED = (7, 3650)  # from the day a confirmation link expires, to ten years
 
 
 class ConfigError(Exception):
@@ -45,6 +47,7 @@ class ServiceSettings:
     templates_dir: str = ""
     unsubscribe_url: str = ""
     retention_days: int = 365
+    unconfirmed_days: int = UNCONFIRMED_DAYS
     digest: bool = True
 
     @property
@@ -251,6 +254,7 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{section}.port: {port} is not a port number; use e.g. 993 for IMAP, 587 for SMTP")
     _check_rounds(settings.rounds)
     _check_service_extras(settings)
+    _check_unconfirmed_days(settings.service.unconfirmed_days)
     _check_oauth2(settings)
     if settings.imap.batch_size < 1:
         raise ConfigError("imap.batch_size: must be at least 1 (200 is a good value)")
@@ -265,6 +269,13 @@ def _check_service_extras(settings: Settings) -> None:
         )
     if settings.templates_path and not Path(settings.templates_path).is_dir():
         raise ConfigError(f"service.templates_dir: {settings.templates_path} is not a folder; create it or leave it empty")
+
+
+def _check_unconfirmed_days(days: int) -> None:
+    low, high = KEEP_UNCONFIRMED
+    if not low <= days <= high:
+        raise ConfigError(f"service.unconfirmed_days: {days}; use a number of days from {low} (when a confirmation "
+                          f"link expires) to {high}, e.g. {UNCONFIRMED_DAYS}")
 
 
 def _check_oauth2(settings: Settings) -> None:

@@ -58,7 +58,8 @@ def introductions(session: Session, person: Participant) -> list[str]:
     outcomes, history = match_outcomes(session), []
     query = select(Match, Round.number).join(MatchMember).join(Round).where(MatchMember.participant_id == person.id)
     for match, number in session.execute(query.order_by(Round.number)):
-        others = [session.get_one(Participant, m.participant_id) for m in match.members if m.participant_id != person.id]
+        others = [session.get_one(Participant, m.participant_id)
+                  for m in match.members if m.participant_id != person.id]
         result = {True: "met", False: "did not meet"}.get(outcomes.get(match.id), "no report")
         history.append(f"Round {number}: {' and '.join(o.name or o.email for o in others)} ({result})")
     return history
@@ -73,7 +74,8 @@ def reports(session: Session, person: Participant, day: Show) -> list[str]:
 
 def sat_out(session: Session, person: Participant) -> list[str]:
     query = select(SitOut.reason, Round.number).join(Round).where(SitOut.participant_id == person.id)
-    return [f"Round {number}: {SAT_OUT.get(reason, reason)}" for reason, number in session.execute(query.order_by(Round.number))]
+    rows = session.execute(query.order_by(Round.number))
+    return [f"Round {number}: {SAT_OUT.get(reason, reason)}" for reason, number in rows]
 
 
 def pending(session: Session, person: Participant, day: Show) -> list[str]:
@@ -98,4 +100,5 @@ def received(session: Session, person: Participant, when: Show, answering: int |
 
 
 def sent(session: Session, person: Participant, when: Show) -> list[str]:
-    return [f"{when(row.created_at)}: \"{row.subject or row.kind}\" ({row.status})" for row in outbox_for(session, person)]
+    return [f"{when(row.created_at)}: \"{row.subject or row.kind}\" ({row.status})"
+            for row in outbox_for(session, person)]
