@@ -1,6 +1,6 @@
-"""MYDATA (send me what you hold) and FORGET (erase me, after a confirmation).
+"""MYDATA (send me what you hold, gathered by inbound.held) and FORGET (erase me, after a confirmation).
 
-Erasure keeps what the statistics need and nothing that identifies the
+Erasure (models.erasure) keeps what the statistics need and nothing that identifies the
 person: their groups and whether those met stay, as an anonymous member.
 """
 from __future__ import annotations
