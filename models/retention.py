@@ -4,7 +4,8 @@ Inbound mail bodies are never stored. After `service.retention_days`, an inbound
 record loses its sender, subject and the reason we gave for what we did (a quarantine
 reason, a bounce report's addresses); a sent or failed email loses its stored bytes,
 recipients, subject and error text; a NOT MET report loses its reason (its reason group
-stays); shares are deleted, and so are confirmation requests that expired that long ago.
+stays); shares are deleted, and so are confirmation requests that expired that long ago
+(except those of people still pending, which `purge_unconfirmed` reads).
 Message-IDs, actions, dates and participant links stay: they are what recognises a
 duplicate, threads a reminder, and counts a round.
 
@@ -32,6 +33,7 @@ def purge(session: Session, now: datetime, days: int, unconfirmed_days: int = 0)
 
 def purge_contents(session: Session, cutoff: datetime) -> int:
     inbound, outbox = InboundMessage, OutboundMessage
+    pending = select(Participant.id).where(Participant.status == Status.PENDING)  # their requests date their last JOIN
     changes = [
         update(inbound).where(inbound.received_at < cutoff,
                               or_(inbound.sender != "", inbound.subject != "", inbound.reason != ""))
@@ -41,7 +43,7 @@ def purge_contents(session: Session, cutoff: datetime) -> int:
         .values(raw=b"", recipients="", subject="", last_error=""),
         update(Outcome).where(Outcome.reported_at < cutoff, Outcome.reason != "").values(reason=""),
         delete(Share).where(Share.shared_at < cutoff),
-        delete(Token).where(Token.expires_at < cutoff),
+        delete(Token).where(Token.expires_at < cutoff, Token.participant_id.not_in(pending)),
     ]
     return sum(session.execute(change, execution_options={"synchronize_session": False}).rowcount or 0
                for change in changes)

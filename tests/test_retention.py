@@ -19,7 +19,7 @@ def test_old_contents_are_purged_but_duplicates_are_still_recognised(service: Se
     service.tick()
     later = TEST_START + timedelta(days=400)
     report = tick(service.engine, service.settings, now=lambda: later)
-    assert report.purged == 4, "its record, its answer, the expired confirmation request, Ann (never confirmed)"
+    assert report.purged == 3, "its record, its answer, and Ann, who never confirmed"
     with service.session() as s:
         record = s.scalar(select(InboundMessage))
         sent = s.scalar(select(OutboundMessage))
@@ -82,3 +82,19 @@ def test_people_who_never_confirmed_are_erased(service: Service) -> None:
         people = {p.email: p.status for p in s.scalars(select(Participant))}
         assert people == {"bea@b.org": Status.ACTIVE, "cat@c.org": Status.PENDING}, "Cat asked again on the 28th"
         assert "ann@a.org" not in stored_text(s)
+
+
+def test_a_short_retention_does_not_hide_a_second_join(service: Service) -> None:
+    """Expired confirmation requests go with the retention period, but a pending person's date their last JOIN."""
+    service.set("service", "unconfirmed_days", 10)
+    service.set("service", "retention_days", 1)
+    service.imap.deliver(incoming("cat@c.org", "JOIN"))
+    run(service, at("2026-11-21T10:00"))
+    service.imap.deliver(incoming("cat@c.org", "JOIN again please", message_id="<again@c.org>"))
+    run(service, at("2026-11-28T10:00"))
+    run(service, at("2026-12-07T10:00"))
+    with service.session() as s:
+        assert s.scalars(select(Participant.email)).all() == ["cat@c.org"]
+    run(service, at("2026-12-08T11:00"))
+    with service.session() as s:
+        assert s.scalars(select(Participant.email)).all() == []
