@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.outbox import enqueue
+from models.mentions import addressed_to, names_person, redact
 from models import Base, InboundMessage, MatchMember, OutboundMessage, Outcome, OutStatus, Participant, Share, Status
 from tests.app import Service
 from tests.mail import incoming, reply_to
@@ -80,6 +81,24 @@ def test_forget_erases_that_address_and_no_other(service: Service, leaving: str,
         assert len(theirs) == 2 and all(row.raw and row.subject for row in theirs)
         assert s.scalar(select(InboundMessage.subject).where(InboundMessage.sender == staying)) == "HELP"
         assert s.scalars(select(Participant.email).order_by(Participant.id)).all() == ["forgotten-1@invalid", staying]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("550 5.1.1 <al@x.org>: no such user", True), ("permanent ['AL@X.org']", True), ("mail to al@x.org.", True),
+    ("sal@x.org", False), ("x.al@x.org", False), ("al@x.org.uk", False), ("al@x.organic", False),
+    ("al@x.org-mail.net", False), ("Al Jones wrote", False),
+])
+def test_an_address_is_found_only_whole(text: str, found: bool) -> None:
+    assert names_person(text, "al@x.org") is found
+    assert (redact(text, "al@x.org") != text) is found
+
+
+def test_recipients_match_whole_addresses_whatever_the_case() -> None:
+    assert addressed_to("kim@nhs.net\nJ_Smith@gov.uk", "j_smith@gov.uk")
+    assert not addressed_to("j.smith@gov.uk\nsal@x.org", "j_smith@gov.uk")
+    assert not addressed_to("sal@x.org", "al@x.org") and addressed_to("sal@x.org, al@x.org", "al@x.org")
+    assert redact("Re: meet Sam Jones and Kim", "s@x.org", "sam jones") == "Re: meet [erased] and Kim"
+    assert redact("Re: meet Al and Kim", "s@x.org", "Al") == "Re: meet Al and Kim", "two letters are not a name"
 
 
 def quarantined(sender: str) -> bytes:
