@@ -1,8 +1,8 @@
-"""Where a person's address appears: whole addresses only, never a part of a longer one.
+"""Where a person's address (or full name) appears: whole addresses only, never a part of a longer one.
 
 A substring search for al@x.com also finds sal@x.com, and SQL LIKE reads `_` in
 j_smith@gov.uk as any character. SQL only narrows the rows (a case-insensitive
-substring with LIKE's wildcards escaped); Python then decides on whole addresses.
+substring with LIKE's wildcards escaped); Python then decides on whole addresses and words.
 """
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def inbound_from(session: Session, person: Participant) -> list[InboundMessage]:
 
 def naming(session: Session, column: InstrumentedAttribute[str], email: str, name: str = "") -> Sequence[object]:
     """Rows of `column`'s table whose text in `column` names the person."""
-    found = or_(*(may_contain(column, needle) for needle in (email, name) if needle))
+    needles = [email] + ([name] if len(name) >= MIN_NAME else [])
+    found = or_(*(may_contain(column, needle) for needle in needles))
     rows = session.scalars(select(column.class_).where(found))
     return [row for row in rows if names_person(getattr(row, column.key), email, name)]
