@@ -43,6 +43,8 @@ MAX_INT = 2**31 - 1
 MAX_FILE_BYTES = 1_000_000
 PLACEHOLDER = re.compile(r"(?:^|[@./])(example\.(?:org|com|net))(?![\w.-])", re.IGNORECASE)
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
+UNCONFIRMED_DAYS = 30
+KEEP_UNCONFIRMED = (7, 3650)  # from the day a confirmation link expires, to ten years
 
 
 class ConfigError(Exception):
@@ -87,6 +89,7 @@ class ServiceSettings:
     templates_dir: str = setting("", max_chars=4096)
     unsubscribe_url: str = ""
     retention_days: int = setting(365, high=MAX_DAYS)
+    unconfirmed_days: int = setting(UNCONFIRMED_DAYS, high=MAX_DAYS)
     digest: bool = True
 
     @property
@@ -350,6 +353,7 @@ def validate(settings: Settings) -> None:
         ) from None
     _check_rounds(settings.rounds)
     _check_service_extras(settings)
+    _check_unconfirmed_days(settings.service.unconfirmed_days)
     _check_oauth2(settings)
     _check_storage(settings)
 
@@ -403,6 +407,13 @@ def _check_stranger_cap(cap: int, rate_per_minute: int) -> None:
     if rate_per_minute > 0 and cap > rate_per_minute * 30:
         raise ConfigError(f"{key}: {cap} is more than half of what smtp.rate_per_minute sends in an hour; use at most "
                           f"{rate_per_minute * 30}, so round mail keeps room")
+
+
+def _check_unconfirmed_days(days: int) -> None:
+    low, high = KEEP_UNCONFIRMED
+    if not low <= days <= high:
+        raise ConfigError(f"service.unconfirmed_days: {days}; use a number of days from {low} (when a confirmation "
+                          f"link expires) to {high}, e.g. {UNCONFIRMED_DAYS}")
 
 
 def _check_oauth2(settings: Settings) -> None:

@@ -7,6 +7,7 @@ from several machines.
 from __future__ import annotations
 
 import fcntl
+import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -43,7 +44,7 @@ def _lock_files(data_dir: Path, engine: Engine) -> list[Path]:
 
 @contextmanager
 def _flock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as handle:
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:  # owner only, whatever the umask
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

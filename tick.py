@@ -52,7 +52,7 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
         if signed_in is not None:
             report.send = deliver_due(Session_, signed_in.smtp, now=now)
         with Session_.begin() as session:
-            report.purged = purge(session, now(), settings.service.retention_days)
+            report.purged = purge(session, now(), settings.service.retention_days, settings.service.unconfirmed_days)
     return report
 
 

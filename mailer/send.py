@@ -185,16 +185,17 @@ def _due_rows(session: Session, now: datetime, batch: int, stranger: bool) -> It
 
 
 def outcome_values(row: OutboundMessage, outcome: Exception | str, now: datetime) -> dict[str, Any]:
-    """The columns an attempt changes: sent (scrubbed for some kinds), failed for good, or retry later."""
+    """The columns an attempt changes: sent, failed for good, or retry later. Some kinds (FORGET's
+    goodbye) are scrubbed, error text too, once sent or failed for good."""
     attempts = row.attempts + 1
     if isinstance(outcome, str):
         values: dict[str, Any] = {"status": OutStatus.SENT, "sent_at": now, "last_error": outcome}
-        if row.kind in SCRUB_AFTER_SENDING:
-            values |= {"raw": b"", "recipients": "", "rate_key": "", "subject": ""}
     elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
         values = {"status": OutStatus.FAILED, "last_error": str(outcome)}
     else:
         values = {"next_try_at": now + backoff(attempts), "last_error": str(outcome)}
+    if row.kind in SCRUB_AFTER_SENDING and "status" in values:
+        values |= {"raw": b"", "recipients": "", "rate_key": "", "subject": "", "last_error": ""}
     return {"attempts": attempts, **values}
 
 

@@ -1,6 +1,7 @@
 """Engine, sessions and schema upgrades: the only place that knows which database we are on."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,16 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, whatever the umask: it holds people's
+    addresses. SQLite gives its journal, -wal and -shm files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,8 +81,9 @@ def upgrade(engine: Engine) -> None:
     For SQLite this is the one step that creates the file (and its folder): commands that only
     read must not leave an empty database behind.
     """
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        create_private(Path(database))
     command.upgrade(_alembic_config(engine), "head")
 
 

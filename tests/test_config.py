@@ -42,6 +42,8 @@ def test_missing_file_says_where_to_put_one(tmp_path: Path) -> None:
     ('[mail]\nx = 1\n', "[mail]", "unknown section"),
     ('[service]\naddress = "coffee+x@example.org"\n', "service.address", "without a +tag"),
     ("[imap\n", "not valid TOML", ""),
+    ('[service]\nunconfirmed_days = 3\n', "service.unconfirmed_days", "from 7"),
+    ('[service]\nunconfirmed_days = -1\n', "service.unconfirmed_days", "e.g. 30"),
     ('[rounds]\nholidays = "GB-XX"\n', "rounds.holidays", "GB-SCT"),
     ('[rounds]\nholidays = "England"\n', "rounds.holidays", "GB-ENG"),
     ('[rounds]\nclosed_days = "24/12/2026"\n', "rounds.closed_days", "2026-12-29 to 2026-12-31"),

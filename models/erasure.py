@@ -1,0 +1,93 @@
+"""Erasing a person: FORGET, and the retention purge of people who never confirmed.
+
+Afterwards nothing names them: not a record of mail they sent (even one quarantined
+before we knew who sent it), not the mail we sent them, not an error text, a reason or an
+audit detail holding their address, not the organiser's bounce notice about them nor a
+digest whose report carried what they shared. What the statistics need stays, anonymous:
+their groups, whether those met, the reason group, the audit trail's status changes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from models.audit import AuditEvent
+from models.mail import InboundMessage, OutboundMessage, OutStatus
+from models.mentions import inbound_from, naming, outbox_for, redact
+from models.people import Participant, Status, Token
+from models.rounds import Outcome, Share
+
+CANCELLED = "not sent: a recipient asked to be forgotten"
+
+
+def forget(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
+    """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye) is scrubbed once sent."""
+    erase_traces(session, person, spare)
+    for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
+        setattr(person, field, "")
+    person.email = f"forgotten-{person.id}@invalid"
+    person.status, person.paused_until, person.skip_next = Status.LEFT, None, False
+    person.bounce_score, person.last_bounce_at = 0, None
+
+
+def remove(session: Session, person: Participant) -> None:
+    """Erase someone who never confirmed, row and all: they never took part, so no statistic counts them."""
+    erase_traces(session, person)
+    session.execute(delete(AuditEvent).where(AuditEvent.participant_id == person.id))
+    session.delete(person)
+
+
+def erase_traces(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
+    session.flush()
+    _organiser_mail(session, person)
+    _texts(session, person.email, person.name.strip())
+    _inbound(session, person)
+    _outbox(session, person, spare.id if spare is not None else None)
+    session.execute(update(Outcome).where(Outcome.participant_id == person.id).values(reason=""))
+    session.execute(delete(Share).where(Share.participant_id == person.id))
+    session.execute(delete(Token).where(Token.participant_id == person.id))
+
+
+def _texts(session: Session, email: str, name: str) -> None:
+    """Error texts, reasons, audit details and others' subjects ("Re: meet Sam Jones and Kim Lee") lose the
+    address and name; the rest of the text stays."""
+    for column in (OutboundMessage.last_error, InboundMessage.reason, AuditEvent.detail, InboundMessage.subject):
+        for row in naming(session, column, email, name):
+            setattr(row, column.key, redact(getattr(row, column.key), email, name))
+
+
+def _inbound(session: Session, person: Participant) -> None:
+    for record in inbound_from(session, person):
+        record.sender, record.subject = "", ""
+
+
+def _outbox(session: Session, person: Participant, spare: int | None) -> None:
+    for row in outbox_for(session, person):
+        if row.id == spare:
+            continue
+        if row.status == OutStatus.QUEUED:
+            row.status, row.last_error = OutStatus.FAILED, CANCELLED
+        row.raw, row.recipients, row.rate_key, row.subject = b"", "", "", ""
+
+
+def _organiser_mail(session: Session, person: Participant) -> None:
+    """The bounce notices about them, and the digests built since their first share (the report quotes shares).
+    A digest still queued is dropped, so the next run builds it again without them."""
+    notices = select(OutboundMessage).where(OutboundMessage.kind == "bounce_notice",
+                                            OutboundMessage.dedupe_key.startswith(f"bounce_notice:{person.id}:"))
+    for row in session.scalars(notices):
+        if row.status == OutStatus.QUEUED:
+            row.status, row.last_error = OutStatus.FAILED, CANCELLED
+        row.raw, row.subject = b"", ""
+    first_share: datetime | None = session.scalar(select(func.min(Share.shared_at))
+                                                  .where(Share.participant_id == person.id))
+    if first_share is None:
+        return
+    digests = select(OutboundMessage).where(OutboundMessage.kind == "digest", OutboundMessage.created_at >= first_share)
+    for row in session.scalars(digests):
+        if row.status == OutStatus.QUEUED:
+            session.delete(row)
+        else:
+            row.raw = b""
