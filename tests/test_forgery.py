@@ -84,7 +84,7 @@ def test_a_display_name_holding_a_link_or_an_address_is_not_stored_or_written(se
     service.imap.deliver(raw_mail('"Bo: bo.smith@leeds.gov.uk, see www.evil.example" <bo@nhs.net>', "JOIN"))
     service.tick()
     with service.session() as s:
-        names = dict(s.execute(select(Participant.email, Participant.name)).tuples().all())
+        names = dict(s.execute(select(Participant.email, Participant.name)).all())
     assert names == {"ann@camden.gov.uk": "Claim your prize at now", "bo@nhs.net": "Bo: see"}
     for message in service.smtp.wait_for(2):
         assert "evil" not in message.message["To"] and "@leeds" not in str(message.message["To"])
@@ -111,7 +111,7 @@ def test_a_quoted_name_holding_an_address_is_read_as_the_angle_address(service: 
     service.imap.deliver(raw_mail("=?utf-8?q?sam=40leeds.gov.uk=0D=0A?= <mallory@evil.example>", "JOIN"))
     service.tick()
     with service.session() as s:
-        people = dict(s.execute(select(Participant.email, Participant.name)).tuples().all())
+        people = dict(s.execute(select(Participant.email, Participant.name)).all())
     assert people == {"attacker@evil.example": "Sam", "mallory@evil.example": ""}
 
 
