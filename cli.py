@@ -166,6 +166,11 @@ def _print_tick(report: Any) -> None:
     if p.unfetched:
         click.echo(f"  {p.unfetched} message(s) listed by the IMAP server could not be read; they stay in the inbox "
                    "for the next run (if this repeats, look at them in the inbox)", err=True)
+    for left in p.left[:5]:
+        click.echo(f"  {left}: if this repeats, move it out of the inbox by hand and report it (the log says why)",
+                   err=True)
+    if len(p.left) > 5:
+        click.echo(f"  ... and {len(p.left) - 5} more left in the inbox the same way", err=True)
     for note in report.rounds:
         click.echo(note)
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")

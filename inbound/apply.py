@@ -40,6 +40,7 @@ class Result:
     action: str
     reason: str = ""
     duplicate: bool = False
+    left: bool = False  # not recorded at all: it stays in the inbox for the next run
 
 
 def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
@@ -106,7 +107,7 @@ def _from_us(sender: str, settings: Settings) -> str | None:
 def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime) -> InboundMessage:
     record = InboundMessage(
         message_id=mail.key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid,
-        sender=mail.sender[:320], subject=mail.subject[:2000], size=len(raw), received_at=now,
+        sender=mail.sender, subject=mail.subject, size=len(raw), received_at=now,
         disposition=Disposition.PROCESSED,
     )
     session.add(record)
@@ -131,16 +132,22 @@ def _participant_id(session: Session, mail: Parsed) -> int | None:
     return session.scalar(select(Participant.id).where(Participant.email == mail.sender))
 
 
-def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "") -> Result:
-    """Record a message we cannot act on; it is filed in the quarantine folder and shown in status."""
-    key = key or "sha256:" + hashlib.sha256(raw).hexdigest()
+def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "",
+               minimal: bool = False) -> Result:
+    """Record a message we cannot act on; it is filed in the quarantine folder and shown in status.
+
+    `minimal`: a row with nothing read from the email (no sender, no subject, a hash for its key),
+    for a message that could not be recorded otherwise.
+    """
+    if minimal or not key:
+        key = "sha256:" + hashlib.sha256(raw).hexdigest()
     existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == key))
     if existing is not None:
         return Result(existing.disposition, existing.action, "already handled", duplicate=True)
-    sender, subject = headline(raw)
+    sender, subject = ("", "") if minimal else headline(raw)
     session.add(InboundMessage(
         message_id=key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid, size=len(raw),
-        sender=sender[:320], subject=subject[:2000], received_at=now, disposition=Disposition.QUARANTINED,
-        action="quarantined", reason=reason[:2000],
+        sender=sender, subject=subject, received_at=now, disposition=Disposition.QUARANTINED,
+        action="quarantined", reason=reason,
     ))
     return Result(Disposition.QUARANTINED, "quarantined", reason)

@@ -18,6 +18,7 @@ from inbound.sender import AmbiguousSender, Mailbox, read_from
 
 FALLBACK_CHARSETS = ("utf-8", "windows-1252", "latin-1")
 _MSGID = re.compile(r"<[^<>\s]+>")
+MAX_LINE = 998  # RFC 5322 2.1.1: the longest a header line may be
 
 
 CALENDAR_TYPES = {"text/calendar", "application/ics"}
@@ -107,8 +108,10 @@ def _structure_fault(msg: Message) -> str:
 
 
 def dedupe_key(msg: Message, raw: bytes) -> str:
+    """The Message-ID, when it is one that fits a header line; else a hash of the bytes (never a cut
+    Message-ID, which another message could share)."""
     message_id = _header(msg, "Message-ID").strip()
-    if _MSGID.fullmatch(message_id):
+    if _MSGID.fullmatch(message_id) and len(message_id) <= MAX_LINE and message_id.isprintable():
         return message_id
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 

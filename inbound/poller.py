@@ -2,7 +2,8 @@
 then file it (processed or quarantine). The only module that speaks IMAP.
 
 Each message is applied in its own nested transaction (a SAVEPOINT), so a message that
-fails is rolled back alone and quarantined; a batch of them is committed together, then
+fails is rolled back alone and quarantined (if even that fails, it is left in the inbox and
+reported: one email never stops the run); a batch of them is committed together, then
 moved. Order matters for crash safety: commit first, move second. A run killed before the
 commit leaves the whole batch unapplied in the inbox; one killed between commit and move
 leaves applied messages there, which the next run recognises by Message-ID and only files.
@@ -41,10 +42,13 @@ class PollReport:
     quarantined: int = 0
     duplicates: int = 0
     unfetched: int = 0
+    left: list[str] = field(default_factory=list)  # "uid N: why", for each message left in the inbox
     actions: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: Result) -> None:
         self.seen += 1
+        if result.left:
+            return
         if result.duplicate:
             self.duplicates += 1
         elif result.disposition == Disposition.QUARANTINED:
@@ -153,12 +157,16 @@ def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport)
 
 
 def _apply(Session_: sessionmaker[Session], settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
-    if not item.oversized:
+    """Act on one message; one that cannot be acted on is set aside (quarantined, or at worst left)."""
+    if item.oversized:
+        return _set_aside(Session_, item.raw, where, now,
+                          f"too large: {item.size} bytes (limit {settings.imap.max_message_bytes})")
+    try:
         return _apply_one(Session_, settings, item.raw, where, now)
-    limit = settings.imap.max_message_bytes
-    with Session_.begin() as session:
-        return quarantine(session, item.raw, where, now, f"too large: {item.size} bytes (limit {limit})",
-                          key=_key(item.raw))
+    except Exception as error:
+        log.error("uid %s: handling failed: %r", where.uid, error)
+        return _set_aside(Session_, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
+                          f"it, and retry once upgraded): {type(error).__name__}: {error}")
 
 
 def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, list[int]]:
@@ -167,12 +175,15 @@ def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, l
     for uid, result in results:
         report.add(result)
         log.info("uid %s: %s %s %s", uid, result.disposition, result.action, result.reason)
-        moves[result.disposition].append(uid)
+        if result.left:
+            report.left.append(f"uid {uid}: {result.reason}")
+        else:
+            moves[result.disposition].append(uid)
     return moves
 
 
 def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
-    """Apply in one (nested) transaction; on any failure roll it back and quarantine with the reason.
+    """Apply in one (nested) transaction, rolled back alone if it raises.
 
     An IntegrityError usually means a concurrent run recorded the same message
     first: trying once more then finds it and reports a duplicate.
@@ -180,16 +191,27 @@ def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, 
     try:
         return _transaction(Session_, settings, raw, where, now)
     except IntegrityError:
+        return _transaction(Session_, settings, raw, where, now)
+
+
+def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: datetime, reason: str) -> Result:
+    """Quarantine with the reason, and the sender and subject the organiser knows it by; if the database
+    refuses that, with nothing read from the email; if it refuses even that, leave it in the inbox, reported,
+    for the next run. Whatever this one message holds, the rest of the run goes on."""
+    attempts: list[Callable[[Session], Result]] = [
+        lambda session: quarantine(session, raw, where, now, reason, key=_key(raw)),
+        lambda session: quarantine(session, raw, where, now, "could not be recorded in full (a fault in "
+                                   "unmentoring, please report it): open it in the quarantine folder", minimal=True),
+    ]
+    for attempt in attempts:
         try:
-            return _transaction(Session_, settings, raw, where, now)
+            with Session_.begin() as session:
+                return attempt(session)
         except Exception as exc:
+            log.error("uid %s: could not be quarantined: %r", where.uid, exc)
             error = exc
-    except Exception as exc:
-        error = exc
-    log.error("uid %s: handling failed: %r", where.uid, error)
-    with Session_.begin() as session:
-        return quarantine(session, raw, where, now, "handling failed, a fault in unmentoring (please report it, and "
-                          f"retry once upgraded): {type(error).__name__}: {error}", key=_key(raw))
+    return Result("", "left", f"not even quarantine could record it ({type(error).__name__}); "
+                  "left in the inbox for the next run", left=True)
 
 
 def _key(raw: bytes) -> str:

@@ -17,6 +17,7 @@ from mailer.outbox import enqueue, sent_today
 from models import Match, Participant, Purpose, Status, Token
 
 CONFIRM_DAYS = 7
+KEPT_CHARS = 20_000  # of a command waiting to be confirmed: more than any field it can set keeps
 
 
 def join(ctx: Context) -> Decision:
@@ -85,7 +86,7 @@ def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: M
         why = f"{command.name} unconfirmed, a confirmation went out today already"
         return Decision("confirm-limited", held_back(ctx, why))
     make_room(ctx, person)
-    payload = json.dumps({"name": command.name, "args": command.args, "body": command.body,
+    payload = json.dumps({"name": command.name, "args": command.args[:KEPT_CHARS], "body": command.body[:KEPT_CHARS],
                           "match": match.id if match else None})
     token = issue_token(ctx, person, Purpose.COMMAND, payload)
     enqueue(ctx.session, ctx.settings, template="participant/confirm_command", to=person, now=ctx.now,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
+from models.bounded import Bounded
 
 
 class AuditEvent(Base):
@@ -20,4 +21,4 @@ class AuditEvent(Base):
     new_status: Mapped[str] = mapped_column(String(16), default="")
     source: Mapped[str] = mapped_column(String(40))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
+from models.bounded import Bounded
 
 
 class Disposition(StrEnum):
@@ -21,17 +22,17 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    message_id: Mapped[str] = mapped_column(Bounded(998), unique=True)
     folder: Mapped[str] = mapped_column(String(200))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     uid: Mapped[int] = mapped_column(BigInteger)
-    sender: Mapped[str] = mapped_column(String(320), default="")
-    subject: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(Bounded(320), default="")
+    subject: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
     size: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     disposition: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(40), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     # An answer was due but a daily cap held it back: mail that passed every robot check yet came
     # often enough to hit the cap is most likely a robot we do not recognise (shown in `status`).
@@ -67,7 +68,7 @@ class OutboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(400), unique=True)
+    message_id: Mapped[str] = mapped_column(Bounded(400), unique=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(60))
     mail_from: Mapped[str] = mapped_column(String(320))

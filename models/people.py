@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.bounded import Bounded
 
 
 class Status(StrEnum):
@@ -22,17 +23,17 @@ class Participant(Base):
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    organisation: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(60), default="")
-    video: Mapped[str] = mapped_column(String(200), default="")
-    links: Mapped[str] = mapped_column(Text, default="")
-    bio: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(Bounded(320), unique=True)
+    name: Mapped[str] = mapped_column(Bounded(200), default="")
+    organisation: Mapped[str] = mapped_column(Bounded(200), default="")
+    role: Mapped[str] = mapped_column(Bounded(200), default="")
+    phone: Mapped[str] = mapped_column(Bounded(60), default="")
+    video: Mapped[str] = mapped_column(Bounded(200), default="")
+    links: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
+    bio: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
-    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
-    campaign: Mapped[str] = mapped_column(String(64), default="")
+    reply_token: Mapped[str] = mapped_column(Bounded(32), unique=True)
+    campaign: Mapped[str] = mapped_column(Bounded(64), default="")
     bounce_score: Mapped[int] = mapped_column(default=0)
     last_bounce_at: Mapped[datetime | None]
     skip_next: Mapped[bool] = mapped_column(default=False)
@@ -59,7 +60,7 @@ class Token(Base):
     __tablename__ = "tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[str] = mapped_column(String(32), unique=True)
+    value: Mapped[str] = mapped_column(Bounded(32), unique=True)
     purpose: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text, default="")
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
