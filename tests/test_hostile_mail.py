@@ -154,3 +154,110 @@ def test_a_message_not_even_quarantine_can_record_stays_in_the_inbox_and_the_run
     out = service.tick().output
     assert "1 seen, 1 handled" in out and "left in the inbox" not in out
     assert service.imap.fetch_all() == [] and confirmations_to(service, "ann@a.org") == 1
+
+
+# Generated hostile mail. Dovecot stores a raw NUL byte as 0x80, so NULs come in encoded: in
+# encoded words, quoted-printable and base64, as they do from real senders.
+CHUNKS = st.sampled_from([
+    b"=00", b"=?utf-8?q?a=00b?=", b"=?utf-8?b?AAAA?=", b"=?x-unknown?q?=FF?=", b"=?utf-16?b?2ADcAA==?=", b"=?utf-8?q?",
+    b"\xff\xfe", b"\xed\xa0\x80", b"\xc3(", b"\x1b[2J", b"\x01", b"&#0;", b"&#xD800;", b"=ED=A0=80", b"<", b">", b"@",
+    b"\t", b" ", b"\r\n", b"\r\n ", b"=\r\n", b"word", b"MET", b"Name: ", b"--b", b"Content-Type: text/plain\r\n\r\n",
+])
+SENDERS = st.sampled_from([b"Sam <" + SAM.encode() + b">", SAM.encode(), b"=?utf-8?q?Sam=00?= <" + SAM.encode() + b">",
+                           b"=?utf-8?q?N=00?= <x@y.org>", b"\xff@\xfe", b"<>", b""])
+RECIPIENTS = st.sampled_from([PERSONAL.encode(), b"coffee@example.org", b"coffee+\x01@example.org"])
+COMMANDS = st.sampled_from([b"", b"SHARE ", b"NOT MET ", b"PROFILE\r\nBio: ", b"PROFILE\r\nName: ", b"JOIN ", b"HELP"])
+NAMES = st.sampled_from([b"Message-ID", b"Subject", b"From", b"To", b"Cc", b"References", b"In-Reply-To",
+                         b"Content-Type", b"Content-Transfer-Encoding", b"Authentication-Results", b"X-\xff"])
+CONTENT_TYPES = st.sampled_from([b"text/plain; charset=utf-8", b"text/html", b"text/plain; charset=x-bogus",
+                                 b"text/plain; charset=\xff", b"text/plain; format=flowed; delsp=yes",
+                                 b"message/rfc822", b"application/octet-stream"])
+ENCODINGS = st.sampled_from([b"quoted-printable", b"quoted-printable", b"base64", b"", b"8bit", b"x-garbage"])
+
+
+@st.composite
+def hostile_text(draw: st.DrawFn) -> bytes:
+    """Bytes built from pieces that break parsers, sometimes repeated to an absurd length."""
+    value = b"".join(draw(st.lists(st.one_of(CHUNKS, st.binary(max_size=30)), max_size=10)))
+    return value * draw(st.sampled_from([1, 1, 1, 1, 40, 3000]))
+
+
+@st.composite
+def part(draw: st.DrawFn, depth: int = 0) -> bytes:
+    """One MIME part: a command and hostile text in some encoding, or a multipart (up to 12 deep, its
+    boundary sometimes wrong or missing)."""
+    if depth < 12 and draw(st.integers(0, 4)) == 0:
+        boundary = draw(st.sampled_from([b"b", b"b", b"", b"\xff", b"x" * 80]))
+        children = draw(st.lists(part(depth + 1), min_size=0, max_size=2 if depth < 2 else 1))
+        declared = boundary if draw(st.integers(0, 3)) else b"other"
+        body = b"".join(b"--" + boundary + b"\r\n" + child + b"\r\n" for child in children) + b"--" + boundary + b"--\r\n"
+        return b"Content-Type: multipart/mixed; boundary=\"" + declared + b"\"\r\n\r\n" + body
+    encoding = draw(ENCODINGS)
+    payload = draw(COMMANDS) + draw(hostile_text())
+    if encoding == b"base64" and draw(st.booleans()):
+        payload = base64.encodebytes(payload)
+    head = b"Content-Type: " + draw(CONTENT_TYPES) + b"\r\n"
+    return head + (b"Content-Transfer-Encoding: " + encoding + b"\r\n" if encoding else b"") + b"\r\n" + payload
+
+
+@st.composite
+def encoded_word(draw: st.DrawFn) -> bytes:
+    """A well-formed RFC 2047 word whose text holds NUL, other control characters, or anything else."""
+    words = draw(st.text(st.characters(codec="utf-8"), max_size=20)) * draw(st.sampled_from([1, 1, 200]))
+    data = words.encode()
+    if draw(st.booleans()):
+        return b"=?utf-8?b?" + base64.b64encode(data) + b"?="
+    return b"=?utf-8?q?" + b"".join(b"=%02X" % c for c in data) + b"?="
+
+
+def header_value() -> st.SearchStrategy[bytes]:
+    long_id = st.integers(900, 5000).map(lambda n: b"<" + b"a" * n + b"@example.net>")
+    return st.one_of(hostile_text(), encoded_word(), long_id)
+
+
+@st.composite
+def hostile_message(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """Header lines and the rest (MIME headers and body), apart, so a test can add a Message-ID after the
+    generated ones. Often from Sam in his own thread, so commands reach his profile, shares and reports."""
+    subject = draw(st.one_of(st.sampled_from([b"SHARE", b"NOT MET", b"Re: PROFILE", b"x"]), header_value()))
+    sender = draw(st.one_of(SENDERS, encoded_word().map(lambda name: name + b" <" + SAM.encode() + b">")))
+    headers = [b"From: " + sender, b"To: " + draw(RECIPIENTS), b"Subject: " + subject]
+    headers += [name + b": " + draw(header_value()) for name in draw(st.lists(NAMES, max_size=4))]
+    return b"\r\n".join(headers), draw(part())
+
+
+@pytest.fixture
+def introduced(service: Service) -> str:
+    return sam_and_kim_introduced(service)
+
+
+@settings(derandomize=True, max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(generated=st.lists(hostile_message(), min_size=1, max_size=4))
+def test_hostile_mail_never_stops_a_run(service: Service, imap_server: Dovecot, introduced: str,
+                                        generated: list[tuple[bytes, bytes]]) -> None:
+    """Every run completes; every message is filed (processed or quarantined) or reported as left in the
+    inbox; a good JOIN and a good MET delivered after the hostile mail are applied. Each example reads a
+    mailbox of its own; the database is shared, as it is between real runs."""
+    n = next(EXAMPLES)
+    service.imap = imap_server.account()
+    service.set("imap", "user", service.imap.user)
+    batch = [head + f"\r\nMessage-ID: <{n}.{i}@gen.example>\r\n".encode() + rest for i, (head, rest) in enumerate(generated)]
+    joiner, met_id = f"joiner{n}@good.example", f"<met{n}@leeds.gov.uk>"
+    with service.imap.client() as imap:
+        imap.multiappend("INBOX", [*batch, incoming(joiner, "JOIN"), incoming(
+            f"Sam <{SAM}>", "MET", to=f"coffee+{introduced}@example.org", message_id=met_id)])
+    out = service.tick().output
+    left = service.imap.fetch_all()
+    filed = len(service.imap.fetch_all(PROCESSED)) + len(service.imap.fetch_all(QUARANTINE))
+    assert f"inbox: {len(batch) + 2} seen" in out and filed + len(left) == len(batch) + 2
+    assert out.count("left in the inbox") == len(left)
+    with service.session() as s:
+        met = s.scalar(select(InboundMessage).where(InboundMessage.message_id == met_id))
+        assert met is not None and met.action == "met"
+        assert s.scalar(select(func.count()).where(Outcome.inbound_id == met.id, Outcome.met.is_(True))) == 1
+        assert s.scalar(select(Participant.status).where(Participant.email == joiner)) == Status.PENDING
+    assert confirmations_to(service, joiner) == 1
+
+
+EXAMPLES: Iterator[int] = itertools.count()
