@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from models import Disposition, InboundMessage, Outcome, Participant, Share, Status
+from models import Disposition, InboundMessage, Outcome, Participant, Purpose, Share, Status, Token
 from models.bounded import storable
 from tests.app import Service
 from tests.harness.dovecot import Dovecot
@@ -63,7 +63,8 @@ def quoted_printable_to(token_address: str, subject: str, body: bytes, sender: s
 
 def test_values_from_a_body_are_stored_cleaned_and_bounded(service: Service) -> None:
     """NUL (here from quoted-printable, which Dovecot passes on as it is) reaches every kind of column
-    filled from a body: a share, a profile field, a NOT MET reason; and a name from the From header."""
+    filled from a body: a share, a profile field, a NOT MET reason, a command kept until it is confirmed;
+    and a name from the From header."""
     token = sam_and_kim_introduced(service)
     group = f"coffee+{token}@example.org"
     service.imap.deliver(quoted_printable_to(PERSONAL, "SHARE", b"We=00 learned " + b"a lot " * 1000))
@@ -71,12 +72,15 @@ def test_values_from_a_body_are_stored_cleaned_and_bounded(service: Service) -> 
                                              b"9" * 500))
     service.imap.deliver(quoted_printable_to(group, "NOT MET", b"Kim=00 was away"))
     service.imap.deliver(incoming("Ann Lee <ann@a.org>", "JOIN").replace(b"Ann Lee", b"=?utf-8?q?Ann=00Lee?="))
-    assert "4 seen, 4 handled" in service.tick().output
+    service.imap.deliver(quoted_printable_to("coffee@example.org", "PROFILE", b"Bio: =00" + b"b" * 300_000))
+    assert "5 seen, 5 handled" in service.tick().output
     with service.session() as s:
         shared = s.scalar(select(Share.text))
         sam = s.scalar(select(Participant).where(Participant.email == SAM))
         reason = s.scalar(select(Outcome.reason))
         ann = s.scalar(select(Participant.name).where(Participant.email == "ann@a.org"))
+        kept = s.scalar(select(Token.payload).where(Token.purpose == Purpose.COMMAND))
+    assert kept is not None and "Bio: \\u0000bbb" in kept and len(kept) < 50_000
     assert shared is not None and shared.startswith("We  learned a lot") and len(shared) <= 2000
     assert sam is not None and sam.bio == "tea and [31mcake" and sam.phone == "9" * 60
     assert reason == "Kim was away" and ann == "Ann Lee"
