@@ -21,7 +21,7 @@ from models.bounded import storable
 from tests.app import Service
 from tests.harness.dovecot import Dovecot
 from tests.mail import incoming
-from tests.test_commands import PERSONAL, SAM, add_sam, sam_and_kim_introduced
+from tests.test_commands import PERSONAL, SAM, sam_and_kim_introduced
 
 QUARANTINE, PROCESSED = "unmentoring/quarantine", "unmentoring/processed"
 
@@ -241,7 +241,8 @@ def introduced(service: Service) -> str:
 def test_hostile_mail_never_stops_a_run(service: Service, imap_server: Dovecot, introduced: str,
                                         generated: list[tuple[bytes, bytes]]) -> None:
     """Every run completes; every message is filed (processed or quarantined) or reported as left in the
-    inbox; a good JOIN and a good MET delivered after the hostile mail are applied. Each example reads a
+    inbox, none set aside as a fault of ours; a good JOIN and a good MET delivered after the hostile mail
+    are applied. Each example reads a
     mailbox of its own; the database is shared, as it is between real runs."""
     n = next(EXAMPLES)
     service.imap = imap_server.account()
@@ -261,6 +262,7 @@ def test_hostile_mail_never_stops_a_run(service: Service, imap_server: Dovecot, 
         assert met is not None and met.action == "met"
         assert s.scalar(select(func.count()).where(Outcome.inbound_id == met.id, Outcome.met.is_(True))) == 1
         assert s.scalar(select(Participant.status).where(Participant.email == joiner)) == Status.PENDING
+        assert s.scalars(select(InboundMessage.reason).where(InboundMessage.reason.contains("a fault in"))).all() == []
     assert confirmations_to(service, joiner) == 1
 
 
