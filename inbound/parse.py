@@ -108,12 +108,15 @@ def _structure_fault(msg: Message) -> str:
 
 
 def dedupe_key(msg: Message, raw: bytes) -> str:
-    """The Message-ID, when it is one that fits a header line; else a hash of the bytes (never a cut
-    Message-ID, which another message could share)."""
+    """The Message-ID; a hash of it when it is too long for a header line or holds control characters
+    (a cut one could be another message's; a hash still recognises a redelivered copy); a hash of the
+    bytes when there is none."""
     message_id = _header(msg, "Message-ID").strip()
-    if _MSGID.fullmatch(message_id) and len(message_id) <= MAX_LINE and message_id.isprintable():
+    if not _MSGID.fullmatch(message_id):
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+    if len(message_id) <= MAX_LINE and message_id.isprintable():
         return message_id
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return "sha256:" + hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def normalise_address(value: str) -> str:
