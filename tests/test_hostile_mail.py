@@ -150,9 +150,9 @@ def test_a_message_not_even_quarantine_can_record_stays_in_the_inbox_and_the_run
     refuse_inbound_rows(service, "NEW.uid = 1")
     service.imap.deliver(incoming("ann@a.org", "JOIN", message_id="<refused@a.org>"))
     service.imap.deliver(incoming("bob@b.org", "JOIN"))
-    for _ in range(2):
+    for counts in ("2 seen, 1 handled, 0 quarantined", "1 seen, 0 handled, 0 quarantined"):
         out = service.tick().output
-        assert "2 seen, 1 handled, 0 quarantined" in out or "1 seen, 0 handled, 0 quarantined" in out
+        assert counts in out
         assert "uid 1: not even quarantine could record it (" in out and "move it out of the inbox by hand" in out
         assert len(service.imap.fetch_all()) == 1 and [r.uid for r in records(service)] == [2]
     assert confirmations_to(service, "bob@b.org") == 1 and confirmations_to(service, "ann@a.org") == 0
