@@ -192,8 +192,17 @@ def send(app: App) -> None:
         smtp = with_access_tokens(app.settings).smtp
     except TokenError as exc:
         raise click.ClickException(f"no OAuth token, nothing sent: {exc}") from None
-    report = deliver_due(sessions(app.ready_engine()), smtp, now=app.now)
+    engine = app.ready_engine()
+    try:
+        with exclusive(app.settings.data_path, engine):
+            report = deliver_due(sessions(engine), smtp, now=app.now)
+    except Busy as exc:
+        raise click.ClickException(f"{exc}: that run sends what is due; nothing sent from here") from None
     click.echo(f"outbox: {report.sent} sent, {report.deferred} to retry, {report.failed} failed")
+    for error in report.errors[:5]:
+        click.echo(f"  {error}", err=True)
+    if report.stopped:
+        raise click.ClickException(report.stopped)
 
 
 @main.command()
