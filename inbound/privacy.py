@@ -71,10 +71,12 @@ def erase(session: Session, person: Participant) -> None:
     session.execute(delete(Share).where(Share.participant_id == person.id))
     session.execute(delete(Token).where(Token.participant_id == person.id))
     mentions = or_(OutboundMessage.participant_id == person.id, OutboundMessage.recipients.contains(email))
-    goodbye = (OutboundMessage.kind == "forgotten") & (OutboundMessage.status == OutStatus.QUEUED)
-    session.execute(update(OutboundMessage).where(mentions, ~goodbye, OutboundMessage.status == OutStatus.QUEUED)
+    waiting = OutboundMessage.status.in_([OutStatus.QUEUED, OutStatus.SENDING])
+    goodbye = (OutboundMessage.kind == "forgotten") & waiting
+    session.execute(update(OutboundMessage).where(mentions, ~goodbye, waiting)
                     .values(status=OutStatus.FAILED, last_error="a recipient asked to be forgotten"))
-    session.execute(update(OutboundMessage).where(mentions, ~goodbye).values(raw=b"", recipients="", subject=""))
+    session.execute(update(OutboundMessage).where(mentions, ~goodbye)
+                    .values(raw=b"", recipients="", subject="", accepted="", rejected=""))
     for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
         setattr(person, field, "")
     person.email = f"forgotten-{person.id}@invalid"

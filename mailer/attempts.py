@@ -160,8 +160,9 @@ class Recorder:
 
 
 def troubled(session: Session) -> list[dict[str, Any]]:
-    """Failed mail, and waiting mail that has been tried: what `unmentoring outbox` lists."""
-    tried = (OutboundMessage.status == OutStatus.FAILED) | (
+    """Failed mail, mail some recipients refused, and waiting mail that has been tried: what
+    `unmentoring outbox` lists."""
+    tried = (OutboundMessage.status == OutStatus.FAILED) | (OutboundMessage.rejected != "") | (
         OutboundMessage.status.in_([OutStatus.QUEUED, OutStatus.SENDING]) & (OutboundMessage.attempts > 0))
     rows = session.scalars(select(OutboundMessage).where(tried).order_by(OutboundMessage.id))
     return [_view(row) for row in rows]
@@ -180,8 +181,8 @@ def waiting_untried(session: Session) -> int:
 
 
 def requeue(session: Session, ids: Sequence[int] | None, now: datetime) -> dict[int, str]:
-    """Put failed emails back in the queue, due now: the ids given, or (None) every failed one.
-    A retry goes to the recipients who have not got it (refusals are forgotten, acceptances kept)."""
+    """Put failed emails (or sent ones some recipients refused) back in the queue, due now: the ids
+    given, or (None) every failed one. A retry goes to the recipients who have not got it."""
     query = select(OutboundMessage).where(OutboundMessage.status == OutStatus.FAILED) if ids is None else \
         select(OutboundMessage).where(OutboundMessage.id.in_(ids))
     found = {row.id: row for row in session.scalars(query)}
@@ -191,7 +192,7 @@ def requeue(session: Session, ids: Sequence[int] | None, now: datetime) -> dict[
 def _requeue_one(row: OutboundMessage | None, now: datetime) -> str:
     if row is None:
         return "no such email in the outbox"
-    if row.status != OutStatus.FAILED:
+    if row.status != OutStatus.FAILED and not (row.status == OutStatus.SENT and row.rejected):
         return f"not failed (it is {row.status}), left as it is"
     if not row.raw:
         return "its content was erased (service.retention_days, or a FORGET), so it cannot be sent"

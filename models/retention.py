@@ -2,7 +2,7 @@
 
 Inbound mail bodies are never stored. After `service.retention_days`, an inbound
 record loses its sender and subject, and a sent or failed email loses its stored
-bytes, recipients and subject. Message-IDs, actions, dates and participant links
+bytes, recipients (and who took or refused it) and subject. Message-IDs, actions, dates and participant links
 stay: they are what recognises a duplicate, threads a reminder, and counts a round.
 """
 from __future__ import annotations
@@ -26,6 +26,6 @@ def purge(session: Session, now: datetime, days: int) -> int:
     outbound = session.execute(
         update(OutboundMessage).where(OutboundMessage.created_at < cutoff, OutboundMessage.recipients != "",
                                       OutboundMessage.status.in_([OutStatus.SENT, OutStatus.FAILED]))
-        .values(raw=b"", recipients="", subject="")
+        .values(raw=b"", recipients="", subject="", accepted="", rejected="")
     ).rowcount
     return (inbound or 0) + (outbound or 0)
