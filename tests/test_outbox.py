@@ -11,8 +11,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, text
 
+from mailer.attempts import End, Outcome, outcome_values
 from mailer.outbox import enqueue
 from mailer.send import SendReport, deliver_due
 from models import OutboundMessage, OutStatus, Participant, Status
@@ -225,3 +227,30 @@ def test_requeue_refuses_what_it_cannot_requeue(service: Service) -> None:
     assert "name the emails to requeue by id" in service.cli("outbox", "requeue").output
     assert service.cli("outbox").output == ("nothing failed or waiting for a retry\n"
                                             "1 more waiting for their first try (the next run sends them)\n")
+
+
+A, B = "a@x.example", "b@y.example"
+DONE_ALL = Outcome(End.DONE, accepted=[A, B])
+DONE_B_LATER = Outcome(End.DONE, accepted=[A], later={B: "451 busy"})
+DONE_B_REJECTED = Outcome(End.DONE, accepted=[A], rejected={B: "550 no such user"})
+DONE_NONE = Outcome(End.DONE, rejected={A: "550 no", B: "550 no"})
+
+
+@pytest.mark.parametrize("outcome, attempts, interrupted, expected", [
+    (DONE_ALL, 0, 0, {"status": "sent", "attempts": 1, "accepted": f"{A}\n{B}", "last_error": ""}),
+    (DONE_B_LATER, 0, 0, {"status": "queued", "accepted": A, "last_error": f"{B}: 451 busy", "next_try_at": T0 + timedelta(minutes=1)}),
+    (DONE_B_LATER, 11, 0, {"status": "failed", "attempts": 12}),
+    (DONE_B_REJECTED, 0, 0, {"status": "sent", "rejected": f"{B}\t550 no such user"}),
+    (DONE_NONE, 0, 0, {"status": "failed", "accepted": ""}),
+    (Outcome(End.REFUSED, "554 5.7.1 spam"), 0, 0, {"status": "failed", "last_error": "554 5.7.1 spam"}),
+    (Outcome(End.LATER, "421 closing"), 3, 0, {"status": "queued", "attempts": 4, "next_try_at": T0 + timedelta(minutes=8)}),
+    (Outcome(End.UNKNOWN, "lost"), 0, 0, {"status": "queued", "interrupted": 1}),
+    (Outcome(End.UNKNOWN, "lost"), 1, 1, {"status": "failed", "interrupted": 2}),
+    (Outcome(End.SESSION, "554 quota"), 5, 0, {"status": "queued", "attempts": 5, "last_error": "554 quota"}),
+])
+def test_how_an_attempt_ends_decides_what_is_recorded(outcome: Outcome, attempts: int, interrupted: int,
+                                                      expected: dict[str, Any]) -> None:
+    row = OutboundMessage(id=1, kind="intro", recipients=f"{A}\n{B}", attempts=attempts, interrupted=interrupted,
+                          accepted="", rejected="")
+    values = outcome_values(row, outcome, T0)
+    assert {key: values.get(key) for key in expected} == expected
