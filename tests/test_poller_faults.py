@@ -14,6 +14,7 @@ import time
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, func, select, text
 
 from models import FolderState, InboundMessage, OutboundMessage, OutStatus, Participant
 from models.db import make_engine, sessions, upgrade
-from tests.app import clock_env, settings_table, to_toml
+from tests.app import TEST_START, clock_env, settings_table, to_toml
 from tests.harness.dovecot import ImapAccount
 from tests.harness.imapproxy import FETCHING_BODIES, FILING, HoldingProxy
 from tests.harness.smtpsink import SmtpSink
@@ -31,6 +32,8 @@ from tests.mail import incoming
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSED, QUARANTINE = "unmentoring/processed", "unmentoring/quarantine"
 LIMIT = 20_000  # imap.max_message_bytes: the one oversized message is quarantined unread
+TIMELINE = time.monotonic()
+"""Where the runs' shared timeline starts: each run's clock starts at TEST_START plus the time since."""
 ROBOT_HEADERS = [{"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"Precedence": "bulk"}, {}]
 
 
@@ -126,10 +129,12 @@ def engine(database_url: str) -> Any:
 
 
 def start_tick(config: Path) -> subprocess.Popen[str]:
-    """`unmentoring tick` as cron runs it: a process of its own, with only our config."""
+    """`unmentoring tick` as cron runs it: a process of its own, with only our config. Its clock
+    goes on from the runs before (were each to start at TEST_START, mail queued late in one run
+    would not yet be due in the next)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")}
     env["PYTHONPATH"] = str(ROOT)
-    env.update(clock_env())
+    env.update(clock_env(TEST_START + timedelta(seconds=time.monotonic() - TIMELINE)))
     return subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "--config", str(config), "tick"],
         cwd=config.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
