@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from models import OutboundMessage, OutStatus
@@ -101,21 +101,24 @@ def recover(engine: Engine) -> None:
                            .values(status=OutStatus.QUEUED, interrupted=OutboundMessage.interrupted + 1))
 
 
+_END = update(OutboundMessage).where(OutboundMessage.id == bindparam("row_id"),
+                                     OutboundMessage.status == OutStatus.SENDING)
+_CLAIM = update(OutboundMessage).where(OutboundMessage.id == bindparam("row_id"),
+                                       OutboundMessage.status == OutStatus.QUEUED)
+
+
 def record(engine: Engine, finished: tuple[OutboundMessage, Outcome] | None, claim: OutboundMessage | None,
            now: datetime) -> None:
     """One transaction: the end of the last attempt and the start of the next (one commit a message).
-    Core, not a Session: it runs once a message, in the writer thread, competing for the GIL."""
+    Core statements built once, not a Session: it runs once a message, in the writer thread,
+    competing for the GIL; the columns set are the parameters' keys."""
     with engine.begin() as connection:
         if finished is not None:
             row, outcome = finished
-            connection.execute(update(OutboundMessage)
-                               .where(OutboundMessage.id == row.id, OutboundMessage.status == OutStatus.SENDING)
-                               .values(outcome_values(row, outcome, now)))
+            connection.execute(_END, {"row_id": row.id, **outcome_values(row, outcome, now)})
         if claim is not None:
             claimed = connection.execute(
-                update(OutboundMessage).where(OutboundMessage.id == claim.id, OutboundMessage.status == OutStatus.QUEUED)
-                .values(status=OutStatus.SENDING, attempts=claim.attempts + 1)
-            ).rowcount
+                _CLAIM, {"row_id": claim.id, "status": OutStatus.SENDING, "attempts": claim.attempts + 1}).rowcount
             if claimed != 1:
                 raise Lost(f"email #{claim.id} was changed by something else while this run was sending it")
 
