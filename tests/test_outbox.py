@@ -6,7 +6,9 @@ refuses one recipient, the sender, the login, or closes the connection with a 42
 """
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +23,7 @@ from models import OutboundMessage, OutStatus, Participant, Status
 from models.db import make_engine, sessions
 from tests.app import TEST_START, Service
 from tests.harness.smtpsink import SmtpSink
+from tests.test_poller_faults import finish, start_tick
 
 T0 = TEST_START
 LATER = T0 + timedelta(hours=1)
@@ -119,6 +122,24 @@ def test_a_refused_record_stops_the_run_and_no_email_arrives_more_than_twice(ser
     assert "it may have arrived twice, so it is not sent again" in rows(service)[0].last_error
     assert send(service, LATER + timedelta(days=1), engine).sent == 0 and sum(copies(service.smtp).values()) == 5
     engine.dispose()
+
+
+def test_a_run_killed_twice_with_the_same_email_in_flight_sends_it_no_third_time(service: Service) -> None:
+    """`tick` as cron starts it, SIGKILLed the moment the server takes the first email (before its
+    250 comes back), twice: the old outbox sent that email again on every run."""
+    ids = queue(service, 3)
+    runs: list[subprocess.Popen[str]] = []
+    service.smtp.on_accept = lambda _: runs[-1].send_signal(signal.SIGKILL)
+    for _ in range(2):
+        runs.append(start_tick(service.path))
+        assert runs[-1].wait(timeout=60) == -signal.SIGKILL
+    service.smtp.on_accept = None
+    out = finish(start_tick(service.path))
+    assert "outbox: 2 sent, 0 to retry, 0 failed" in out
+    assert copies(service.smtp) == {ids[0]: 2, ids[1]: 1, ids[2]: 1}
+    assert [(r.status, r.interrupted) for r in rows(service)] == [
+        (OutStatus.FAILED, 2), (OutStatus.SENT, 0), (OutStatus.SENT, 0)]
+    assert service.cli("outbox").output.startswith(f"#{rows(service)[0].id} failed after 2 tries")
 
 
 def test_a_refused_sender_stops_the_run_and_keeps_every_email_queued(service: Service) -> None:
