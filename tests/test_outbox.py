@@ -6,6 +6,7 @@ refuses one recipient, the sender, the login, or closes the connection with a 42
 """
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -206,6 +207,9 @@ def test_a_5xx_for_one_member_fails_that_member_only(service: Service) -> None:
     listed = service.cli("outbox").output
     assert f"#{row.id} sent after 1 tries" in listed and "p0.1@org1.example refused: 550 5.1.1 no such user" in listed
     assert "unmentoring outbox requeue ID" in listed
+    (shown,) = json.loads(service.cli("outbox", "list", "--json").output)
+    assert (shown["status"], shown["accepted"], shown["rejected"]) == (
+        "sent", ["p0.0@org0.example"], {"p0.1@org1.example": "550 5.1.1 no such user"})
     assert service.cli("outbox", "requeue", str(row.id)).output == f"#{row.id}: queued again: the next run sends it\n"
     assert send(service, LATER).sent == 1
     assert [m.rcpt_tos for m in service.smtp.messages] == [["p0.0@org0.example"], ["p0.1@org1.example"]]
