@@ -6,8 +6,8 @@ import json
 from sqlalchemy import func, select
 
 from inbound.apply import Where, apply_message
-from models import Disposition, InboundMessage, OutboundMessage, Participant, utcnow
-from tests.app import Service
+from models import Disposition, InboundMessage, OutboundMessage, Participant
+from tests.app import TEST_START, Service
 from tests.mail import incoming
 
 DSN = (b"From: MAILER-DAEMON@mx.example.net\r\nTo: coffee@example.org\r\nSubject: Undelivered Mail\r\n"
@@ -73,7 +73,7 @@ def test_crash_after_commit_before_move_files_without_acting_again(service: Serv
     raw = incoming("gus@g.org", "JOIN", message_id="<crash@g.org>")
     service.imap.deliver(raw)
     with service.session() as s, s.begin():
-        apply_message(s, service.settings, raw, Where("INBOX", 1, 1), now=utcnow())
+        apply_message(s, service.settings, raw, Where("INBOX", 1, 1), now=TEST_START)
     service.tick()
     assert service.imap.fetch_all("INBOX") == []
     assert len(service.smtp.messages) == 1
@@ -89,7 +89,7 @@ def test_wrong_imap_password_is_one_clear_line_and_the_outbox_still_goes(service
         person = Participant(email="hal@h.org", status="active", reply_token="tokhal")
         s.add(person)
         s.flush()
-        enqueue(s, service.settings, template="participant/welcome", to=person, now=utcnow())
+        enqueue(s, service.settings, template="participant/welcome", to=person, now=TEST_START)
     service.set("imap", "password", "wrong")
     result = service.cli("tick")
     assert result.exit_code == 1
