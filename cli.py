@@ -215,8 +215,17 @@ def send(app: App) -> None:
         smtp = with_access_tokens(app.settings).smtp
     except TokenError as exc:
         raise click.ClickException(f"no OAuth token, nothing sent: {exc}") from None
-    report = deliver_due(sessions(app.ready_engine()), smtp, now=app.now)
+    engine = app.ready_engine()
+    try:
+        with exclusive(app.settings.data_path, engine):
+            report = deliver_due(sessions(engine), smtp, now=app.now)
+    except Busy as exc:
+        raise click.ClickException(f"{exc}: that run sends what is due; nothing sent from here") from None
     click.echo(f"outbox: {report.sent} sent, {report.deferred} to retry, {report.failed} failed")
+    for error in report.errors[:5]:
+        click.echo(f"  {error}", err=True)
+    if report.stopped:
+        raise click.ClickException(report.stopped)
 
 
 @main.command()
@@ -328,6 +337,81 @@ def quarantine_retry(app: App, ids: tuple[int, ...]) -> None:
     for i in ids:
         click.echo(f"#{i}: {outcome[i]}")
     if any(not text.startswith("back in the inbox") for text in outcome.values()):
+        sys.exit(1)
+
+
+@main.group("outbox", invoke_without_command=True)
+@click.pass_context
+def outbox_group(ctx: click.Context) -> None:
+    """Mail that failed or is waiting for another try; put failed mail back in the queue.
+
+    \b
+    Example:
+      unmentoring outbox
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(outbox_list)
+
+
+@outbox_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def outbox_list(app: App, as_json: bool) -> None:
+    """Failed emails, and emails tried that wait for another go: id, to whom, the subject, why.
+
+    \b
+    Example:
+      unmentoring outbox list --json
+    """
+    from mailer.attempts import troubled, waiting_untried
+
+    with reading(app.ready_engine())() as session:
+        rows, untried = troubled(session), waiting_untried(session)
+    lines = [outbox_line(row, app.settings.tz) for row in rows] or ["nothing failed or waiting for a retry"]
+    if untried:
+        lines.append(f"{untried} more waiting for their first try (the next run sends them)")
+    if any(row["status"] == "failed" or row["rejected"] for row in rows):
+        lines.append("once the cause is fixed: unmentoring outbox requeue ID (or --all-failed)")
+    emit(rows, as_json, lines)
+
+
+def outbox_line(row: dict[str, Any], tz: Any) -> str:
+    subject, reason = clean_header_text(row["subject"]), clean_header_text(row["reason"])
+    to = ", ".join(row["to"]) or "(erased)"
+    when = "" if row["status"] == "failed" else f", next try {local(row['next_try'], tz)}"
+    refused = "".join(f"; {rcpt} refused: {clean_header_text(why)}" for rcpt, why in row["rejected"].items())
+    return (f"#{row['id']} {row['status']} after {row['attempts']} tries{when}: to {to}, \"{subject}\""
+            f"{': ' + reason if reason else ''}{refused}")
+
+
+@outbox_group.command("requeue")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Every failed email.")
+@pass_app
+def outbox_requeue(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed emails back in the queue, to be sent by the next run: after the recipient fixed
+    their mailbox, say, or you raised the provider's sending limit. Ids come from `outbox list`.
+    A group email goes only to the members who have not got it.
+
+    \b
+    Example:
+      unmentoring outbox requeue 12 15
+    """
+    from mailer.attempts import requeue
+
+    if bool(ids) == all_failed:
+        raise click.ClickException("name the emails to requeue by id (from `unmentoring outbox`), or use --all-failed")
+    engine = app.ready_engine()
+    try:
+        with exclusive(app.settings.data_path, engine), sessions(engine).begin() as session:
+            outcome = requeue(session, None if all_failed else list(ids), app.now())
+    except Busy as exc:
+        raise click.ClickException(f"{exc}: try again in a minute") from None
+    for i, text in outcome.items():
+        click.echo(f"#{i}: {text}")
+    if not outcome:
+        click.echo("no failed emails")
+    if any(not text.startswith("queued again") for text in outcome.values()):
         sys.exit(1)
 
 

@@ -51,6 +51,8 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
         digest(Session_, settings, now(), report)
         if signed_in is not None:
             report.send = deliver_due(Session_, signed_in.smtp, now=now)
+            if report.send.stopped:
+                report.errors.append(report.send.stopped)
         with Session_.begin() as session:
             report.purged = purge(session, now(), settings.service.retention_days, settings.service.unconfirmed_days)
     return report

@@ -1,12 +1,16 @@
 """Deliver what is due in the outbox over one SMTP connection (the only module that speaks SMTP).
 
-Each message is marked sent in its own commit right after the server accepts
-it, so a crash can resend at most the one message that was in flight. That
-commit runs in a writer thread while the next message's envelope and body go
-out; the final "." that makes the server take the next message waits for it
-(:func:`sendmail`'s ``barrier``), so the guarantee holds and the commit's fsync
-costs no extra time. Rows are read a batch at a time (memory stays flat however
-long the outbox), and each outcome is one small UPDATE and its commit.
+Each attempt is recorded before the server is given the message, and its end after
+(mailer/attempts.py), so whatever fails a message reaches a recipient at most twice. The
+records are committed in a writer thread while the next message's envelope and body go out;
+the final "." that makes the server take a message waits for the commit recording its start
+(:func:`sendmail`'s ``barrier``), so that commit's fsync costs no extra time. When the database
+refuses a record, the message in flight is dropped before its "." and the run stops sending.
+
+Replies are read per recipient (a 4xx retries only that recipient, a 5xx fails only them) and
+told apart from refusals of the whole session (a refused MAIL FROM or login, no server), which
+stop the run and leave every email queued. Rows are read a batch at a time (memory stays flat
+however long the outbox).
 """
 from __future__ import annotations
 
@@ -15,23 +19,23 @@ import smtplib
 import socket
 import ssl
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Callable, Iterator
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import SmtpSettings
 from connection import with_advice
+from mailer.attempts import End, Lost, Outcome, Recorder, outcome_values, recover
 from mailer.oauth import xoauth2
 from models import OutboundMessage, OutStatus, utcnow
 
-MAX_ATTEMPTS = 12
-SCRUB_AFTER_SENDING = {"forgotten"}
-MAX_BACKOFF = timedelta(hours=6)
 BATCH = 100
+LOGIN_REFUSED = {530, 534, 535, 538}
+"""Replies meaning "log in first" or "not with those credentials": the whole session is refused."""
 
 
 @dataclass
@@ -40,14 +44,8 @@ class SendReport:
     deferred: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-class Temporary(Exception):
-    """The server said try later (4xx) or the connection broke."""
-
-
-class Permanent(Exception):
-    """The server refused for good (5xx)."""
+    stopped: str = ""
+    """Why this run stopped sending before the end, and what to do: one line, or empty."""
 
 
 def connect(smtp: SmtpSettings) -> smtplib.SMTP:
@@ -67,59 +65,48 @@ def connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return client
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+def reply_text(code: int, reply: bytes | str) -> str:
+    return f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}".strip()
 
 
-def transmit(client: smtplib.SMTP, row: OutboundMessage, barrier: Callable[[], None] = lambda: None) -> str:
-    """Send one message; return a note about refused recipients (empty when all accepted)."""
+def transmit(client: smtplib.SMTP, row: OutboundMessage, barrier: Callable[[], None] = lambda: None) -> Outcome:
+    """One attempt at `row`, to the recipients who have not got it yet. A connection that breaks
+    is closed (``client.sock`` is then None). What ``barrier`` raises is raised."""
     try:
-        refused = sendmail(client, row.mail_from, row.recipient_list, row.raw, barrier)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        error = _refusals(exc.recipients)
-        raise (Temporary(error) if all(400 <= c < 500 for c in codes) else Permanent(error)) from exc
-    except smtplib.SMTPResponseException as exc:
-        error = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
-        raise (Permanent(error) if exc.smtp_code >= 500 else Temporary(error)) from exc
+        return sendmail(client, row.mail_from, row.pending, row.raw, barrier)
     except (smtplib.SMTPException, OSError) as exc:
-        raise Temporary(f"connection: {exc}") from exc
-    return _refusals(refused)
-
-
-def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
-    return "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in refused.items())
+        client.close()
+        return Outcome(End.LATER, f"connection: {exc}")
 
 
 LINE_START_DOT = re.compile(rb"(?m)^\.")
 
 
 def sendmail(client: smtplib.SMTP, sender: str, recipients: list[str], raw: bytes,
-             barrier: Callable[[], None]) -> dict[str, tuple[int, bytes]]:
-    """smtplib's sendmail, with ``barrier()`` called just before the final "." of the data.
-
-    Raises what smtplib.SMTP.sendmail raises; returns the refused recipients.
-    """
+             barrier: Callable[[], None]) -> Outcome:
+    """smtplib's sendmail, reading every reply, with ``barrier()`` called just before the final "."."""
     _no_delay(client)
     client.ehlo_or_helo_if_needed()
     options = [f"SIZE={len(raw)}"] if client.does_esmtp and client.has_extn("size") else []
     code, reply = client.mail(sender, options)
     if code != 250:
         _abandon(client, code)
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    refused: dict[str, tuple[int, bytes]] = {}
+        too_big = code == 552 or b"5.3.4" in reply
+        return Outcome(End.REFUSED if too_big else End.SESSION, reply_text(code, reply))
+    outcome = Outcome(End.DONE)
     for rcpt in recipients:
         code, reply = client.rcpt(rcpt)
-        if code not in (250, 251):
-            refused[rcpt] = (code, reply)
-        if code == 421:
-            client.close()
-            raise smtplib.SMTPRecipientsRefused(refused)
-    if len(refused) == len(recipients):
+        if code == 421 or code in LOGIN_REFUSED:
+            _abandon(client, code)
+            return Outcome(End.LATER if code == 421 else End.SESSION, reply_text(code, reply))
+        if code in (250, 251):
+            outcome.accepted.append(rcpt)
+        else:
+            (outcome.rejected if code >= 500 else outcome.later)[rcpt] = reply_text(code, reply)
+    if not outcome.accepted:
         _abandon(client, code)
-        raise smtplib.SMTPRecipientsRefused(refused)
-    _data(client, raw, barrier)
-    return refused
+        return outcome
+    return _data(client, raw, barrier, outcome)
 
 
 def _no_delay(client: smtplib.SMTP) -> None:
@@ -129,12 +116,12 @@ def _no_delay(client: smtplib.SMTP) -> None:
         client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def _data(client: smtplib.SMTP, raw: bytes, barrier: Callable[[], None]) -> None:
+def _data(client: smtplib.SMTP, raw: bytes, barrier: Callable[[], None], outcome: Outcome) -> Outcome:
     client.putcmd("data")
     code, reply = client.getreply()
     if code != 354:
         _abandon(client, code)
-        raise smtplib.SMTPDataError(code, reply)
+        return _refused_data(code, reply, outcome)
     body = LINE_START_DOT.sub(b"..", raw)
     client.send(body if body.endswith(b"\r\n") else body + b"\r\n")
     try:
@@ -143,10 +130,24 @@ def _data(client: smtplib.SMTP, raw: bytes, barrier: Callable[[], None]) -> None
         client.close()  # mid-DATA: closing without the "." makes the server drop the message
         raise
     client.send(b".\r\n")
-    code, reply = client.getreply()
+    try:
+        code, reply = client.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        client.close()
+        return Outcome(End.UNKNOWN, f"connection lost after the data was sent: {exc}", later=outcome.later,
+                       rejected=outcome.rejected)
     if code != 250:
         _abandon(client, code)
-        raise smtplib.SMTPDataError(code, reply)
+        return _refused_data(code, reply, outcome)
+    return outcome
+
+
+def _refused_data(code: int, reply: bytes, outcome: Outcome) -> Outcome:
+    """A refusal of the data is for the message as a whole (the refused recipients stay on record)."""
+    if code in LOGIN_REFUSED:
+        return Outcome(End.SESSION, reply_text(code, reply))
+    end = End.REFUSED if code >= 500 else End.LATER
+    return Outcome(end, reply_text(code, reply), later=outcome.later, rejected=outcome.rejected)
 
 
 def _abandon(client: smtplib.SMTP, code: int) -> None:
@@ -156,8 +157,8 @@ def _abandon(client: smtplib.SMTP, code: int) -> None:
         return
     try:
         client.rset()
-    except smtplib.SMTPServerDisconnected:
-        pass
+    except (smtplib.SMTPServerDisconnected, OSError):
+        client.close()
 
 
 def due_rows(session: Session, now: datetime, batch: int = BATCH) -> Iterator[OutboundMessage]:
@@ -184,53 +185,8 @@ def _due_rows(session: Session, now: datetime, batch: int, stranger: bool) -> It
         after = rows[-1].id
 
 
-def outcome_values(row: OutboundMessage, outcome: Exception | str, now: datetime) -> dict[str, Any]:
-    """The columns an attempt changes: sent, failed for good, or retry later. Some kinds (FORGET's
-    goodbye) are scrubbed, error text too, once sent or failed for good."""
-    attempts = row.attempts + 1
-    if isinstance(outcome, str):
-        values: dict[str, Any] = {"status": OutStatus.SENT, "sent_at": now, "last_error": outcome}
-    elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
-        values = {"status": OutStatus.FAILED, "last_error": str(outcome)}
-    else:
-        values = {"next_try_at": now + backoff(attempts), "last_error": str(outcome)}
-    if row.kind in SCRUB_AFTER_SENDING and "status" in values:
-        values |= {"raw": b"", "recipients": "", "rate_key": "", "subject": "", "last_error": ""}
-    return {"attempts": attempts, **values}
-
-
-def mark(engine: Engine, row: OutboundMessage, outcome: Exception | str, now: datetime) -> None:
-    """One UPDATE, committed at once: the durable record that this attempt happened (still queued only).
-    Core, not a Session: it runs once a message, in the writer thread, competing for the GIL."""
-    with engine.begin() as connection:
-        connection.execute(
-            update(OutboundMessage).where(OutboundMessage.id == row.id, OutboundMessage.status == OutStatus.QUEUED)
-            .values(outcome_values(row, outcome, now))
-        )
-
-
-class Marker:
-    """Commits each outcome in a writer thread; :meth:`wait` blocks until the last one is durable."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mark")
-        self.pending: Future[None] | None = None
-
-    def submit(self, row: OutboundMessage, outcome: Exception | str, now: datetime) -> None:
-        self.wait()
-        self.pending = self.pool.submit(mark, self.engine, row, outcome, now)
-
-    def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self.pool.shutdown(wait=True)
+class Stop(Exception):
+    """The run stops sending; the message is the one line for the organiser."""
 
 
 def deliver_due(
@@ -239,57 +195,90 @@ def deliver_due(
     now: Callable[[], datetime] = utcnow,
     connector: Callable[[SmtpSettings], smtplib.SMTP] = connect,
 ) -> SendReport:
-    """Send every due message. When the server cannot be reached the rest wait for the next run."""
+    """Send every due message, until the server or the database refuses the whole run: then
+    the rest wait, queued, for the next run, and `report.stopped` says what to do.
+    Call it under the run lock (runlock.exclusive): it takes over what an earlier run left."""
     report = SendReport()
-    client: smtplib.SMTP | None = None
-    pause = 60 / smtp.rate_per_minute if smtp.rate_per_minute else 0
-    marker = Marker(Session_.kw["bind"])
-    with Session_() as session:
+    recorder = Recorder(Session_.kw["bind"])
+    try:
+        recover(Session_.kw["bind"])
         try:
-            for n, row in enumerate(due_rows(session, now())):
-                if pause and n:
-                    time.sleep(pause)
-                if client is None:
-                    try:
-                        client = connector(smtp)
-                    except (smtplib.SMTPException, OSError) as exc:
-                        failed = with_advice(f"cannot connect to {smtp.host}:{smtp.port}: {exc}", exc, "smtp")
-                        report.errors.append(f"{failed}; the email waits for the next run")
-                        break
-                outcome = _send_one(client, row, marker.wait)
-                if isinstance(outcome, Temporary) and str(outcome).startswith(("connection:", "421")):
-                    _quit(client)
-                    client = None
-                _tally(report, outcome)
-                marker.submit(row, outcome, now())
+            _send_all(Session_, smtp, now, connector, recorder, report)
         finally:
-            try:
-                marker.close()
-            finally:
-                _quit(client)
+            recorder.flush(now())
+    except Stop as exc:
+        report.stopped = str(exc)
+    except (DBAPIError, Lost) as exc:
+        report.stopped = database_refused(exc)
+    finally:
+        recorder.close()
     return report
 
 
-def _send_one(client: smtplib.SMTP, row: OutboundMessage, barrier: Callable[[], None]) -> Exception | str:
+def _send_all(Session_: sessionmaker[Session], smtp: SmtpSettings, now: Callable[[], datetime],
+              connector: Callable[[SmtpSettings], smtplib.SMTP], recorder: Recorder, report: SendReport) -> None:
+    client: smtplib.SMTP | None = None
+    pause = 60 / smtp.rate_per_minute if smtp.rate_per_minute else 0
     try:
-        return transmit(client, row, barrier)
-    except (Temporary, Permanent) as exc:
-        return exc
+        with Session_() as session:
+            for n, row in enumerate(due_rows(session, now())):
+                if pause and n:
+                    time.sleep(pause)
+                if client is None or client.sock is None:
+                    client = _connect(smtp, connector)
+                recorder.claim(row, now())
+                outcome = transmit(client, row, recorder.wait)
+                recorder.finish(row, outcome)
+                if outcome.end is End.SESSION:
+                    raise Stop(session_refused(smtp, row, outcome.reply))
+                _tally(report, row, outcome, now())
+    finally:
+        _quit(client)
 
 
-def _tally(report: SendReport, outcome: Exception | str) -> None:
-    if isinstance(outcome, str):
+def _connect(smtp: SmtpSettings, connector: Callable[[SmtpSettings], smtplib.SMTP]) -> smtplib.SMTP:
+    try:
+        return connector(smtp)
+    except smtplib.SMTPAuthenticationError as exc:
+        secret = "the [oauth2] settings and the app's SMTP permission" if smtp.auth == "oauth2" else "smtp.password"
+        raise Stop(f"the SMTP server refused the login for {smtp.user} "
+                   f"({reply_text(exc.smtp_code, exc.smtp_error)}): check smtp.user and {secret}; "
+                   "nothing was sent, every email waits for the next run") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        failed = with_advice(f"cannot connect to {smtp.host}:{smtp.port}: {exc}", exc, "smtp")
+        raise Stop(f"{failed}; nothing more was sent, every email waits for the next run") from exc
+
+
+def session_refused(smtp: SmtpSettings, row: OutboundMessage, reply: str) -> str:
+    login = "smtp.user and smtp.password" if smtp.user else "smtp.user and smtp.password (none are set)"
+    return (f"the SMTP server refuses to send for us ({reply}, from {row.mail_from}): sending stopped and every "
+            f"email stays queued; check the account's sending limits and {login}"
+            f"{', or turn smtp.verp off' if '+b-' in row.mail_from else ''}, then the next run tries again")
+
+
+def database_refused(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    words = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else type(orig).__name__
+    return (f"the database refused to record an email's sending ({words}): sending stopped so that nothing "
+            "goes twice; once the database takes writes again (disk space, a read-only standby after a "
+            "failover, a lock held by another program) the next run goes on, sending at most the one email "
+            "in flight again")
+
+
+def _tally(report: SendReport, row: OutboundMessage, outcome: Outcome, now: datetime) -> None:
+    values = outcome_values(row, outcome, now)
+    if values["status"] == OutStatus.SENT:
         report.sent += 1
-    elif isinstance(outcome, Permanent):
+    elif values["status"] == OutStatus.FAILED:
         report.failed += 1
-        report.errors.append(str(outcome))
     else:
         report.deferred += 1
-        report.errors.append(str(outcome))
+    if values["last_error"]:
+        report.errors.append(f"#{row.id} to {', '.join(row.recipient_list)}: {values['last_error']}")
 
 
 def _quit(client: smtplib.SMTP | None) -> None:
-    if client is None:
+    if client is None or client.sock is None:
         return
     try:
         client.quit()

@@ -67,9 +67,10 @@ def _outbox(session: Session, person: Participant, spare: int | None) -> None:
     for row in outbox_for(session, person):
         if row.id == spare:
             continue
-        if row.status == OutStatus.QUEUED:
+        if row.status in (OutStatus.QUEUED, OutStatus.SENDING):
             row.status, row.last_error = OutStatus.FAILED, CANCELLED
         row.raw, row.recipients, row.rate_key, row.subject = b"", "", "", ""
+        row.accepted, row.rejected = "", ""
 
 
 def _organiser_mail(session: Session, person: Participant) -> None:

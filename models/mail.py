@@ -51,6 +51,7 @@ class FolderState(Base):
 
 class OutStatus(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # an attempt is under way, or was cut short with nothing recorded after it
     SENT = "sent"
     FAILED = "failed"
 
@@ -86,7 +87,20 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    interrupted: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Attempts whose end nobody saw (a killed run, a refused write, a connection lost after the
+    data): each may have reached the server, so after two the email waits for the organiser."""
+    accepted: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Recipients the server has taken this email for, one a line: a retry goes to the others only."""
+    rejected: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Recipients refused for good (5xx), one a line, with the reply in `last_error`."""
 
     @property
     def recipient_list(self) -> list[str]:
         return [r for r in self.recipients.split("\n") if r]
+
+    @property
+    def pending(self) -> list[str]:
+        """Recipients still to be given the email."""
+        done = set(self.accepted.split("\n")) | set(self.rejected.split("\n"))
+        return [r for r in self.recipient_list if r not in done]

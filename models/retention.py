@@ -3,7 +3,7 @@
 Inbound mail bodies are never stored. After `service.retention_days`, an inbound
 record loses its sender, subject and the reason we gave for what we did (a quarantine
 reason, a bounce report's addresses); a sent or failed email loses its stored bytes,
-recipients, subject and error text; a NOT MET report loses its reason (its reason group
+recipients (and who took or refused it), subject and error text; a NOT MET report loses its reason (its reason group
 stays); shares are deleted, and so are confirmation requests that expired that long ago
 (except those of people still pending, which `purge_unconfirmed` reads).
 Message-IDs, actions, dates and participant links stay: they are what recognises a
@@ -40,7 +40,7 @@ def purge_contents(session: Session, cutoff: datetime) -> int:
         .values(sender="", subject="", reason=""),
         update(outbox).where(outbox.created_at < cutoff, outbox.status.in_([OutStatus.SENT, OutStatus.FAILED]),
                              or_(outbox.recipients != "", outbox.subject != "", outbox.last_error != ""))
-        .values(raw=b"", recipients="", rate_key="", subject="", last_error=""),
+        .values(raw=b"", recipients="", rate_key="", subject="", last_error="", accepted="", rejected=""),
         update(Outcome).where(Outcome.reported_at < cutoff, Outcome.reason != "").values(reason=""),
         delete(Share).where(Share.shared_at < cutoff),
         delete(Token).where(Token.expires_at < cutoff, Token.participant_id.not_in(pending)),

@@ -130,7 +130,9 @@ RUNS_CLOCK = RunningClock()
 
 
 def start_tick(config: Path) -> subprocess.Popen[str]:
-    """`unmentoring tick` as cron runs it: a process of its own, with only our config."""
+    """`unmentoring tick` as cron runs it: a process of its own, with only our config. Its clock
+    goes on from the runs before (were each to start at TEST_START, mail queued late in one run
+    would not yet be due in the next)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")}
     env["PYTHONPATH"] = str(ROOT)
     env.update(clock_env(RUNS_CLOCK()))

@@ -4,10 +4,16 @@ It can also misbehave on demand for fault tests:
 
     sink.fail_next = [(451, "try later"), (550, "no such user")]  # one reply per DATA
     sink.drop_after = 2  # the connection drops at the DATA after 2 captured
+    sink.fail_mail_from = [(554, "5.4.5 daily sending quota exceeded")]  # one reply per MAIL FROM
+    sink.refuse_rcpt["b@x.org"] = [(451, "4.2.1 mailbox busy")]  # one reply per RCPT TO that address
+    sink.on_accept = callback  # called with each message captured, before its 250 goes back
+
+A 421 reply closes the connection afterwards, as a real server going away does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.policy
 import logging
@@ -59,6 +65,9 @@ class SmtpSink:
         self.messages: list[CapturedMessage] = []
         self.fail_next: list[tuple[int, str]] = []
         self.drop_after: int | None = None
+        self.fail_mail_from: list[tuple[int, str]] = []
+        self.refuse_rcpt: dict[str, list[tuple[int, str]]] = {}
+        self.on_accept: Callable[[CapturedMessage], None] | None = None
         self._changed = threading.Condition()
         self.controller: Controller | None = None
 
@@ -86,26 +95,36 @@ class SmtpSink:
                           address: str, mail_options: list[str]) -> str:
         if self.require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        if self.fail_mail_from:
+            return _refuse(server, *self.fail_mail_from.pop(0))
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if self.refuse_rcpt.get(address):
+            return _refuse(server, *self.refuse_rcpt[address].pop(0))
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._changed:
             if self.fail_next:
-                code, text = self.fail_next.pop(0)
-                return f"{code} {text}"
+                return _refuse(server, *self.fail_next.pop(0))
             if self.drop_after is not None and len(self.messages) >= self.drop_after:
                 self.drop_after = None
                 assert server.transport is not None
                 server.transport.abort()
                 return "421 dropped"
             raw = envelope.original_content or b""
-            self.messages.append(CapturedMessage(
-                mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
-                raw=raw, message=parse(raw),
-            ))
+            captured = CapturedMessage(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
+                                       raw=raw, message=parse(raw))
+            self.messages.append(captured)
             self._changed.notify_all()
+        if self.on_accept is not None:
+            self.on_accept(captured)
         return "250 OK"
 
     def clear(self) -> None:
@@ -128,6 +147,13 @@ class SmtpSink:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _refuse(server: SMTP, code: int, text: str) -> str:
+    """The reply `code text`; after a 421 the connection closes (once the reply has gone out)."""
+    if code == 421 and server.transport is not None:
+        asyncio.get_running_loop().call_soon(server.transport.close)
+    return f"{code} {text}"
 
 
 class OAuthSmtpSink(SmtpSink):
