@@ -399,9 +399,9 @@ def outbox_requeue(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
     """
     from mailer.attempts import requeue
 
+    engine = app.ready_engine()
     if bool(ids) == all_failed:
         raise click.ClickException("name the emails to requeue by id (from `unmentoring outbox`), or use --all-failed")
-    engine = app.ready_engine()
     try:
         with exclusive(app.settings.data_path, engine), sessions(engine).begin() as session:
             outcome = requeue(session, None if all_failed else list(ids), app.now())
