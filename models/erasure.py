@@ -25,7 +25,7 @@ CANCELLED = "not sent: a recipient asked to be forgotten"
 def forget(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
     """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye) is scrubbed once sent."""
     erase_traces(session, person, spare)
-    for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
+    for field in ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio"):
         setattr(person, field, "")
     person.email = f"forgotten-{person.id}@invalid"
     person.status, person.paused_until, person.skip_next = Status.LEFT, None, False

@@ -125,10 +125,14 @@ def introduce(session: Session, settings: Settings, rnd: Round, members: list[Pa
 
 
 def group_context(settings: Settings, rnd: Round, members: list[Participant]) -> dict[str, object]:
-    names = [p.name or p.email.split("@")[0] for p in members]
-    joined = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
     deadline = (rnd.closes_at or rnd.opened_at).astimezone(settings.tz).strftime("%A %-d %B")
-    return {"members": members, "names": joined, "deadline": deadline, "round_no": rnd.number}
+    names = _joined([p.name or p.email.split("@")[0] for p in members])
+    greet = _joined([p.greeting_name or p.email.split("@")[0] for p in members])
+    return {"members": members, "names": names, "greet": greet, "deadline": deadline, "round_no": rnd.number}
+
+
+def _joined(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,

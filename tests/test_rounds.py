@@ -68,7 +68,9 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
     service.imap.deliver(reply_all(silent[0], _member(silent[0]), "Does Tuesday at 3 work for you?"))
     run(service, at("2026-12-02T10:00"))
     thanks = service.smtp.wait_for(6)[4:]
-    assert {t.message["Subject"] for t in thanks} == {"Thanks for letting us know"}
+    assert {t.message["Subject"] for t in thanks} == {f"Re: {m['Subject']}" for m in (met_intro, not_met_intro)}, \
+        "an acknowledgement in a group's thread keeps its subject"
+    assert all(t.message.get_body(("plain",)).get_content().split("\n")[2].startswith("Thanks ") for t in thanks)
     service.smtp.clear()
     with service.session() as s:
         outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
