@@ -39,7 +39,8 @@ class Answering:
 def group_subject(session: Session, intro_message_id: str) -> str:
     """The subject every email about a group carries: `Re: <its introduction's subject>` ("" when the
     introduction's copy is gone, and the template's own subject stands)."""
-    subject = session.scalar(select(OutboundMessage.subject).where(OutboundMessage.message_id == intro_message_id)) \
+    subject = session.scalar(select(OutboundMessage.subject).where(
+        OutboundMessage.message_id == intro_message_id, OutboundMessage.subject != "").limit(1)) \
         if intro_message_id else None
     return reply_subject(subject) if subject else ""
 
@@ -91,17 +92,25 @@ def enqueue_group(
     context: dict[str, Any],
     thread: str | None = None,
     dedupe_key: str | None = None,
-) -> OutboundMessage:
+) -> list[OutboundMessage]:
     """One email to everyone in a group. Reply-To names the group's address and every member,
     so "reply" and "reply all" both reach the others and tell us the outcome. `thread`: the
-    introduction's Message-ID, which later emails answer and whose subject they keep."""
-    return _queue(
-        session, settings, template=template, now=now, token=token,
-        recipients=[(m.email, m.name) for m in members], context=context, thread=[thread] if thread else [],
-        subject=group_subject(session, thread) if thread else "", auto="auto-generated",
-        reply_to=[sub_address(settings, token)] + [m.email for m in members], unsubscribe="",
-        participant_id=None, in_reply_to=None, dedupe_key=dedupe_key, mail_from=None,
-    )
+    introduction's Message-ID, which later emails answer and whose subject they keep.
+
+    Each member gets a copy of their own, addressed to them all and with the same Message-ID (so
+    replies thread alike for everyone, as a mailing list's personalised copies do), but with a
+    List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail."""
+    message_id = new_message_id(template.rpartition("/")[2], token, settings.service.domain)
+    subject = group_subject(session, thread) if thread else ""
+    everyone = [(m.email, m.name) for m in members]
+    return [_queue(
+        session, settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
+        message_id=message_id, context=context, thread=[thread] if thread else [], subject=subject,
+        auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
+        unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
+        dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None,
+        mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else None,
+    ) for m in members]
 
 
 def _queue(
@@ -109,12 +118,14 @@ def _queue(
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: list[str], subject: str, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
     dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
+    deliver_to: str = "", message_id: str = "",
 ) -> OutboundMessage:
+    """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies)."""
     kind = template.rpartition("/")[2]
     rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
     if subject:
         rendered = replace(rendered, subject=subject)
-    message_id = new_message_id(kind, token, settings.service.domain)
+    message_id = message_id or new_message_id(kind, token, settings.service.domain)
     envelope = Envelope(
         sender=address(settings.service.address, settings.service.name),
         to=[address(email, name) for email, name in recipients],
@@ -125,8 +136,8 @@ def _queue(
     )
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
-        recipients="\n".join(email for email, _ in recipients), subject=rendered.subject, stranger=stranger,
-        rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
+        recipients=deliver_to or "\n".join(email for email, _ in recipients), subject=rendered.subject,
+        stranger=stranger, rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
         raw=compose(rendered, envelope), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,
     )

@@ -119,7 +119,7 @@ def introduce(session: Session, settings: Settings, rnd: Round, members: list[Pa
     session.add(match)
     session.flush()
     session.expire(rnd, ["matches"])
-    row = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
+    [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
                         context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
     match.intro_message_id = row.message_id
 

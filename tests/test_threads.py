@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from models import Participant, Status
+from models import OutboundMessage, Participant, Status
 from tests.app import Service
 from tests.mail import incoming, reply_to
 from tick import tick
@@ -78,12 +78,12 @@ def test_every_email_about_a_group_keeps_the_introductions_subject(service: Serv
     the check-in and our answers in the thread all say `Re: <introduction's subject>`, even after a member
     renamed themselves; the check-in's question moves to its first line."""
     add_sam_and_kim(service)
-    [intro] = run(service, at("2026-12-01T10:00"))
+    intro, _ = run(service, at("2026-12-01T10:00"))
     assert intro["Subject"] == "Coffee Roulette: meet Sam Jones and Kim Lee"
     service.imap.deliver(incoming(f"Kim <{KIM}>", "PROFILE", "Name: Kimberly Lee", to="coffee+kimtoken1@example.org"))
     run(service, at("2026-12-02T10:00"))
-    [nudge] = run(service, at("2026-12-18T09:05"))
-    [checkin] = run(service, at("2026-12-29T09:05"))
+    nudge, _ = run(service, at("2026-12-18T09:05"))
+    checkin, _ = run(service, at("2026-12-29T09:05"))
     for msg in (nudge, checkin):
         assert msg["Subject"] == f"Re: {intro['Subject']}"
         assert msg["References"] == msg["In-Reply-To"] == intro["Message-ID"]
@@ -99,7 +99,7 @@ def test_the_footer_starts_with_the_standard_separator_line(service: Service) ->
     """"-- " (with its space) is how every mail client knows a footer, and leaves it out of a quoted reply."""
     add_sam_and_kim(service)
     service.imap.deliver(incoming(f"Sam <{SAM}>", "HELP", to=PERSONAL))
-    [intro, answer] = run(service, at("2026-12-01T10:00"))
+    intro, _, answer = run(service, at("2026-12-01T10:00"))
     for msg in (intro, answer):
         assert "\n-- \nCoffee Roulette introduces people" in text_of(msg)
 
@@ -117,10 +117,33 @@ def test_greetings_use_the_name_a_person_asks_for(service: Service) -> None:
     mydata, kims = run(service, at("2026-11-21T10:00"))
     assert "- Call me: Sammy\n" in text_of(mydata) and first_line(mydata) == "Hello Sammy,"
     assert first_line(kims) == "Hello Kim," and "- Call me: Kim (from your name)\n" in text_of(kims)
-    [intro] = run(service, at("2026-12-01T10:00"))
+    intro, _ = run(service, at("2026-12-01T10:00"))
     assert first_line(intro) in ("Hello Sammy and Kim,", "Hello Kim and Sammy,")
     assert intro["Subject"] in ("Coffee Roulette: meet Sam Jones and Kim Lee", "Coffee Roulette: meet Kim Lee and Sam Jones")
     service.imap.deliver(incoming(f"Sam <{SAM}>", "PROFILE", "Call me: " + "S" * 100, to=PERSONAL))
     run(service, at("2026-12-02T10:00"))
     with service.session() as s:
         assert s.scalar(select(Participant.call_me).where(Participant.email == SAM)) == "S" * 60
+
+
+def test_each_member_gets_a_group_email_with_their_own_list_unsubscribe(service: Service) -> None:
+    """The big providers' bulk-sender rules expect List-Unsubscribe (one-click where there is an endpoint) on
+    every subscribed email: each member's copy of a group email points at their own token, and all copies
+    share one Message-ID, so a reply from either member threads under it for both."""
+    add_sam_and_kim(service)
+    service.set("service", "unsubscribe_url", "https://coffee.example.org/leave/{token}")
+    run(service, at("2026-12-01T10:00"))
+    run(service, at("2026-12-18T09:05"))
+    run(service, at("2026-12-29T09:05"))
+    copies = service.smtp.messages
+    assert len(copies) == 6 and len({c.message["Message-ID"] for c in copies}) == 3
+    for captured in copies:
+        msg, [to] = captured.message, captured.rcpt_tos
+        token = {SAM: "samtoken1", KIM: "kimtoken1"}[to]
+        assert {a.addr_spec for a in msg["To"].addresses} == {SAM, KIM}, "each copy is addressed to the whole group"
+        assert msg["List-Unsubscribe"] == (f"<https://coffee.example.org/leave/{token}>, "
+                                           f"<mailto:coffee+{token}@example.org?subject=LEAVE>")
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with service.session() as s:
+        rows = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        assert [r.participant_id is not None for r in rows] == [True] * 6, "each copy is the member's, for MYDATA"
