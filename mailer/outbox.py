@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from mailer.compose import Attachment, Envelope, address, compose, new_message_id
-from mailer.render import render
+from mailer.render import Rendered, render
 from mailer.threading import quotable, references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
 
@@ -101,11 +101,12 @@ def enqueue_group(
     replies thread alike for everyone, as a mailing list's personalised copies do), but with a
     List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail."""
     message_id = new_message_id(template.rpartition("/")[2], token, settings.service.domain)
+    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
     subject = group_subject(session, thread) if thread else ""
     everyone = [(m.email, m.name) for m in members]
     return [_queue(
         session, settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
-        message_id=message_id, context=context, thread=[thread] if thread else [], subject=subject,
+        message_id=message_id, context=context, rendered=rendered, thread=[thread] if thread else [], subject=subject,
         auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
         unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
         dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None,
@@ -118,11 +119,12 @@ def _queue(
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: list[str], subject: str, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
     dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
-    deliver_to: str = "", message_id: str = "",
+    deliver_to: str = "", message_id: str = "", rendered: Rendered | None = None,
 ) -> OutboundMessage:
-    """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies)."""
+    """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies,
+    which share one `rendered` text)."""
     kind = template.rpartition("/")[2]
-    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
+    rendered = rendered or render(template, {**base_context(settings), **context}, settings.templates_path)
     if subject:
         rendered = replace(rendered, subject=subject)
     message_id = message_id or new_message_id(kind, token, settings.service.domain)

@@ -64,7 +64,11 @@ def _inbound(session: Session, person: Participant) -> None:
 
 
 def _outbox(session: Session, person: Participant, spare: int | None) -> None:
-    for row in outbox_for(session, person):
+    """Their emails, and the other members' copies of their group emails (which name them)."""
+    mine = outbox_for(session, person)
+    copies = session.scalars(select(OutboundMessage).where(
+        OutboundMessage.message_id.in_({row.message_id for row in mine}))) if mine else []
+    for row in {row.id: row for row in [*mine, *copies]}.values():
         if row.id == spare:
             continue
         if row.status == OutStatus.QUEUED:
