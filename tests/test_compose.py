@@ -25,7 +25,7 @@ from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, compose
 from mailer.headers import clean_header_text
 from mailer.headers import Unwritable
 from mailer.render import Rendered
-from mailer.threading import references
+from mailer.threads import references
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
 NAMES = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
