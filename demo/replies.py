@@ -26,7 +26,7 @@ def reply(person: Person, original: EmailMessage, text: str, when: datetime, rep
     to = ", ".join(str(a) for a in (reply_to if reply_all else reply_to[:1]) if a.addr_spec != person.email)
     msg = _message(person, f"Re: {original['Subject']}", when, to)
     msg["In-Reply-To"] = original["Message-ID"]
-    msg["References"] = original["Message-ID"]
+    msg["References"] = " ".join(filter(None, [original.get("References", ""), original["Message-ID"]]))
     quoted = original.get_body(("plain",)).get_content()
     if person.style == "html":
         msg.set_content(_html(text, quoted), subtype="html")

@@ -39,6 +39,7 @@ class World:
     outbox: dict[int, list[bytes]] = field(default_factory=lambda: defaultdict(list))
     said_outcome: set[str] = field(default_factory=set)
     paused: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)  # group emails (by Message-ID) their members have seen
 
     def day_of(self, when: datetime) -> int:
         return (when - self.start).days
@@ -48,6 +49,9 @@ class World:
         self.outbox[today + max(1, self.rng.randint(lo, hi))].append(raw)
 
 
+GROUP_KINDS = ("intro", "nudge", "checkin")
+
+
 def kind_of(msg: EmailMessage) -> tuple[str, str]:
     """(kind, token) from our Message-ID <kind.token.random@domain>."""
     left = str(msg["Message-ID"]).strip("<>").split("@")[0].split(".")
@@ -55,12 +59,19 @@ def kind_of(msg: EmailMessage) -> tuple[str, str]:
 
 
 def react(world: World, recipients: list[str], msg: EmailMessage, today: int, when: datetime) -> None:
+    """Each mailbox's robots answer the copy it got; a group answers its email once, whoever's copy came
+    first (every member gets a copy of their own, addressed to them all)."""
     kind, token = kind_of(msg)
-    people = [world.people[r] for r in recipients if r in world.people]
     if world.dead in recipients:
         world.later(today, bounce(world.dead, msg, when), 0, 0)
-    if world.out_of_office in recipients and kind in ("intro", "nudge", "checkin"):
+    if world.out_of_office in recipients and kind in GROUP_KINDS:
         world.later(today, auto_reply(world.people[world.out_of_office], msg, when), 0, 0)
+    if kind in GROUP_KINDS:
+        if msg["Message-ID"] in world.answered:
+            return
+        world.answered.add(msg["Message-ID"])
+        recipients = [a.addr_spec for a in msg["To"].addresses]
+    people = [world.people[r] for r in recipients if r in world.people]
     live = [p for p in people if p.email != world.dead]
     if not live:
         return

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.commands import Command
-from inbound.parse import Parsed
+from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
-from mailer.outbox import enqueue, sent_today, strangers_answered
+from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
 
 CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
@@ -54,6 +54,21 @@ class Context:
         if self._in_its_group(person):
             return not dmarc_failed(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
         return authenticated(self.mail.auth_results, self.mail.sender, self.settings.service.trusted_authserv_id)
+
+    @cached_property
+    def answering(self) -> Answering:
+        """This message as the parent of our answer: answers join its thread, and in a group's thread
+        keep the group's subject (Gmail starts a new conversation when the subject changes)."""
+        return Answering(
+            record=self.record, references=message_ids(self.mail.headers.get("references", "")),
+            in_reply_to=message_ids(self.mail.headers.get("in-reply-to", "")),
+            subject=group_subject(self.session, self.match.intro_message_id) if self.match else "")
+
+    @property
+    def confirming(self) -> Answering:
+        """This message as the parent of a request to confirm: in its thread, under a subject of its own
+        ("Please confirm: PAUSE"), which must stand out in the inbox of the address that is asked."""
+        return replace(self.answering, subject="")
 
     def _in_its_group(self, person: Participant | None) -> bool:
         """Whether this reply's group token vouches for its sender: they are one of the group."""
@@ -105,7 +120,7 @@ def answer(ctx: Context, template: str, to: Participant | str, token: str | None
         held_back(ctx, "")
         return False
     make_room(ctx, to)
-    enqueue(ctx.session, ctx.settings, template=template, to=to, now=ctx.now, answering=ctx.record, token=token,
+    enqueue(ctx.session, ctx.settings, template=template, to=to, now=ctx.now, answering=ctx.answering, token=token,
             context=context)
     return True
 

@@ -30,10 +30,10 @@ def forget(ctx: Context) -> Decision:
     if not ctx.confirmed:
         token = issue_token(ctx, person, Purpose.FORGET)
         enqueue(ctx.session, ctx.settings, template="participant/forget_confirm", to=person, now=ctx.now,
-                token=token.value, answering=ctx.record)
+                token=token.value, answering=ctx.confirming)
         return Decision("forget-requested", "asked to confirm")
     goodbye = enqueue(ctx.session, ctx.settings, template="participant/forgotten", to=person, now=ctx.now,
-                      answering=ctx.record)
+                      answering=ctx.answering)
     old = person.status
     erase(ctx.session, person, spare=goodbye)
     person.reply_token = new_token()

@@ -11,13 +11,15 @@ from mailer.headers import clean_header_text
 from models import Participant, Round, Share, Status
 
 FIELDS = {
-    "name": "name", "organisation": "organisation", "organization": "organisation", "org": "organisation",
+    "name": "name", "call me": "call_me", "preferred name": "call_me", "organisation": "organisation", "organization": "organisation", "org": "organisation",
     "role": "role", "job": "role", "job title": "role", "title": "role", "phone": "phone", "video": "video",
     "video call": "video", "video handle": "video", "zoom": "video", "teams": "video", "links": "links",
     "link": "links", "linkedin": "links", "website": "links", "bio": "bio", "about": "bio", "about me": "bio",
 }
-LIMITS = {"name": 200, "organisation": 200, "role": 200, "phone": 60, "video": 200, "links": 500, "bio": 600}
-PROFILE_ORDER = ("name", "organisation", "role", "phone", "video", "links", "bio")
+LIMITS = {"name": 200, "call_me": 60, "organisation": 200, "role": 200, "phone": 60, "video": 200, "links": 500, "bio": 600}
+PROFILE_ORDER = ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio")
+NAMES = ("name", "call_me")  # go into greetings and headers: plain words, no links (inbound/untrusted.py)
+_LABELS = {"call_me": "Call me"}
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,20}?)\s*[:=]\s*(.*)$")
 
 
@@ -28,13 +30,19 @@ def profile_updates(text: str) -> dict[str, str]:
         match = _LINE.match(line)
         field = FIELDS.get(" ".join(match.group(1).lower().split())) if match else None
         if match and field:
-            value = person_name(match.group(2)) if field == "name" else clean_header_text(match.group(2))
-            updates[field] = value[:LIMITS[field]]
+            value = person_name(match.group(2)) if field in NAMES else clean_header_text(match.group(2))
+            updates[field] = value[:LIMITS[field]].strip()
     return updates
 
 
 def profile_lines(person: Participant) -> list[str]:
-    return [f"{name.capitalize()}: {getattr(person, name) or '(not given)'}" for name in PROFILE_ORDER]
+    return [f"{_LABELS.get(name, name.capitalize())}: {_shown(person, name)}" for name in PROFILE_ORDER]
+
+
+def _shown(person: Participant, name: str) -> str:
+    if name == "call_me" and not person.call_me and person.greeting_name:
+        return f"{person.greeting_name} (from your name)"
+    return getattr(person, name) or "(not given)"
 
 
 def profile(ctx: Context) -> Decision:

@@ -65,7 +65,7 @@ def _send_confirmation(ctx: Context, person: Participant) -> Decision:
     if person.status != Status.PENDING:
         audit(ctx, person, "rejoin-requested", person.status)
     enqueue(ctx.session, ctx.settings, template="participant/confirm", to=person, now=ctx.now, token=token.value,
-            answering=ctx.record, context={"expires_days": CONFIRM_DAYS})
+            answering=ctx.confirming, context={"expires_days": CONFIRM_DAYS})
     return Decision("join-requested")
 
 
@@ -90,7 +90,7 @@ def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: M
                           "match": match.id if match else None})
     token = issue_token(ctx, person, Purpose.COMMAND, payload)
     enqueue(ctx.session, ctx.settings, template="participant/confirm_command", to=person, now=ctx.now,
-            token=token.value, answering=ctx.record,
+            token=token.value, answering=ctx.confirming,
             context={"command": command.name, "quoted": quotation(command.args or command.body)})
     return Decision("confirm-requested", f"{command.name} needs confirming: no token of ours and not authenticated")
 
@@ -120,7 +120,7 @@ def _activate(ctx: Context, person: Participant) -> Decision:
         return Decision("confirm-repeat", "already confirmed")
     person.status, person.confirmed_at, person.updated_at = Status.ACTIVE, ctx.now, ctx.now
     audit(ctx, person, "confirmed", old)
-    enqueue(ctx.session, ctx.settings, template="participant/welcome", to=person, now=ctx.now, answering=ctx.record)
+    enqueue(ctx.session, ctx.settings, template="participant/welcome", to=person, now=ctx.now, answering=ctx.answering)
     return Decision("confirmed")
 
 

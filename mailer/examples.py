@@ -12,8 +12,8 @@ KIM = SimpleNamespace(name="Kim Lee", email="kim.lee@nhs.net", role="Service des
                       bio="", video="", phone="0113 496 0000", links="https://blog.example/kim")
 ALEX = SimpleNamespace(name="Alex Evans", email="alex.evans@cabinetoffice.gov.uk", role="Analyst",
                        organisation="Cabinet Office", bio="", video="", phone="", links="")
-GROUP = {"members": [SAM, KIM], "names": "Sam Jones and Kim Lee", "deadline": "Friday 1 January", "round_no": 3}
-PROFILE = ["Name: Sam Jones", "Organisation: Leeds City Council", "Role: Policy officer", "Phone: (not given)",
+GROUP = {"members": [SAM, KIM], "names": "Sam Jones and Kim Lee", "greet": "Sam and Kim", "deadline": "Friday 1 January", "round_no": 3}
+PROFILE = ["Name: Sam Jones", "Call me: Sam (from your name)", "Organisation: Leeds City Council", "Role: Policy officer", "Phone: (not given)",
            "Video: https://meet.example/sam", "Links: (not given)", "Bio: Working on adult social care data."]
 
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -26,7 +26,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/not_understood": {},
     "participant/not_a_member": {"command": "MET", "no_group_yet": False},
     "group/intro": GROUP,
-    "group/intro (trio)": {**GROUP, "members": [SAM, KIM, ALEX], "names": "Sam Jones, Kim Lee and Alex Evans"},
+    "group/intro (trio)": {**GROUP, "members": [SAM, KIM, ALEX], "names": "Sam Jones, Kim Lee and Alex Evans",
+                            "greet": "Sam, Kim and Alex"},
     "group/nudge": GROUP,
     "group/checkin": GROUP,
     "participant/outcome_thanks": {"met": True, "reason": "", "others": "Kim Lee"},
@@ -67,5 +68,6 @@ def template_of(example: str) -> str:
 
 
 def context_of(example: str) -> dict[str, Any]:
-    base = {"service_name": "Coffee Roulette", "organiser": "organiser@example.org", "name": "Sam Jones"}
+    base = {"service_name": "Coffee Roulette", "organiser": "organiser@example.org", "name": "Sam",
+            "full_name": "Sam Jones"}
     return {**base, **EXAMPLES[example]}

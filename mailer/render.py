@@ -54,8 +54,13 @@ def render(name: str, context: dict[str, Any], override_dir: str | None = None) 
     return Rendered(subject=subject, text=text, html=html)
 
 
+SIGNATURE_SEPARATOR = "-- "
+
+
 def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    """Trailing spaces go, except the one in the "-- " line, by which mail clients know the footer
+    (and leave it out when quoting a reply)."""
+    lines = [line if line == SIGNATURE_SEPARATOR else line.rstrip() for line in text.strip("\n").splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 

@@ -25,7 +25,7 @@ CANCELLED = "not sent: a recipient asked to be forgotten"
 def forget(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
     """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye) is scrubbed once sent."""
     erase_traces(session, person, spare)
-    for field in ("name", "organisation", "role", "phone", "video", "links", "bio"):
+    for field in ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio"):
         setattr(person, field, "")
     person.email = f"forgotten-{person.id}@invalid"
     person.status, person.paused_until, person.skip_next = Status.LEFT, None, False
@@ -64,7 +64,11 @@ def _inbound(session: Session, person: Participant) -> None:
 
 
 def _outbox(session: Session, person: Participant, spare: int | None) -> None:
-    for row in outbox_for(session, person):
+    """Their emails, and the other members' copies of their group emails (which name them)."""
+    mine = outbox_for(session, person)
+    copies = session.scalars(select(OutboundMessage).where(
+        OutboundMessage.message_id.in_({row.message_id for row in mine}))) if mine else []
+    for row in {row.id: row for row in [*mine, *copies]}.values():
         if row.id == spare:
             continue
         if row.status in (OutStatus.QUEUED, OutStatus.SENDING):

@@ -69,7 +69,8 @@ class OutboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(Bounded(400), unique=True)
+    # Not unique: a group's email is one copy per member, each with its own List-Unsubscribe.
+    message_id: Mapped[str] = mapped_column(Bounded(400), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(60))
     mail_from: Mapped[str] = mapped_column(String(320))

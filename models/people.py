@@ -25,6 +25,7 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(Bounded(320), unique=True)
     name: Mapped[str] = mapped_column(Bounded(200), default="")
+    call_me: Mapped[str] = mapped_column(Bounded(60), default="")  # what they asked to be called ("Call me:")
     organisation: Mapped[str] = mapped_column(Bounded(200), default="")
     role: Mapped[str] = mapped_column(Bounded(200), default="")
     phone: Mapped[str] = mapped_column(Bounded(60), default="")
@@ -43,6 +44,11 @@ class Participant(Base):
     confirmed_at: Mapped[datetime | None]
 
     tokens: Mapped[list[Token]] = relationship(back_populates="participant", cascade="all, delete-orphan")
+
+    @property
+    def greeting_name(self) -> str:
+        """What greetings call them: the name they asked for, else the first word of their name."""
+        return self.call_me or (self.name.split() or [""])[0]
 
     def __repr__(self) -> str:
         return f"<Participant {self.id} {self.status}>"

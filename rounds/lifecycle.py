@@ -119,16 +119,20 @@ def introduce(session: Session, settings: Settings, rnd: Round, members: list[Pa
     session.add(match)
     session.flush()
     session.expire(rnd, ["matches"])
-    row = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
+    [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
                         context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
     match.intro_message_id = row.message_id
 
 
 def group_context(settings: Settings, rnd: Round, members: list[Participant]) -> dict[str, object]:
-    names = [p.name or p.email.split("@")[0] for p in members]
-    joined = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
     deadline = (rnd.closes_at or rnd.opened_at).astimezone(settings.tz).strftime("%A %-d %B")
-    return {"members": members, "names": joined, "deadline": deadline, "round_no": rnd.number}
+    names = _joined([p.name or p.email.split("@")[0] for p in members])
+    greet = _joined([p.greeting_name or p.email.split("@")[0] for p in members])
+    return {"members": members, "names": names, "greet": greet, "deadline": deadline, "round_no": rnd.number}
+
+
+def _joined(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,

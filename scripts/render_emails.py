@@ -38,7 +38,8 @@ def main() -> None:
                         f"[phone]({name}.png) |")
     index = ["# Every email, as sent", "",
              "Made by `scripts/render_emails.py` from `mailer/examples.py`; screenshots by headless Chromium "
-             "at 360 px wide (a small phone).", "", "| email | subject | files |", "|---|---|---|", *rows, ""]
+             "at 360 px wide (a small phone). An answer to a message in a group's thread takes the thread's "
+             "subject, `Re: <the introduction's subject>`, instead of the one shown here.", "", "| email | subject | files |", "|---|---|---|", *rows, ""]
     (OUT / "README.md").write_text("\n".join(index))
     print(f"{len(rows)} emails written to {OUT}")
 

@@ -25,6 +25,7 @@ from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, compose
 from mailer.headers import clean_header_text
 from mailer.headers import Unwritable
 from mailer.render import Rendered
+from mailer.threads import references
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
 NAMES = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
@@ -250,3 +251,14 @@ def test_an_attachment_reads_like_the_standard_librarys() -> None:
     sound_on_the_wire(raw)
     assert as_read(raw) == as_read(oracle(rendered, env))
     assert as_read(raw)["type"] == "multipart/mixed"
+
+
+def test_a_long_references_chain_keeps_its_root_and_its_last_ids() -> None:
+    """RFC 5322 3.6.4 allows trimming the middle; an id we cannot write back, or one already there, is left out."""
+    chain = [f"<m{n}@x.org>" for n in range(30)]
+    assert references("<me@x.org>", chain, []) == [chain[0], *chain[-8:], "<me@x.org>"]
+    assert references("<me@x.org>", ["<a@x.org>", "not an id", "<a@x.org>", "<b\u00e9@x.org>"], []) == \
+        ["<a@x.org>", "<me@x.org>"]
+    assert references("<me@x.org>", [], ["<a@x.org>"]) == ["<a@x.org>", "<me@x.org>"]
+    assert references("<me@x.org>", [], ["<a@x.org>", "<b@x.org>"]) == ["<me@x.org>"], "two In-Reply-To ids: neither"
+    assert references("sha256:abc", ["<a@x.org>"], []) == [], "mail without a Message-ID cannot be answered in a thread"

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import mailbox
 import re
+from collections import Counter
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -74,3 +78,81 @@ def test_the_same_seed_gives_the_same_demo(tmp_path: Path) -> None:
     assert first["sent"] and first["outcomes"], "the demo made no groups or outcomes to compare"
     for part in first:
         assert first[part] == second[part], f"{part} differ between two runs with seed 7"
+
+
+_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv)\s*:\s*)+", re.IGNORECASE)
+
+
+def _gmail_subject(subject: str) -> str:
+    """A subject as Gmail compares it: without its Re:/Fwd: prefixes, spacing and case."""
+    return " ".join(_PREFIX.sub("", str(make_header(decode_header(subject)))).split()).lower()
+
+
+def _ids(value: object) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", str(value or ""))
+
+
+def _parents(msg: Message) -> list[str]:
+    """References, else In-Reply-To, as JWZ's algorithm reads them."""
+    return _ids(msg["References"]) or _ids(msg["In-Reply-To"])
+
+
+def _jwz_threads(mails: list[Message]) -> dict[str, str]:
+    """Thread root by Message-ID as mutt/JWZ build it: each References chain links its ids, parent to
+    child, with a placeholder for an id not in the mailbox; a thread is what those links join."""
+    root: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root.setdefault(x, x)
+        while root[x] != x:
+            x = root[x]
+        return x
+
+    for msg in mails:
+        chain = [*_parents(msg), str(msg["Message-ID"])]
+        for parent, child in zip(chain, chain[1:]):
+            root[find(child)] = find(parent)
+    return {str(msg["Message-ID"]): find(str(msg["Message-ID"])) for msg in mails}
+
+
+def _gmail_threads(mails: list[Message]) -> dict[str, str]:
+    """Conversation by Message-ID as Gmail groups it: a message joins the conversation of an earlier one
+    it refers to only if their subjects match once Re:/Fwd: are stripped; otherwise it starts one."""
+    conversation: dict[str, str] = {}
+    subjects: dict[str, str] = {}
+    for msg in mails:
+        own, subject = str(msg["Message-ID"]), _gmail_subject(str(msg["Subject"]))
+        joined = [conversation[p] for p in _ids(msg["References"]) + _ids(msg["In-Reply-To"])
+                  if p in conversation and subjects[p] == subject]
+        conversation[own], subjects[own] = (joined[0] if joined else own), subject
+    return conversation
+
+
+def test_every_groups_mail_and_its_acknowledgements_are_one_thread_in_mutt_and_gmail(tmp_path: Path) -> None:
+    """A whole demo: each member's copies of their group's introduction, nudge and check-in, and the
+    acknowledgements of what they reported in that thread, make one thread for them, however it is built."""
+    result = CliRunner().invoke(main, ["demo", "--people", "12", "--rounds", "2", "--seed", "5", "--keep",
+                                       str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    sent = sorted(mailbox.Maildir(tmp_path / "sent-mail", create=False), key=lambda m: parsedate_to_datetime(m["Date"]))
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'unmentoring.sqlite3'}")
+    with sessions(engine)() as s:
+        group_mail = s.execute(select(Match.id, OutboundMessage.message_id).join(
+            Match, Match.token == OutboundMessage.token)).all()
+        acknowledged = s.execute(select(Outcome.match_id, OutboundMessage.message_id, Participant.email)
+                                 .join(OutboundMessage, OutboundMessage.in_reply_to == Outcome.inbound_id)
+                                 .join(Participant, Participant.id == OutboundMessage.participant_id)).all()
+        members = s.execute(select(MatchMember.match_id, Participant.email).join(Participant)).all()
+    engine.dispose()
+    threads: dict[tuple[int, str], set[str]] = {}
+    for match_id, email in members:
+        threads[(match_id, email)] = {mid for m, mid in group_mail if m == match_id}
+    for match_id, message_id, email in acknowledged:
+        threads[(match_id, email)].add(message_id)
+    kinds = Counter(mid[1:].split(".")[0] for ids in threads.values() for mid in ids)
+    assert kinds["intro"] and kinds["nudge"] and kinds["checkin"] and kinds["outcome_thanks"], kinds
+    for (match_id, email), ids in threads.items():
+        mails = [m for m in sent if email in {a for _, a in getaddresses(m.get_all("To", []))}]
+        assert ids <= {str(m["Message-ID"]) for m in mails}, f"{email} did not get all of group {match_id}'s mail"
+        for name, built in (("mutt", _jwz_threads(mails)), ("Gmail", _gmail_threads(mails))):
+            assert len({built[i] for i in ids}) == 1, f"group {match_id}'s mail is split in {email}'s {name}"

@@ -12,6 +12,7 @@ from models.db import sessions
 from mailer.send import deliver_due
 from rounds.lifecycle import run_due
 from tests.app import Service
+from tests.harness.smtpsink import CapturedMessage
 from tests.mail import incoming, reply_to
 from tick import tick
 
@@ -41,6 +42,11 @@ def join_everyone(service: Service, when: datetime) -> None:
     service.smtp.clear()
 
 
+def one_each(captured: list[CapturedMessage]) -> list[EmailMessage]:
+    """One copy of each email: every member of a group gets a copy of their own, with the same Message-ID."""
+    return list({c.message["Message-ID"]: c.message for c in captured}.values())
+
+
 def groups_of(messages: list[EmailMessage]) -> list[frozenset[str]]:
     return [frozenset(a.addr_spec for a in m["To"].addresses) for m in messages]
 
@@ -56,7 +62,7 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
     assert run(service, at("2026-11-30T12:00")) == [], "nothing before the first working day of December"
 
     assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 4 groups"]
-    intros = [c.message for c in service.smtp.wait_for(4)]
+    intros = one_each(service.smtp.wait_for(9))
     groups = groups_of(intros)
     assert sorted(len(g) for g in groups) == [2, 2, 2, 3]
     assert sorted(a for g in groups for a in g) == sorted(p.split("<")[1][:-1] for p in PEOPLE)
@@ -67,8 +73,10 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
     service.imap.deliver(reply_all(not_met_intro, _member(not_met_intro), "NOT MET - we were both on leave"))
     service.imap.deliver(reply_all(silent[0], _member(silent[0]), "Does Tuesday at 3 work for you?"))
     run(service, at("2026-12-02T10:00"))
-    thanks = service.smtp.wait_for(6)[4:]
-    assert {t.message["Subject"] for t in thanks} == {"Thanks for letting us know"}
+    thanks = service.smtp.wait_for(11)[9:]
+    assert {t.message["Subject"] for t in thanks} == {f"Re: {m['Subject']}" for m in (met_intro, not_met_intro)}, \
+        "an acknowledgement in a group's thread keeps its subject"
+    assert all(t.message.get_body(("plain",)).get_content().split("\n")[2].startswith("Thanks ") for t in thanks)
     service.smtp.clear()
     with service.session() as s:
         outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
@@ -77,21 +85,22 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
 
     assert run(service, at("2026-12-17T10:00")) == [], "halfway is Friday the 18th (round 2 opens 4 January)"
     assert run(service, at("2026-12-18T09:05")) == ["round 1: nudged 2 groups"]
-    nudges = [c.message for c in service.smtp.wait_for(2)]
+    copies = sum(len(g) for g in groups_of(silent))
+    nudges = one_each(service.smtp.wait_for(copies))
     assert set(groups_of(nudges)) == set(groups_of(silent))
     assert all(n["In-Reply-To"] in {i["Message-ID"] for i in silent} for n in nudges)
-    assert run(service, at("2026-12-18T10:10")) == [] and len(service.smtp.messages) == 2
+    assert run(service, at("2026-12-18T10:10")) == [] and len(service.smtp.messages) == copies
 
     assert run(service, at("2026-12-28T10:00")) == [], "four fifths is the 28th, a bank holiday"
     assert run(service, at("2026-12-29T09:05")) == ["round 1: checked in with 2 groups"]
-    checkins = [c.message for c in service.smtp.wait_for(4)[2:]]
+    checkins = one_each(service.smtp.wait_for(2 * copies)[copies:])
     assert set(groups_of(checkins)) == set(groups_of(silent))
     service.smtp.clear()
 
     assert run(service, at("2027-01-01T10:00")) == [], "New Year's Day"
     assert run(service, at("2027-01-04T10:00")) == ["round 2 opened: 4 groups",
                                                     "round 1: digest queued for organiser@example.org"]
-    second = groups_of([c.message for c in service.smtp.wait_for(5) if c.rcpt_tos != ["organiser@example.org"]])
+    second = groups_of(one_each([c for c in service.smtp.wait_for(10) if c.rcpt_tos != ["organiser@example.org"]]))
     first_pairs = {frozenset(p) for g in groups for p in combinations(sorted(g), 2)}
     assert not first_pairs & {frozenset(p) for g in second for p in combinations(sorted(g), 2)}
     with service.session() as s:
@@ -198,7 +207,7 @@ def test_a_trio_members_late_report_lands_on_their_old_group(service: Service) -
     their first group's, not the group they are in now."""
     add_people(service, 5)
     assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 2 groups"]
-    trio = next(c.message for c in service.smtp.wait_for(2) if len(c.rcpt_tos) == 3)
+    trio = next(c.message for c in service.smtp.wait_for(5) if len(c.message["To"].addresses) == 3)
     third = trio["To"].addresses[2]
     assert "round 2 opened: 2 groups" in run(service, at("2027-01-04T10:00"))
     service.imap.deliver(reply_all(trio, f"{third.display_name} <{third.addr_spec}>", "We've met! Sorry it took a while"))

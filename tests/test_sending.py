@@ -90,7 +90,7 @@ def test_headers_of_a_sent_email(service: Service) -> None:
 def test_a_typed_name_cannot_inject_headers(service: Service) -> None:
     now = TEST_START
     with service.session() as s, s.begin():
-        person = Participant(email="x@y.org", name="Evil\r\nBcc: victim@z.org <b>", status=Status.ACTIVE,
+        person = Participant(email="x@y.org", name="Evil\r\nBcc: victim@z.org <b>", call_me="Ev <b>", status=Status.ACTIVE,
                              reply_token="tokevil")
         s.add(person)
         s.flush()
@@ -110,7 +110,7 @@ def test_an_organiser_can_override_a_template(service: Service) -> None:
     queue_welcomes(service, 1)
     send_at(service, TEST_START)
     msg = service.smtp.wait_for(1)[0].message
-    assert msg["Subject"] == "Croeso, Person 0!"
+    assert msg["Subject"] == "Croeso, Person!", "`name` is what they are called: the first word unless they chose"
     assert "Welsh network" in msg.get_body(("plain",)).get_content()
     assert "Welsh network" in msg.get_body(("html",)).get_content()
 
@@ -147,7 +147,7 @@ def test_names_and_subjects_in_any_language(service: Service) -> None:
     assert captured.raw.isascii(), "headers and bodies are encoded for any mail server"
     assert captured.message["Subject"] == "Welcome to Café Rencontres ☕"
     assert captured.message["To"].addresses[0].display_name == "Zoë Ångström 李"
-    assert "Welcome, Zoë Ångström 李!" in captured.message.get_body(("plain",)).get_content()
+    assert "Welcome, Zoë!" in captured.message.get_body(("plain",)).get_content()
 
 
 def test_lines_starting_with_a_dot_arrive_as_written(service: Service) -> None:
