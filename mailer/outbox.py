@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from mailer.compose import Attachment, Envelope, address, compose, new_message_id
 from mailer.render import Rendered, render
-from mailer.threads import quotable, references, reply_subject
+from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
