@@ -28,6 +28,7 @@ from rounds.admin import AdminError, change_status, close_running, find_particip
 from rounds.lifecycle import open_round, plan
 from rounds.views import find_round, next_step, person_view, plan_view, round_view
 from runlock import Busy, exclusive
+from wording import plural
 
 
 class App:
@@ -164,7 +165,7 @@ def _print_tick(report: Any) -> None:
     else:
         click.echo("inbox: not read this run (the reason is below)")
     if p.unfetched:
-        click.echo(f"  {p.unfetched} message(s) listed by the IMAP server could not be read; they stay in the inbox "
+        click.echo(f"  {plural(p.unfetched, 'message')} listed by the IMAP server could not be read; they stay in the inbox "
                    "for the next run (if this repeats, look at them in the inbox)", err=True)
     for note in report.rounds:
         click.echo(note)
@@ -235,7 +236,7 @@ def status(app: App, as_json: bool) -> None:
     people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items())) or "none yet"
     click.echo(f"participants: {people}")
     click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
-    click.echo(f"quarantine: {figures['quarantined']} message(s)")
+    click.echo(f"quarantine: {plural(figures['quarantined'], 'message')}")
     for item in figures["quarantine_latest"]:
         click.echo("  " + quarantine_line(item, app.settings.tz))
     if figures["quarantined"]:
@@ -245,16 +246,33 @@ def status(app: App, as_json: bool) -> None:
         subject, reason = clean_header_text(item["subject"]), clean_header_text(item["reason"])
         click.echo(f"  failed (last tried {local(item['last_tried'], app.settings.tz)}) to {item['to']}, "
                    f"\"{subject}\": {reason}")
+        click.echo(f"    {failure_advice(item)}")
     if figures["outbox_failed"]:
-        click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
-                   "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
+        click.echo("  a failed email is not tried again (the reason is the receiving server's)")
     click.echo(stranger_line(figures, app.settings.tz))
     if figures["capped"]:
-        click.echo(f"held back only by the daily answer cap: {figures['capped']} message(s) that passed every robot "
+        click.echo(f"held back only by the daily answer cap: {plural(figures['capped'], 'message')} that passed every robot "
                    "check; if they are from software, not people, please report it so unmentoring learns to spot them")
     for item in figures["capped_latest"]:
         click.echo("  " + quarantine_line(item, app.settings.tz))
     click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
+
+
+FAILURE_ADVICE = {
+    "pending": "they never confirmed their address, so nothing else goes to it: nothing to do",
+    "left": "they have left, so nothing else goes to them: nothing to do",
+    "suspended": "their introductions are suspended after bounces: if they give a working address, "
+                 "`unmentoring participants resume EMAIL`",
+    "paused": "they are paused: check the address with them before `unmentoring participants resume EMAIL`",
+    "active": "check the address with the person, or pause them (`unmentoring participants pause EMAIL`)",
+}
+
+
+def failure_advice(item: dict[str, Any]) -> str:
+    """What to do about one failed email, for the state its recipient is in (a group's email: each address)."""
+    if item["status"] is None:
+        return "check each address with its owner (a group's email, or one to someone not taking part)"
+    return FAILURE_ADVICE.get(item["status"], FAILURE_ADVICE["active"])
 
 
 def stranger_line(figures: dict[str, Any], tz: Any) -> str:
@@ -262,7 +280,7 @@ def stranger_line(figures: dict[str, Any], tz: Any) -> str:
     line = (f"answers to people not taking part: {figures['stranger_answers_last_hour']} in the last hour, "
             f"at most {figures['stranger_answers_per_hour']} (service.stranger_answers_per_hour)")
     if figures["held_back"]:
-        line += (f"; {figures['held_back']} message(s) held back by it, the latest at "
+        line += (f"; {plural(figures['held_back'], 'message')} held back by it, the latest at "
                  f"{local(figures['held_back_latest'], tz)}, are in quarantine")
     return line
 
@@ -357,8 +375,8 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         view = plan_view(session, plan(session, app.settings, seed))
-    lines = [f"{len(view['groups'])} groups (seed {view['seed']}, {view['repeats']} repeated pairs, "
-             f"{view['same_organisation']} same-organisation pairs):", *group_lines(view["groups"])]
+    lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, {plural(view['repeats'], 'repeated pair')}, "
+             f"{plural(view['same_organisation'], 'same-organisation pair')}):", *group_lines(view["groups"])]
     lines += [f"  sits out: {describe(p)}" for p in view["sitting_out"]]
     lines += [f"  skipping: {describe(p)}" for p in view["skipping"]]
     emit(view, as_json, lines)
@@ -376,7 +394,7 @@ def round_open(app: App, seed: int | None) -> None:
     """
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
-        click.echo(f"round {rnd.number} opened: {len(rnd.matches)} groups, seed {rnd.seed}; "
+        click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
 
@@ -412,7 +430,7 @@ def round_top_up(app: App, seed: int | None) -> None:
             made = top_up(session, app.settings, app.now(), secrets.randbits(31) if seed is None else seed)
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"{made} more groups introduced; the emails are in the outbox")
+        click.echo(f"{plural(made, 'more group')} introduced; the emails are in the outbox")
 
 
 @round_group.command("show")

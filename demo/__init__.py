@@ -30,6 +30,7 @@ from rounds.views import next_step
 from models.summary import collect_status
 from report.build import Options, build_report
 from tick import tick
+from wording import plural
 
 START = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
 USER = "coffee"
@@ -74,8 +75,8 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
     days = 8 + 31 * rounds
     inbox = Delivery(port, USER, password)
     started, read = time.monotonic(), 0
-    click.echo(f"A community of {len(people)} people from {len({p.organisation for p in people})} organisations "
-               f"writes to {SERVICE} for {rounds} rounds.")
+    click.echo(f"A community of {plural(len(people), 'person')} from {plural(len({p.organisation for p in people}), 'organisation')} "
+               f"writes to {SERVICE} for {plural(rounds, 'round')}.")
     with click.progressbar(range(days), label="Simulated calendar", show_pos=True,
                            item_show_func=lambda d: (START + timedelta(days=d)).strftime("%d %b %Y") if d else "") as bar:
         for day in bar:
@@ -116,6 +117,7 @@ def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: flo
     figures = collect_status(engine)
     people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items()))
     click.echo(f"\nDone in {seconds:.0f} s. Participants: {people}.")
-    click.echo(f"The service sent {len(sink.received)} emails; {figures['quarantined']} messages were quarantined.")
+    click.echo(f"The service sent {plural(len(sink.received), 'email')}; {plural(figures['quarantined'], 'message')} "
+               f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
     click.echo(f"Look around with: unmentoring --config {settings.source} round show")

@@ -22,6 +22,7 @@ from inbound.parse import Parsed, message_ids
 from inbound.tokens import ours, sub_addresses
 from mailer.outbox import enqueue
 from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
+from wording import plural
 
 VERP_PREFIX = "b-"
 
@@ -86,7 +87,7 @@ def _suspend(session: Session, settings: Settings, person: Participant, record: 
     person.status = Status.SUSPENDED
     session.add(AuditEvent(at=now, participant_id=person.id, action="suspended", old_status=old,
                            new_status=Status.SUSPENDED, source="bounces", inbound_id=record.id,
-                           detail=f"{person.bounce_score} hard bounces"))
+                           detail=f"{plural(person.bounce_score, 'hard bounce')}"))
     enqueue(session, settings, template="organiser/bounce_notice", to=settings.service.organiser, now=now,
             context={"person": person, "bounces": person.bounce_score},
             dedupe_key=f"bounce_notice:{person.id}:{person.bounce_score}")

@@ -67,13 +67,16 @@ def all_quarantined(session: Session) -> list[dict[str, Any]]:
 def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str, Any]]]:
     held = session.execute(_HELD.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
     failed = session.execute(
-        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error)
+        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error,
+               Participant.status)
+        .outerjoin(Participant, Participant.id == OutboundMessage.participant_id)
         .where(OutboundMessage.status == OutStatus.FAILED)
         .order_by(OutboundMessage.next_try_at.desc(), OutboundMessage.id.desc()).limit(limit))
     return {
         "quarantine_latest": [quarantined(*row) for row in held],
         "failed_latest": [{"last_tried": stamp(at), "to": to.replace("\n", ", "), "subject": subject,
-                           "reason": error} for at, to, subject, error in failed],
+                           "reason": error, "status": str(status) if status else None}
+                          for at, to, subject, error, status in failed],
     }
 
 

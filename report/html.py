@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from report.data import History
 from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
 from report.pictures import LegendItem, Picture
+from wording import noun
 
 if TYPE_CHECKING:
     from report.build import Options
@@ -40,6 +41,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = pct
     env.filters["linkify"] = linkify
+    env.filters["noun"] = noun
     return env
 
 

@@ -101,4 +101,4 @@ def test_status_lists_an_email_that_failed_with_the_servers_words(service: Servi
                               status=OutStatus.FAILED, last_error="550 5.1.1 no such user"))
     out = service.cli("status").output
     assert "outbox: 0 waiting, 1 failed" in out
-    assert 'to gone@x.example, "Your coffee match": 550 5.1.1 no such user' in out and "pause" in out
+    assert 'to gone@x.example, "Your coffee match": 550 5.1.1 no such user' in out and "check each address" in out
