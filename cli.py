@@ -26,6 +26,7 @@ from models.summary import all_quarantined, collect_status
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
 from rounds.lifecycle import open_round, plan
+from rounds.person import participant_record
 from rounds.views import find_round, next_step, person_view, plan_view, round_view
 from runlock import Busy, exclusive
 from wording import plural
@@ -497,10 +498,27 @@ def participants_show(app: App, email: str, as_json: bool) -> None:
             person = find_participant(session, email)
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
-        fields = ("email", "name", "organisation", "role", "phone", "video", "links", "bio", "status", "campaign")
-        data = {f: str(getattr(person, f)) for f in fields}
-        data["joined"] = person.created_at.isoformat(timespec="minutes")
-    emit(data, as_json, [f"{k:>12}: {v}" for k, v in data.items() if v])
+        data = participant_record(session, person)
+    emit(data, as_json, record_lines(data))
+
+
+def record_lines(data: dict[str, Any]) -> list[str]:
+    """The profile and dates, one per line, then each group, sit-out and status change."""
+    lines = [f"{k:>16}: {v}" for k, v in data.items() if v and not isinstance(v, (list, bool))]
+    lines.append(f"{'bounces':>16}: {data['bounces']}")
+    if data["skips_next_round"]:
+        lines.append(f"{'skips next round':>16}: yes")
+    lines.append(f"groups ({len(data['groups'])}):" if data["groups"] else "groups: none yet")
+    for g in data["groups"]:
+        others = " + ".join(describe(p) for p in g["with"]) or "(the others have gone)"
+        report = f", reported {g['reported']}" + (f": {g['reason']}" if g["reason"] else "") if g["reported"] else ""
+        lines.append(f"  round {g['round']} ({g['introduced']}) with {others}: {g['outcome']}{report}")
+    lines += [f"  round {s['round']}: sat out ({s['reason']})" for s in data["sat_out"]]
+    if data["history"]:
+        lines.append("history:")
+    lines += [f"  {h['at']} {h['action']}" + (f" ({h['from']} -> {h['to']})" if h["from"] != h["to"] else "")
+              + f" by {h['by']}" + (f": {h['detail']}" if h["detail"] else "") for h in data["history"]]
+    return lines
 
 
 def _status_command(action: str, help_text: str) -> None:
