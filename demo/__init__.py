@@ -11,6 +11,9 @@ from __future__ import annotations
 import mailbox
 import random
 import secrets
+import shlex
+import shutil
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -120,4 +123,24 @@ def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: flo
     click.echo(f"The service sent {plural(len(sink.received), 'email')}; {plural(figures['quarantined'], 'message')} "
                f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
-    click.echo(f"Look around with: unmentoring --config {settings.source} round show")
+    click.echo(f"Look around with: {shell_command(sys.argv[0], sys.executable, Path.cwd())} "
+               f"--config {shlex.quote(str(settings.source))} round show")
+
+
+def shell_command(argv0: str, python: str, cwd: Path) -> str:
+    """How to run unmentoring from the shell the demo was started in: the program that is running (or the
+    one installed beside this Python, e.g. .venv/bin/unmentoring), by the bare name when PATH finds that
+    same program, else by its path (relative to `cwd` when it is inside it)."""
+    started = Path(argv0)
+    program = started if started.name == "unmentoring" and started.exists() else Path(python).parent / "unmentoring"
+    if not program.exists():
+        return "unmentoring"
+    found = shutil.which("unmentoring")
+    if found and Path(found).resolve() == program.resolve():
+        return "unmentoring"
+    absolute = program if program.is_absolute() else cwd / program
+    try:
+        relative = absolute.relative_to(cwd)
+        return shlex.quote(str(relative if relative.parent != Path(".") else Path(".") / relative))
+    except ValueError:
+        return shlex.quote(str(absolute))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound.reasons import label
 from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
@@ -69,7 +70,7 @@ def digest_context(built: Built, number: int) -> dict[str, Any]:
     why = built.reasons.get(number, Counter())
     return {
         "round": closed, "rate": _percent(closed.meet_rate), "next": following,
-        "reasons": [(group or "no reason given", count) for group, count in why.most_common()],
+        "reasons": [(label(group), count) for group, count in why.most_common()],
         "moved": movement(history, info.opened_at, info.closed_at or info.opened_at),
         "active": status.count("active"), "paused": status.count("paused"),
         "connected": _percent(closed.largest_share),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from inbound.reasons import label
 from report.data import History
 from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
 from report.pictures import LegendItem, Picture
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
-REASON_LABELS = {"busy": "busy", "no reply": "no reply", "rescheduled": "rescheduled", "other": "other",
-                 "": "no reason given"}
+REASON_LABELS = {g: label(g) for g in REASON_GROUPS}
 
 
 @dataclass(frozen=True)
