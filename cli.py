@@ -6,7 +6,6 @@ import logging
 import os
 import secrets
 import sys
-from datetime import datetime
 from typing import Any
 
 import click
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 import clock
+import overview
 import config as config_module
 from config import ConfigError, Settings
 from connection import with_advice
@@ -21,13 +21,12 @@ from cli_edge import AppGroup, reason
 from database_url import sqlite_file
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, Status
-from mailer.headers import clean_header_text
-from models.summary import all_quarantined, collect_status
+from models.summary import all_quarantined
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
 from rounds.lifecycle import open_round, plan
 from rounds.person import participant_record
-from rounds.views import find_round, next_step, person_view, plan_view, round_view
+from rounds.views import find_round, person_view, plan_view, round_view
 from runlock import Busy, exclusive
 from wording import plural
 
@@ -226,74 +225,13 @@ def status(app: App, as_json: bool) -> None:
     Example:
       unmentoring status --json
     """
-    engine = app.ready_engine()
-    figures = collect_status(engine, app.now())
-    figures["stranger_answers_per_hour"] = app.settings.service.stranger_answers_per_hour
-    with reading(engine)() as session:
-        figures["next"] = next_step(session, app.settings)
+    with reading(app.ready_engine())() as session:
+        figures = overview.figures(session, app.settings, app.now())
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items())) or "none yet"
-    click.echo(f"participants: {people}")
-    click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
-    click.echo(f"quarantine: {plural(figures['quarantined'], 'message')}")
-    for item in figures["quarantine_latest"]:
-        click.echo("  " + quarantine_line(item, app.settings.tz))
-    if figures["quarantined"]:
-        click.echo(f"  they are in the IMAP folder {app.settings.imap.quarantine}: read them there and act by hand, "
-                   "or once the cause is fixed: unmentoring quarantine retry ID")
-    for item in figures["failed_latest"]:
-        subject, reason = clean_header_text(item["subject"]), clean_header_text(item["reason"])
-        click.echo(f"  failed (last tried {local(item['last_tried'], app.settings.tz)}) to {item['to']}, "
-                   f"\"{subject}\": {reason}")
-        click.echo(f"    {failure_advice(item)}")
-    if figures["outbox_failed"]:
-        click.echo("  a failed email is not tried again (the reason is the receiving server's)")
-    click.echo(stranger_line(figures, app.settings.tz))
-    if figures["capped"]:
-        click.echo(f"held back only by the daily answer cap: {plural(figures['capped'], 'message')} that passed every robot "
-                   "check; if they are from software, not people, please report it so unmentoring learns to spot them")
-    for item in figures["capped_latest"]:
-        click.echo("  " + quarantine_line(item, app.settings.tz))
-    click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
-
-
-FAILURE_ADVICE = {
-    "pending": "they never confirmed their address, so nothing else goes to it: nothing to do",
-    "left": "they have left, so nothing else goes to them: nothing to do",
-    "suspended": "their introductions are suspended after bounces: if they give a working address, "
-                 "`unmentoring participants resume EMAIL`",
-    "paused": "they are paused: check the address with them before `unmentoring participants resume EMAIL`",
-    "active": "check the address with the person, or pause them (`unmentoring participants pause EMAIL`)",
-}
-
-
-def failure_advice(item: dict[str, Any]) -> str:
-    """What to do about one failed email, for the state its recipient is in (a group's email: each address)."""
-    if item["status"] is None:
-        return "check each address with its owner (a group's email, or one to someone not taking part)"
-    return FAILURE_ADVICE.get(item["status"], FAILURE_ADVICE["active"])
-
-
-def stranger_line(figures: dict[str, Any], tz: Any) -> str:
-    """The hourly cap on answers to people not taking part: how much of it is used, and how often it held mail back."""
-    line = (f"answers to people not taking part: {figures['stranger_answers_last_hour']} in the last hour, "
-            f"at most {figures['stranger_answers_per_hour']} (service.stranger_answers_per_hour)")
-    if figures["held_back"]:
-        line += (f"; {plural(figures['held_back'], 'message')} held back by it, the latest at "
-                 f"{local(figures['held_back_latest'], tz)}, are in quarantine")
-    return line
-
-
-def local(stamp: str, tz: Any) -> str:
-    return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def quarantine_line(item: dict[str, Any], tz: Any) -> str:
-    """One line per message; what strangers wrote loses control characters (escape sequences)."""
-    sender, subject, reason = (clean_header_text(item[k]) for k in ("from", "subject", "reason"))
-    return f"#{item['id']} {local(item['at'], tz)} from {sender or '(no sender)'}, \"{subject}\": {reason}"
+    for line in overview.lines(figures, app.settings):
+        click.echo(line)
 
 
 @main.group("quarantine")
@@ -313,7 +251,7 @@ def quarantine_list(app: App, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         held = all_quarantined(session)
-    emit(held, as_json, [quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
+    emit(held, as_json, [overview.quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
 
 
 @quarantine_group.command("retry")

@@ -18,12 +18,17 @@ HELD_BACK = "held-back"  # inbound.apply's action for a message the hourly cap o
 
 def collect_status(engine: Engine, now: datetime | None = None) -> dict[str, Any]:
     with reading(engine)() as session:
-        by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
-        outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
-        quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
-        latest = latest_problems(session)
-        strangers = stranger_answers(session, now) if now else {}
-        capped = capped_answers(session)
+        return status_figures(session, now)
+
+
+def status_figures(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """The figures of `status`, read in the caller's session (the organiser's STATUS email reads them mid-run)."""
+    by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
+    outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
+    quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
+    latest = latest_problems(session)
+    strangers = stranger_answers(session, now) if now else {}
+    capped = capped_answers(session)
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
