@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from inbound.bounces import read_bounce
 from inbound.parse import Parsed, message_ids
-from inbound.tokens import ours, sub_addresses
+from inbound.tokens import new_token, ours, sub_addresses
 from mailer.outbox import enqueue
 from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
 from wording import plural
@@ -89,5 +89,5 @@ def _suspend(session: Session, settings: Settings, person: Participant, record: 
                            new_status=Status.SUSPENDED, source="bounces", inbound_id=record.id,
                            detail=f"{plural(person.bounce_score, 'hard bounce')}"))
     enqueue(session, settings, template="organiser/bounce_notice", to=settings.service.organiser, now=now,
-            context={"person": person, "bounces": person.bounce_score},
+            context={"person": person, "bounces": person.bounce_score}, token=new_token(),
             dedupe_key=f"bounce_notice:{person.id}:{person.bounce_score}")
