@@ -124,7 +124,7 @@ def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: flo
                f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
     click.echo(f"Look around with: {shell_command(sys.argv[0], sys.executable, Path.cwd())} "
-               f"--config {shlex.quote(str(settings.source))} round show")
+               f"--config {shlex.quote(str(settings.source))} " "round show")
 
 
 def shell_command(argv0: str, python: str, cwd: Path) -> str:

@@ -134,3 +134,23 @@ def test_participants_show_holds_groups_outcomes_dates_and_bounces(service: Serv
     assert "round 1 (" in text and "with R1, Org 1 <r1@org1.example>: not met, reported 2026-11-25T10:00+00:00: " \
         "she was on leave" in text
     assert "organiser-pause (active -> paused) by organiser" in text
+
+
+def test_printed_counts_read_right_with_0_1_and_2(service: Service) -> None:
+    said = []
+    for people in (0, 2, 2):
+        add_people_from(service, len(said) * 2, people)
+        said.append(service.cli("round", "preview", "--seed", "1").output.splitlines()[0])
+    assert [line.split(" (")[0] for line in said] == ["0 groups", "1 group", "2 groups"]
+    assert "(seed 1, 0 repeated pairs, 0 same-organisation pairs)" in said[0]
+    assert "round 1 opened: 2 groups" in service.cli("round", "open", "--seed", "1").output
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"late{i}@x{i}.example", status=Status.ACTIVE, reply_token=f"tl{i}")
+                  for i in range(2))
+    assert "1 more group introduced" in service.cli("round", "top-up").output
+
+
+def add_people_from(service: Service, start: int, n: int) -> None:
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"c{i}@org{i % 3}.example", name=f"C{i}", organisation=f"Org {i % 3}",
+                              status=Status.ACTIVE, reply_token=f"tc{i:04d}") for i in range(start, start + n))
