@@ -31,7 +31,6 @@ from mailer.compose import Attachment
 from mailer.outbox import enqueue, sent_today
 from models import InboundMessage, OutboundMessage
 
-ORGANISER_COMMANDS = ("STATUS", "REPORT", "HELP")
 _ALONE = re.compile(r"[\W_]*(status|report|help)[\W_]*(please)?[\W_]*$", re.IGNORECASE)
 _SHOUTED = re.compile(r"[\W_]*(STATUS|REPORT|HELP)\b")
 MAX_SUBJECT_WORDS = 4
