@@ -165,8 +165,8 @@ def _print_tick(report: Any) -> None:
     else:
         click.echo("inbox: not read this run (the reason is below)")
     if p.unfetched:
-        click.echo(f"  {plural(p.unfetched, 'message')} listed by the IMAP server could not be read; they stay in the inbox "
-                   "for the next run (if this repeats, look at them in the inbox)", err=True)
+        click.echo(f"  {plural(p.unfetched, 'message')} listed by the IMAP server could not be read; they stay in "
+                   "the inbox for the next run (if this repeats, look at them in the inbox)", err=True)
     for note in report.rounds:
         click.echo(note)
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
@@ -314,7 +314,8 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         view = plan_view(session, plan(session, app.settings, seed))
-    lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, {plural(view['repeats'], 'repeated pair')}, "
+    lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, "
+             f"{plural(view['repeats'], 'repeated pair')}, "
              f"{plural(view['same_organisation'], 'same-organisation pair')}):", *group_lines(view["groups"])]
     lines += [f"  sits out: {describe(p)}" for p in view["sitting_out"]]
     lines += [f"  skipping: {describe(p)}" for p in view["skipping"]]

@@ -78,7 +78,8 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
     days = 8 + 31 * rounds
     inbox = Delivery(port, USER, password)
     started, read = time.monotonic(), 0
-    click.echo(f"A community of {plural(len(people), 'person')} from {plural(len({p.organisation for p in people}), 'organisation')} "
+    organisations = len({p.organisation for p in people})
+    click.echo(f"A community of {plural(len(people), 'person')} from {plural(organisations, 'organisation')} "
                f"writes to {SERVICE} for {plural(rounds, 'round')}.")
     with click.progressbar(range(days), label="Simulated calendar", show_pos=True,
                            item_show_func=lambda d: (START + timedelta(days=d)).strftime("%d %b %Y") if d else "") as bar:

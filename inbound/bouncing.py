@@ -68,7 +68,7 @@ def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes
         counted += count_bounce(person, now, timedelta(days=settings.service.bounce_stale_days))
         if person.bounce_score >= settings.service.bounce_limit and person.status in (Status.ACTIVE, Status.PAUSED):
             _suspend(session, settings, person, record, now)
-    return ("bounce", f"counted for {counted} of {len(people)} participant(s); {detail}")
+    return ("bounce", f"counted for {counted} of {plural(len(people), 'participant')}; {detail}")
 
 
 def count_bounce(person: Participant, now: datetime, stale_after: timedelta) -> bool:

@@ -72,8 +72,8 @@ def all_quarantined(session: Session) -> list[dict[str, Any]]:
 def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str, Any]]]:
     held = session.execute(_HELD.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
     failed = session.execute(
-        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error,
-               Participant.status)
+        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject,
+               OutboundMessage.last_error, Participant.status)
         .outerjoin(Participant, Participant.id == OutboundMessage.participant_id)
         .where(OutboundMessage.status == OutStatus.FAILED)
         .order_by(OutboundMessage.next_try_at.desc(), OutboundMessage.id.desc()).limit(limit))

@@ -33,12 +33,14 @@ def test_plural_says_0_1_and_2(word: str, many: str) -> None:
 
 
 def test_no_count_is_printed_without_the_helper() -> None:
-    """A number put straight before a counted noun ("{n} groups", "{{ n }} rounds") reads "1 groups"."""
+    """A number put straight before a counted noun ("{n} groups", "{{ n }} rounds") reads "1 groups";
+    "message(s)" dodges the question."""
     python = re.compile(r"\{[^{}\"']+\} " + COUNTED + r"\b")
     jinja = re.compile(r"\{\{[^{}]+\}\} " + COUNTED + r"\b")
     found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}" for path in sources()
              for n, line in enumerate(path.read_text().splitlines(), 1)
-             if (jinja if path.suffix == ".j2" else python).search(line)]
+             if (jinja if path.suffix == ".j2" else python).search(line) or re.search(r"\w\(s\)", line)
+             and "http(s)" not in line]
     assert found == []
 
 
