@@ -6,7 +6,6 @@ import logging
 import os
 import secrets
 import sys
-from datetime import datetime
 from typing import Any
 
 import click
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 import clock
+import overview
 import config as config_module
 from config import ConfigError, Settings
 from connection import with_advice
@@ -21,13 +21,14 @@ from cli_edge import AppGroup, reason
 from database_url import sqlite_file
 from models.db import is_current, make_engine, reading, sessions, upgrade
 from models import Participant, Status
-from mailer.headers import clean_header_text
-from models.summary import all_quarantined, collect_status
+from models.summary import all_quarantined
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
 from rounds.lifecycle import open_round, plan
-from rounds.views import find_round, next_step, person_view, plan_view, round_view
+from rounds.person import participant_record
+from rounds.views import find_round, person_view, plan_view, round_view
 from runlock import Busy, exclusive
+from wording import plural
 
 
 class App:
@@ -164,13 +165,13 @@ def _print_tick(report: Any) -> None:
     else:
         click.echo("inbox: not read this run (the reason is below)")
     if p.unfetched:
-        click.echo(f"  {p.unfetched} message(s) listed by the IMAP server could not be read; they stay in the inbox "
-                   "for the next run (if this repeats, look at them in the inbox)", err=True)
+        click.echo(f"  {plural(p.unfetched, 'message')} listed by the IMAP server could not be read; they stay in "
+                   "the inbox for the next run (if this repeats, look at them in the inbox)", err=True)
     for left in p.left[:5]:
         click.echo(f"  {left}: if this repeats, move it out of the inbox by hand and report it (the log says why)",
                    err=True)
     if len(p.left) > 5:
-        click.echo(f"  ... and {len(p.left) - 5} more left in the inbox the same way", err=True)
+        click.echo(f"  ... and {plural(len(p.left) - 5, 'more message')} left in the inbox the same way", err=True)
     for note in report.rounds:
         click.echo(note)
     click.echo(f"outbox: {s.sent} sent, {s.deferred} to retry, {s.failed} failed")
@@ -238,57 +239,13 @@ def status(app: App, as_json: bool) -> None:
     Example:
       unmentoring status --json
     """
-    engine = app.ready_engine()
-    figures = collect_status(engine, app.now())
-    figures["stranger_answers_per_hour"] = app.settings.service.stranger_answers_per_hour
-    with reading(engine)() as session:
-        figures["next"] = next_step(session, app.settings)
+    with reading(app.ready_engine())() as session:
+        figures = overview.figures(session, app.settings, app.now())
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items())) or "none yet"
-    click.echo(f"participants: {people}")
-    click.echo(f"outbox: {figures['outbox_queued']} waiting, {figures['outbox_failed']} failed")
-    click.echo(f"quarantine: {figures['quarantined']} message(s)")
-    for item in figures["quarantine_latest"]:
-        click.echo("  " + quarantine_line(item, app.settings.tz))
-    if figures["quarantined"]:
-        click.echo(f"  they are in the IMAP folder {app.settings.imap.quarantine}: read them there and act by hand, "
-                   "or once the cause is fixed: unmentoring quarantine retry ID")
-    for item in figures["failed_latest"]:
-        subject, reason = clean_header_text(item["subject"]), clean_header_text(item["reason"])
-        click.echo(f"  failed (last tried {local(item['last_tried'], app.settings.tz)}) to {item['to']}, "
-                   f"\"{subject}\": {reason}")
-    if figures["outbox_failed"]:
-        click.echo("  a failed email is not tried again (the reason is the receiving server's): check the "
-                   "address with the person, or pause them (`unmentoring participants pause EMAIL`)")
-    click.echo(stranger_line(figures, app.settings.tz))
-    if figures["capped"]:
-        click.echo(f"held back only by the daily answer cap: {figures['capped']} message(s) that passed every robot "
-                   "check; if they are from software, not people, please report it so unmentoring learns to spot them")
-    for item in figures["capped_latest"]:
-        click.echo("  " + quarantine_line(item, app.settings.tz))
-    click.echo(f"next: {figures['next']['what']}" + (f" at {figures['next']['at']}" if figures["next"]["at"] else ""))
-
-
-def stranger_line(figures: dict[str, Any], tz: Any) -> str:
-    """The hourly cap on answers to people not taking part: how much of it is used, and how often it held mail back."""
-    line = (f"answers to people not taking part: {figures['stranger_answers_last_hour']} in the last hour, "
-            f"at most {figures['stranger_answers_per_hour']} (service.stranger_answers_per_hour)")
-    if figures["held_back"]:
-        line += (f"; {figures['held_back']} message(s) held back by it, the latest at "
-                 f"{local(figures['held_back_latest'], tz)}, are in quarantine")
-    return line
-
-
-def local(stamp: str, tz: Any) -> str:
-    return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def quarantine_line(item: dict[str, Any], tz: Any) -> str:
-    """One line per message; what strangers wrote loses control characters (escape sequences)."""
-    sender, subject, reason = (clean_header_text(item[k]) for k in ("from", "subject", "reason"))
-    return f"#{item['id']} {local(item['at'], tz)} from {sender or '(no sender)'}, \"{subject}\": {reason}"
+    for line in overview.lines(figures, app.settings):
+        click.echo(line)
 
 
 @main.group("quarantine")
@@ -308,7 +265,7 @@ def quarantine_list(app: App, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         held = all_quarantined(session)
-    emit(held, as_json, [quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
+    emit(held, as_json, [overview.quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
 
 
 @quarantine_group.command("retry")
@@ -446,8 +403,9 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     """
     with reading(app.ready_engine())() as session:
         view = plan_view(session, plan(session, app.settings, seed))
-    lines = [f"{len(view['groups'])} groups (seed {view['seed']}, {view['repeats']} repeated pairs, "
-             f"{view['same_organisation']} same-organisation pairs):", *group_lines(view["groups"])]
+    lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, "
+             f"{plural(view['repeats'], 'repeated pair')}, "
+             f"{plural(view['same_organisation'], 'same-organisation pair')}):", *group_lines(view["groups"])]
     lines += [f"  sits out: {describe(p)}" for p in view["sitting_out"]]
     lines += [f"  skipping: {describe(p)}" for p in view["skipping"]]
     emit(view, as_json, lines)
@@ -465,7 +423,7 @@ def round_open(app: App, seed: int | None) -> None:
     """
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
-        click.echo(f"round {rnd.number} opened: {len(rnd.matches)} groups, seed {rnd.seed}; "
+        click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
 
@@ -501,7 +459,7 @@ def round_top_up(app: App, seed: int | None) -> None:
             made = top_up(session, app.settings, app.now(), secrets.randbits(31) if seed is None else seed)
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"{made} more groups introduced; the emails are in the outbox")
+        click.echo(f"{plural(made, 'more group')} introduced; the emails are in the outbox")
 
 
 @round_group.command("show")
@@ -568,10 +526,27 @@ def participants_show(app: App, email: str, as_json: bool) -> None:
             person = find_participant(session, email)
         except AdminError as exc:
             raise click.ClickException(str(exc)) from None
-        fields = ("email", "name", "organisation", "role", "phone", "video", "links", "bio", "status", "campaign")
-        data = {f: str(getattr(person, f)) for f in fields}
-        data["joined"] = person.created_at.isoformat(timespec="minutes")
-    emit(data, as_json, [f"{k:>12}: {v}" for k, v in data.items() if v])
+        data = participant_record(session, person)
+    emit(data, as_json, record_lines(data))
+
+
+def record_lines(data: dict[str, Any]) -> list[str]:
+    """The profile and dates, one per line, then each group, sit-out and status change."""
+    lines = [f"{k:>16}: {v}" for k, v in data.items() if v and not isinstance(v, (list, bool))]
+    lines.append(f"{'bounces':>16}: {data['bounces']}")
+    if data["skips_next_round"]:
+        lines.append(f"{'skips next round':>16}: yes")
+    lines.append(f"groups ({len(data['groups'])}):" if data["groups"] else "groups: none yet")
+    for g in data["groups"]:
+        others = " + ".join(describe(p) for p in g["with"]) or "(the others have gone)"
+        report = f", reported {g['reported']}" + (f": {g['reason']}" if g["reason"] else "") if g["reported"] else ""
+        lines.append(f"  round {g['round']} ({g['introduced']}) with {others}: {g['outcome']}{report}")
+    lines += [f"  round {s['round']}: sat out ({s['reason']})" for s in data["sat_out"]]
+    if data["history"]:
+        lines.append("history:")
+    lines += [f"  {h['at']} {h['action']}" + (f" ({h['from']} -> {h['to']})" if h["from"] != h["to"] else "")
+              + f" by {h['by']}" + (f": {h['detail']}" if h["detail"] else "") for h in data["history"]]
+    return lines
 
 
 def _status_command(action: str, help_text: str) -> None:

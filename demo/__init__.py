@@ -11,6 +11,9 @@ from __future__ import annotations
 import mailbox
 import random
 import secrets
+import shlex
+import shutil
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -30,6 +33,7 @@ from rounds.views import next_step
 from models.summary import collect_status
 from report.build import Options, build_report
 from tick import tick
+from wording import plural
 
 START = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
 USER = "coffee"
@@ -74,8 +78,9 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
     days = 8 + 31 * rounds
     inbox = Delivery(port, USER, password)
     started, read = time.monotonic(), 0
-    click.echo(f"A community of {len(people)} people from {len({p.organisation for p in people})} organisations "
-               f"writes to {SERVICE} for {rounds} rounds.")
+    organisations = len({p.organisation for p in people})
+    click.echo(f"A community of {plural(len(people), 'person')} from {plural(organisations, 'organisation')} "
+               f"writes to {SERVICE} for {plural(rounds, 'round')}.")
     with click.progressbar(range(days), label="Simulated calendar", show_pos=True,
                            item_show_func=lambda d: (START + timedelta(days=d)).strftime("%d %b %Y") if d else "") as bar:
         for day in bar:
@@ -116,6 +121,27 @@ def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: flo
     figures = collect_status(engine)
     people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items()))
     click.echo(f"\nDone in {seconds:.0f} s. Participants: {people}.")
-    click.echo(f"The service sent {len(sink.received)} emails; {figures['quarantined']} messages were quarantined.")
+    click.echo(f"The service sent {plural(len(sink.received), 'email')}; {plural(figures['quarantined'], 'message')} "
+               f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
-    click.echo(f"Look around with: unmentoring --config {settings.source} round show")
+    click.echo(f"Look around with: {shell_command(sys.argv[0], sys.executable, Path.cwd())} "
+               f"--config {shlex.quote(str(settings.source))} " "round show")
+
+
+def shell_command(argv0: str, python: str, cwd: Path) -> str:
+    """How to run unmentoring from the shell the demo was started in: the program that is running (or the
+    one installed beside this Python, e.g. .venv/bin/unmentoring), by the bare name when PATH finds that
+    same program, else by its path (relative to `cwd` when it is inside it)."""
+    started = Path(argv0)
+    program = started if started.name == "unmentoring" and started.exists() else Path(python).parent / "unmentoring"
+    if not program.exists():
+        return "unmentoring"
+    found = shutil.which("unmentoring")
+    if found and Path(found).resolve() == program.resolve():
+        return "unmentoring"
+    absolute = program if program.is_absolute() else cwd / program
+    try:
+        relative = absolute.relative_to(cwd)
+        return shlex.quote(str(relative if relative.parent != Path(".") else Path(".") / relative))
+    except ValueError:
+        return shlex.quote(str(absolute))

@@ -19,6 +19,7 @@ from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
 from inbound.context import CAPPED, Context, HeldBack, group_for
 from inbound.handlers import dispatch
+from inbound.organiser import Letter, handle as handle_organiser, is_organiser
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
@@ -78,6 +79,9 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     if not writable(mail.sender):
         return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
                       "write to plain ASCII addresses): ask them to write from another address")
+    if is_organiser(mail.sender, settings):
+        action, reason = handle_organiser(Letter(session, settings, mail, record, now))
+        return Result(Disposition.PROCESSED, action, reason)
     kinds = [kind for kind, _ in our_references(mail, settings.service.domain)]
     answering = frozenset(kind for kind, _ in our_references(mail, settings.service.domain, direct=True))
     tokens = candidate_tokens(mail, settings.service.local_part, settings.service.domain)

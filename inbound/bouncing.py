@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from config import Settings
 from inbound.bounces import read_bounce
 from inbound.parse import Parsed, message_ids
-from inbound.tokens import ours, sub_addresses
+from inbound.tokens import new_token, ours, sub_addresses
 from mailer.outbox import enqueue
 from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
+from wording import plural
 
 VERP_PREFIX = "b-"
 
@@ -67,7 +68,7 @@ def handle_bounce(session: Session, settings: Settings, mail: Parsed, raw: bytes
         counted += count_bounce(person, now, timedelta(days=settings.service.bounce_stale_days))
         if person.bounce_score >= settings.service.bounce_limit and person.status in (Status.ACTIVE, Status.PAUSED):
             _suspend(session, settings, person, record, now)
-    return ("bounce", f"counted for {counted} of {len(people)} participant(s); {detail}")
+    return ("bounce", f"counted for {counted} of {plural(len(people), 'participant')}; {detail}")
 
 
 def count_bounce(person: Participant, now: datetime, stale_after: timedelta) -> bool:
@@ -86,7 +87,7 @@ def _suspend(session: Session, settings: Settings, person: Participant, record: 
     person.status = Status.SUSPENDED
     session.add(AuditEvent(at=now, participant_id=person.id, action="suspended", old_status=old,
                            new_status=Status.SUSPENDED, source="bounces", inbound_id=record.id,
-                           detail=f"{person.bounce_score} hard bounces"))
+                           detail=f"{plural(person.bounce_score, 'hard bounce')}"))
     enqueue(session, settings, template="organiser/bounce_notice", to=settings.service.organiser, now=now,
-            context={"person": person, "bounces": person.bounce_score},
+            context={"person": person, "bounces": person.bounce_score}, token=new_token(),
             dedupe_key=f"bounce_notice:{person.id}:{person.bounce_score}")

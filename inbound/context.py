@@ -14,6 +14,7 @@ from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
+from wording import plural
 
 CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
 
@@ -106,7 +107,7 @@ def make_room(ctx: Context, to: Participant | str) -> None:
         return
     cap = ctx.settings.service.stranger_answers_per_hour
     if strangers_answered(ctx.session, ctx.now) >= cap:
-        raise HeldBack(f"held back: {cap} answers to people not taking part went out in the last hour "
+        raise HeldBack(f"held back: {plural(cap, 'answer')} to people not taking part went out in the last hour "
                        "(service.stranger_answers_per_hour); if this one is genuine, `unmentoring quarantine "
                        "retry ID` once the flood is over")
 

@@ -15,6 +15,7 @@ from inbound.profile import profile_lines
 from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Token
 from models.mentions import inbound_from, outbox_for
 from rounds.history import match_outcomes
+from wording import plural
 
 Show = Callable[[datetime | None], str]
 SAT_OUT = {"skip": "you asked to skip it", "odd": "an odd number of people"}
@@ -48,7 +49,8 @@ def state_lines(person: Participant, day: Show) -> list[str]:
     if person.skip_next:
         lines.append("Sitting out the next round (SKIP)")
     if person.bounce_score:
-        lines.append(f"Email to you bounced on {person.bounce_score} day(s), the last on {day(person.last_bounce_at)}")
+        lines.append(f"Email to you bounced on {plural(person.bounce_score, 'day')}, "
+                     f"the last on {day(person.last_bounce_at)}")
     elif person.last_bounce_at:
         lines.append(f"Email to you last bounced on {day(person.last_bounce_at)}; mail from you since then cleared it")
     return lines

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SEEN
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -229,8 +229,14 @@ def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes
 
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:
+    """Handled mail is filed read, quarantined mail unread: a person who opens the mailbox sees at a
+    glance what is left for them to look at (the flags travel with MOVE and COPY)."""
     for disposition, uids in moves.items():
         if uids:
+            if disposition == Disposition.PROCESSED:
+                client.add_flags(uids, [SEEN])
+            else:
+                client.remove_flags(uids, [SEEN])
             _move(client, uids, targets[disposition])
 
 

@@ -56,10 +56,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "organiser/bounce_notice": {"person": SAM, "bounces": 3},
     "organiser/digest": {
         "round": SimpleNamespace(number=5, groups=42, trios=1, met=27, not_met=8, no_report=7, new_connections=31),
-        "rate": "64%", "reasons": [("busy", 4), ("no reply", 2), ("rescheduled", 1), ("no reason given", 1)],
+        "rate": "64%", "reasons": [("busy", 4), ("away (leave, illness)", 3), ("no reply", 2), ("rescheduled", 1), ("no reason given", 1)],
         "moved": SimpleNamespace(joined=6, left=1), "active": 88, "paused": 5, "connected": "91%",
         "next": SimpleNamespace(number=6, groups=45), "attachment": "network-report-round-5.html",
     },
+    "organiser/status": {"lines": [
+        "participants: 88 active, 5 paused, 2 pending", "outbox: 0 waiting, 1 failed", "quarantine: 0 messages",
+        '  failed (last tried 2026-12-01 10:02 GMT) to gone@x.example, "Your coffee match": 550 5.1.1 no such user',
+        "    check the address with the person, or pause them (`unmentoring participants pause EMAIL`)",
+        "  a failed email is not tried again (the reason is the receiving server's)",
+        "answers to people not taking part: 0 in the last hour, at most 30 (service.stranger_answers_per_hour)",
+        "next: round 6: nudge groups that have not reported at 2026-12-08T09:00+00:00",
+    ]},
+    "organiser/report": {"attachment": "network-report-2026-12-02.html", "rounds": 5, "people": 95},
+    "organiser/organiser_help": {"command": "STATUS"},
+    "organiser/organiser_help (asked for HELP)": {"command": ""},
 }
 
 

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from templates import TEMPLATE_DIR
+from wording import plural
 
 CUT_LINE = "## Please reply above this line ##"
 _URL = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])")
@@ -33,7 +34,7 @@ def environment(override_dir: str | None = None) -> Environment:
     """Templates from the organiser's folder first (if configured), then ours."""
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,
@@ -41,6 +42,8 @@ def environment(override_dir: str | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["plural"] = plural
+    return env
 
 
 def render(name: str, context: dict[str, Any], override_dir: str | None = None) -> Rendered:

@@ -18,12 +18,17 @@ HELD_BACK = "held-back"  # inbound.apply's action for a message the hourly cap o
 
 def collect_status(engine: Engine, now: datetime | None = None) -> dict[str, Any]:
     with reading(engine)() as session:
-        by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
-        outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
-        quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
-        latest = latest_problems(session)
-        strangers = stranger_answers(session, now) if now else {}
-        capped = capped_answers(session)
+        return status_figures(session, now)
+
+
+def status_figures(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """The figures of `status`, read in the caller's session (the organiser's STATUS email reads them mid-run)."""
+    by_status = dict(session.execute(select(Participant.status, func.count()).group_by(Participant.status)).all())
+    outbox = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
+    quarantined = session.scalar(select(func.count()).where(InboundMessage.disposition == Disposition.QUARANTINED))
+    latest = latest_problems(session)
+    strangers = stranger_answers(session, now) if now else {}
+    capped = capped_answers(session)
     return {
         "participants": {str(k): v for k, v in by_status.items()},
         "outbox_queued": outbox.get(OutStatus.QUEUED, 0),
@@ -67,13 +72,16 @@ def all_quarantined(session: Session) -> list[dict[str, Any]]:
 def latest_problems(session: Session, limit: int = 5) -> dict[str, list[dict[str, Any]]]:
     held = session.execute(_HELD.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit))
     failed = session.execute(
-        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject, OutboundMessage.last_error)
+        select(OutboundMessage.next_try_at, OutboundMessage.recipients, OutboundMessage.subject,
+               OutboundMessage.last_error, Participant.status)
+        .outerjoin(Participant, Participant.id == OutboundMessage.participant_id)
         .where(OutboundMessage.status == OutStatus.FAILED)
         .order_by(OutboundMessage.next_try_at.desc(), OutboundMessage.id.desc()).limit(limit))
     return {
         "quarantine_latest": [quarantined(*row) for row in held],
         "failed_latest": [{"last_tried": stamp(at), "to": to.replace("\n", ", "), "subject": subject,
-                           "reason": error} for at, to, subject, error in failed],
+                           "reason": error, "status": str(status) if status else None}
+                          for at, to, subject, error, status in failed],
     }
 
 

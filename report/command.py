@@ -9,6 +9,7 @@ import click
 
 from models.db import reading
 from report import FORMATS
+from wording import plural
 
 
 @click.command("report")
@@ -47,7 +48,7 @@ def report_command(app: Any, out_dir: Path, names: bool, orgs: bool, formats: tu
                                "people": built.people, "rounds": built.rounds,
                                "seconds": {k: round(v, 3) for k, v in built.timings.items()}}, indent=2))
         return
-    click.echo(f"report written: {built.index} ({built.people} people, {built.rounds} rounds, "
+    click.echo(f"report written: {built.index} ({plural(built.people, 'person')}, {plural(built.rounds, 'round')}, "
                f"{sum(built.timings.values()):.1f} s)")
     click.echo(f"  publishable as-is: {out_dir / 'open'}" + ("" if names else f" and {built.index.name}"))
     if names:

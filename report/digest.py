@@ -4,6 +4,7 @@ It is queued by `tick` in the run that closes the round (rounds close when the
 next one opens). The outbox's dedupe key ``digest:<round id>`` makes it once per
 round however often `tick` runs or is killed; only a round closed in the last
 :data:`WINDOW` gets one, so turning the setting on later does not send a backlog.
+Its token makes a reply to it the organiser's own (inbound.organiser trusts it).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound.reasons import label
+from inbound.tokens import new_token
 from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
@@ -69,7 +72,7 @@ def digest_context(built: Built, number: int) -> dict[str, Any]:
     why = built.reasons.get(number, Counter())
     return {
         "round": closed, "rate": _percent(closed.meet_rate), "next": following,
-        "reasons": [(group or "no reason given", count) for group, count in why.most_common()],
+        "reasons": [(label(group), count) for group, count in why.most_common()],
         "moved": movement(history, info.opened_at, info.closed_at or info.opened_at),
         "active": status.count("active"), "paused": status.count("paused"),
         "connected": _percent(closed.largest_share),
@@ -87,14 +90,20 @@ def queue_digest(session: Session, settings: Settings, now: datetime) -> str | N
     rnd = due_round(session, now)
     if rnd is None:
         return None
-    from report.build import Options, build_report  # networkx and the drawing code: only when a digest is due
+    name = f"network-report-round-{rnd.number}.html"
+    built, attachment = report_attachment(session, settings, now, name)
+    enqueue(session, settings, template="organiser/digest", to=settings.service.organiser, now=now,
+            context={**digest_context(built, rnd.number), "attachment": name}, token=new_token(),
+            dedupe_key=dedupe_key(rnd), attachments=[attachment])
+    return f"round {rnd.number}: digest queued for {settings.service.organiser}"
+
+
+def report_attachment(session: Session, settings: Settings, now: datetime, name: str) -> tuple[Built, Attachment]:
+    """The network report, built now, as the page the organiser's emails carry (the digest, REPORT)."""
+    from report.build import Options, build_report  # networkx and the drawing code: only when a page is due
 
     options = Options(title=settings.service.name, tz=settings.tz)
     with TemporaryDirectory(prefix="unmentoring-digest-") as folder:
         built = build_report(session, Path(folder), options, now)
         page = built.index.read_bytes()
-    name = f"network-report-round-{rnd.number}.html"
-    enqueue(session, settings, template="organiser/digest", to=settings.service.organiser, now=now,
-            context={**digest_context(built, rnd.number), "attachment": name},
-            dedupe_key=dedupe_key(rnd), attachments=[Attachment(name, "text/html", page)])
-    return f"round {rnd.number}: digest queued for {settings.service.organiser}"
+    return built, Attachment(name, "text/html", page)

@@ -10,7 +10,7 @@ import networkx as nx
 
 from report.data import MET, NO_REPORT, NOT_MET, Group, History
 
-REASON_GROUPS = ("busy", "no reply", "rescheduled", "other", "")   # "" = no reason given
+REASON_GROUPS = ("away", "busy", "no reply", "rescheduled", "other", "")   # "" = no reason given
 STATUSES = ("pending", "active", "paused", "left", "suspended")
 
 

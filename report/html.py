@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from inbound.reasons import label
 from report.data import History
 from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
 from report.pictures import LegendItem, Picture
+from wording import noun
 
 if TYPE_CHECKING:
     from report.build import Options
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
-REASON_LABELS = {"busy": "busy", "no reply": "no reply", "rescheduled": "rescheduled", "other": "other",
-                 "": "no reason given"}
+REASON_LABELS = {g: label(g) for g in REASON_GROUPS}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = pct
     env.filters["linkify"] = linkify
+    env.filters["noun"] = noun
     return env
 
 

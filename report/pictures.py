@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from report import svg
 from report.data import MET, NO_REPORT, NOT_MET, History
 from report.figures import Month, Network, RoundFigures, by_round
+from wording import plural
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def org_legend(history: History, introduced: set[int], orgs: bool) -> tuple[dict
              for n, o in enumerate(ranked) if colours[o] != svg.OTHER_ORG]
     others = sum(sizes[o] for o in ranked if colours[o] == svg.OTHER_ORG)
     if others:
-        items.append(LegendItem(f"{len(ranked) - len(items)} other organisations", svg.OTHER_ORG, others))
+        items.append(LegendItem(plural(len(ranked) - len(items), "other organisation"), svg.OTHER_ORG, others))
     if sizes[""]:
         items.append(LegendItem("not known (e.g. forgotten)", svg.UNKNOWN_ORG, sizes[""]))
     return {p: colours[history.people[p].org] for p in introduced}, items
@@ -65,9 +66,9 @@ def round_pictures(history: History, figures: list[RoundFigures], points: dict[i
                  (MET, [p for g in groups[number] if g.outcome == MET for p in g.pairs])]   # met drawn on top
         active = {m for g in groups[number] for m in g.members}
         state = "still open" if f.is_open else "closed"
-        caption = (f"Round {number} ({state}): {f.groups} groups, {f.met} met, {f.not_met} not met, "
+        caption = (f"Round {number} ({state}): {plural(f.groups, 'group')}, {f.met} met, {f.not_met} not met, "
                    f"{f.no_report} {'not reported yet' if f.is_open else 'no report'}")
-        desc = (f"{caption}. {len(active)} people in groups are coloured by organisation; everyone else ever "
+        desc = (f"{caption}. {plural(len(active), 'person')} in groups are coloured by organisation; everyone else ever "
                 f"introduced is pale, in the same place as in every other picture.")
         pictures.append(Picture(number, caption, svg.network(
             f"round-{number}", f"Round {number}: who was introduced to whom", desc, points, colour, edges,
@@ -81,8 +82,8 @@ def cumulative_pictures(network: Network, points: dict[int, tuple[float, float]]
     for number in numbers:
         earlier = [e for k, edges in network.edges.items() if k < number for e in edges]
         new = network.edges[number]
-        caption = f"Up to round {number}: {len(earlier) + len(new)} connections ({len(new)} new in round {number})"
-        desc = (f"{caption}, among {len(network.nodes[number])} people introduced so far (coloured); "
+        caption = f"Up to round {number}: {plural(len(earlier) + len(new), 'connection')} ({len(new)} new in round {number})"
+        desc = (f"{caption}, among {plural(len(network.nodes[number]), 'person')} introduced so far (coloured); "
                 f"people introduced later are pale.")
         pictures.append(Picture(number, caption, svg.network(
             f"cumulative-{number}", f"Everyone who has met, up to round {number}", desc, points, colour,

@@ -12,6 +12,7 @@ from matching import make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, past_pairs, people_for_matching
 from rounds.lifecycle import close_round, current_round, introduce
+from wording import plural
 
 MOVES = {
     "pause": ({Status.ACTIVE}, Status.PAUSED),
@@ -52,7 +53,7 @@ def top_up(session: Session, settings: Settings, now: datetime, seed: int) -> in
     placed |= set(session.scalars(select(SitOut.participant_id).where(SitOut.round_id == rnd.id)))
     waiting = [c for c in eligible(session) if c.id not in placed and not c.skip_next]
     if len(waiting) < 2:
-        raise AdminError(f"{len(waiting)} person waiting; at least two are needed for a top-up")
+        raise AdminError(f"{plural(len(waiting), 'person')} waiting; at least two are needed for a top-up")
     grouping = make_groups(people_for_matching(session, waiting), past_pairs(session), seed, odd="trio")
     by_id = active_by_id(session, (c.id for c in waiting))
     for group in grouping.groups:

@@ -22,6 +22,7 @@ from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, S
 from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
 from rounds.schedule import next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
+from wording import plural
 
 
 Seeds = Callable[[], int]
@@ -105,7 +106,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     for person, reason in sitting:
         _sit_out(session, settings, rnd, person, reason, now)
     session.add(AuditEvent(at=now, action="round-opened", source=source,
-                           detail=f"round {number}: {len(drawn.grouping.groups)} groups, seed {drawn.seed}"))
+                           detail=f"round {number}: {plural(len(drawn.grouping.groups), 'group')}, seed {drawn.seed}"))
     return rnd
 
 
@@ -182,7 +183,7 @@ def step_nudge(session: Session, settings: Settings, now: datetime, seeds: Seeds
     rnd.nudged_at = now
     if rnd.checkin_due is not None and now >= rnd.checkin_due:
         return f"round {rnd.number}: nudge skipped, check-in is due"
-    return f"round {rnd.number}: nudged {remind(session, settings, rnd, 'group/nudge', now)} groups"
+    return f"round {rnd.number}: nudged {plural(remind(session, settings, rnd, 'group/nudge', now), 'group')}"
 
 
 def step_checkin(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
@@ -190,7 +191,7 @@ def step_checkin(session: Session, settings: Settings, now: datetime, seeds: See
     if rnd is None or rnd.checked_in_at is not None or rnd.checkin_due is None or now < rnd.checkin_due:
         return None
     rnd.checked_in_at = now
-    return f"round {rnd.number}: checked in with {remind(session, settings, rnd, 'group/checkin', now)} groups"
+    return f"round {rnd.number}: checked in with {plural(remind(session, settings, rnd, 'group/checkin', now), 'group')}"
 
 
 def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
@@ -198,7 +199,7 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     if due is None or now < due:
         return None
     rnd = open_round(session, settings, now, source="schedule", seed=seeds())
-    return f"round {rnd.number} opened: {len(rnd.matches)} groups"
+    return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
 
 
 STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (step_nudge, step_checkin, step_open)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from models import Participant, Round
 from rounds.history import active_by_id, match_outcomes
-from rounds.lifecycle import Plan, current_round, next_open_time
+from rounds.lifecycle import Plan, current_round, last_round, next_open_time
 
 
 def person_view(p: Participant) -> dict[str, Any]:
@@ -61,7 +61,8 @@ def next_step(session: Session, settings: Settings) -> dict[str, Any]:
         candidates.append((rnd.checkin_due, f"round {rnd.number}: ask groups still silent whether they met"))
     opening = next_open_time(session, settings)
     if opening is not None:
-        number = (rnd.number if rnd else 0) + 1
+        latest = last_round(session)
+        number = (latest.number if latest else 0) + 1
         candidates.append((opening, f"round {number} opens" + (f" and round {rnd.number} closes" if rnd else "")))
     if not candidates:
         return {"at": None, "what": "the first round is scheduled once someone has confirmed"}

@@ -131,6 +131,6 @@ def test_a_report_that_quotes_no_mail_of_ours_to_that_address_counts_for_nothing
     assert service.smtp.messages == [], "no notice to the organiser, no answer to the forger"
     with service.session() as s:
         reasons = [r.reason for r in s.scalars(select(InboundMessage).order_by(InboundMessage.id))]
-    assert reasons[0] == "counted for 0 of 0 participant(s); not counted: it quotes no email of ours to gone@example.net"
-    assert reasons[-1] == ("counted for 0 of 0 participant(s); permanent ['kim@nhs.net'], temporary [], policy []"), \
+    assert reasons[0] == "counted for 0 of 0 participants; not counted: it quotes no email of ours to gone@example.net"
+    assert reasons[-1] == ("counted for 0 of 0 participants; permanent ['kim@nhs.net'], temporary [], policy []"), \
         "the email did go to Kim, so the report is read; she is no participant here"

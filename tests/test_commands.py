@@ -189,8 +189,8 @@ def test_a_not_met_reason_on_the_next_line_is_kept(service: Service) -> None:
     with service.session() as s:
         outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
     assert [(o.met, o.reason, o.reason_group) for o in outcomes] == [
-        (False, "We were both on leave for most of the month", "busy"),
-        (False, "Kim was off sick, we'll try again", "busy"),
+        (False, "We were both on leave for most of the month", "away"),
+        (False, "Kim was off sick, we'll try again", "away"),
     ]
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import mailbox
+import os
 import re
+import subprocess
 from collections import Counter
 from email.header import decode_header, make_header
 from email.message import Message
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from cli import main
+from demo import shell_command
 from models import InboundMessage, Match, MatchMember, OutboundMessage, Outcome, OutStatus, Participant, Round
 from models.db import make_engine, sessions
 
@@ -45,6 +48,21 @@ def test_a_small_demo_runs_and_reports_what_the_database_holds(tmp_path: Path) -
     report = tmp_path / "report" / "index.html"
     assert f"Open the network report in a browser: {report}" in result.output
     assert report.exists() and "<svg" in report.read_text()
+    [hint] = re.findall(r"Look around with: (.*)", result.output)
+    shown = subprocess.run(hint, shell=True, cwd=os.getcwd(), capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")})
+    assert shown.returncode == 0 and "round 2 (seed" in shown.stdout, f"`{hint}` from the demo's shell: {shown.stderr}"
+
+
+def test_the_demos_hint_names_a_program_the_shell_finds(tmp_path: Path) -> None:
+    program = tmp_path / "project" / ".venv" / "bin" / "unmentoring"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    python = str(program.parent / "python")
+    assert shell_command("pytest", python, tmp_path / "project") == ".venv/bin/unmentoring"
+    assert shell_command(str(program), python, tmp_path / "project") == ".venv/bin/unmentoring"
+    assert shell_command(str(program), python, tmp_path / "elsewhere") == str(program)
+    assert shell_command("pytest", str(tmp_path / "python"), tmp_path) == "unmentoring", "nothing better to say"
 
 
 def _what_happened(folder: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -102,7 +102,7 @@ def test_untrusted_certificate_is_reported_and_mail_waits(mode: str, tls_server:
         assert result.exit_code == 1
         [error] = [line for line in result.output.splitlines() if "certificate verify failed" in line]
         assert f"IMAP server 127.0.0.1:{port_for(tls_server, mode)} failed" in error
-        assert "certificate is not trusted: check that imap.host is the name on the certificate" in error
+        assert "certificate is not trusted: check that its issuer is trusted" in error
         assert "unhandled mail stays in the inbox" in error
         assert "Traceback" not in result.output and "inbox: not read this run" in result.output
         assert service.imap.fetch_all() == [joined] and service.smtp.messages == []

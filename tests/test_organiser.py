@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
 
-from models import AuditEvent, OutboundMessage, OutStatus, Participant, Round, Status
+from models import AuditEvent, Match, OutboundMessage, Outcome, OutStatus, Participant, Round, Status
 from tests.app import Service
 
 
@@ -46,10 +47,10 @@ def test_top_up_introduces_late_joiners_in_the_running_round(service: Service) -
     with service.session() as s, s.begin():
         s.add_all(Participant(email=f"late{i}@x{i}.example", status=Status.ACTIVE, reply_token=f"tl{i}")
                   for i in range(2))
-    assert "1 more groups introduced" in service.cli("round", "top-up").output
+    assert "1 more group introduced" in service.cli("round", "top-up").output
     assert len(json.loads(service.cli("round", "show", "--json").output)["groups"]) == 3
     nothing = service.cli("round", "top-up")
-    assert nothing.exit_code == 1 and "0 person waiting" in nothing.output
+    assert nothing.exit_code == 1 and "0 people waiting" in nothing.output
 
 
 def test_participants_pause_resume_remove_are_audited(service: Service) -> None:
@@ -101,4 +102,55 @@ def test_status_lists_an_email_that_failed_with_the_servers_words(service: Servi
                               status=OutStatus.FAILED, last_error="550 5.1.1 no such user"))
     out = service.cli("status").output
     assert "outbox: 0 waiting, 1 failed" in out
-    assert 'to gone@x.example, "Your coffee match": 550 5.1.1 no such user' in out and "pause" in out
+    assert 'to gone@x.example, "Your coffee match": 550 5.1.1 no such user' in out and "check each address" in out
+
+
+def test_status_after_a_manual_close_numbers_the_next_round_from_the_last(service: Service) -> None:
+    add_people(service, 2)
+    service.cli("round", "open")
+    service.cli("round", "close")
+    assert "next: round 2 opens" in service.cli("status").output
+
+
+def test_participants_show_holds_groups_outcomes_dates_and_bounces(service: Service) -> None:
+    add_people(service, 2)
+    service.cli("round", "open", "--seed", "3")
+    with service.session() as s, s.begin():
+        [match] = s.scalars(select(Match)).all()
+        s.add(Outcome(match_id=match.id, participant_id=match.members[0].participant_id, met=False,
+                      reason="she was on leave", reported_at=datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)))
+        person = s.scalars(select(Participant).where(Participant.email == "r0@org0.example")).one()
+        person.bounce_score, person.confirmed_at = 2, datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
+    service.cli("participants", "pause", "r0@org0.example")
+
+    shown = json.loads(service.cli("participants", "show", "r0@org0.example", "--json").output)
+    assert shown["bounces"] == 2 and shown["confirmed"] == "2026-11-02T10:00+00:00"
+    [group] = shown["groups"]
+    assert group["round"] == 1 and [p["email"] for p in group["with"]] == ["r1@org1.example"]
+    assert group["outcome"] == "not met" and group["reason"] == "she was on leave"
+    assert [h["action"] for h in shown["history"]] == ["organiser-pause"]
+    text = service.cli("participants", "show", "r0@org0.example").output
+    assert "bounces: 2" in text and "confirmed: 2026-11-02T10:00+00:00" in text
+    assert "round 1 (" in text and "with R1, Org 1 <r1@org1.example>: not met, reported 2026-11-25T10:00+00:00: " \
+        "she was on leave" in text
+    assert "organiser-pause (active -> paused) by organiser" in text
+
+
+def test_printed_counts_read_right_with_0_1_and_2(service: Service) -> None:
+    said = []
+    for people in (0, 2, 2):
+        add_people_from(service, len(said) * 2, people)
+        said.append(service.cli("round", "preview", "--seed", "1").output.splitlines()[0])
+    assert [line.split(" (")[0] for line in said] == ["0 groups", "1 group", "2 groups"]
+    assert "(seed 1, 0 repeated pairs, 0 same-organisation pairs)" in said[0]
+    assert "round 1 opened: 2 groups" in service.cli("round", "open", "--seed", "1").output
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"late{i}@x{i}.example", status=Status.ACTIVE, reply_token=f"tl{i}")
+                  for i in range(2))
+    assert "1 more group introduced" in service.cli("round", "top-up").output
+
+
+def add_people_from(service: Service, start: int, n: int) -> None:
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"c{i}@org{i % 3}.example", name=f"C{i}", organisation=f"Org {i % 3}",
+                              status=Status.ACTIVE, reply_token=f"tc{i:04d}") for i in range(start, start + n))

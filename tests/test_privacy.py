@@ -152,7 +152,7 @@ def test_forget_leaves_nothing_that_names_them(service: Service) -> None:
     forget(service, SAM, "2027-01-05")
     with service.session() as s:
         after = stored_text(s)
-        assert s.scalar(select(Outcome.reason_group)) == "busy" and len(s.scalars(select(MatchMember)).all()) == 2
+        assert s.scalar(select(Outcome.reason_group)) == "away" and len(s.scalars(select(MatchMember)).all()) == 2
         assert s.scalar(select(Share)) is None
     assert SAM not in after and "sam jones" not in after and "blog.example" not in after
 
@@ -164,7 +164,7 @@ def test_a_queued_digest_is_built_again_without_them(service: Service) -> None:
         digest.status, digest.next_try_at = OutStatus.QUEUED, at("2027-01-09T10:00")  # waiting for a retry
     forget(service, SAM, "2027-01-05")
     [digest] = [c.message for c in service.smtp.messages if c.rcpt_tos == ["organiser@example.org"]]
-    assert digest["Subject"] == "Coffee Roulette: round 1 — 0 of 1 groups met"
+    assert digest["Subject"] == "Coffee Roulette: round 1 — 0 of 1 group met"
     report = next(digest.iter_attachments()).get_content()
     assert "<svg" in report and "Sam Jones" not in report and "blog.example" not in report
 

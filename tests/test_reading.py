@@ -256,9 +256,11 @@ def test_pause_wording(args: str, expected: PauseRequest | None) -> None:
 
 
 @pytest.mark.parametrize("reason, group", [
-    ("we were both on leave", "busy"), ("she never replied", "no reply"), ("postponed to next month", "rescheduled"),
+    ("we were both on leave", "away"), ("she never replied", "no reply"), ("postponed to next month", "rescheduled"),
     ("the building flooded", "other"), ("", ""), ("they didn't get back to me", "no reply"),
-    ("out of office all month", "busy"), ("we've booked a time for next Tuesday", "rescheduled"),
+    ("out of office all month", "away"), ("we've booked a time for next Tuesday", "rescheduled"),
+    ("she was on leave", "away"), ("off sick all week", "away"), ("Kim was away", "away"), ("on holiday", "away"),
+    ("too busy with budget season", "busy"), ("our diaries clashed", "busy"), ("swamped at work", "busy"),
 ])
 def test_reasons_are_grouped(reason: str, group: str) -> None:
     assert reason_group(reason) == group

@@ -341,7 +341,7 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
         summary = {k: view.locator(f'#summary [data-key="{k}"]').inner_text() for k in ("people", "rounds", "groups")}
         assert summary == {"people": str(len(people)), "rounds": "6", "groups": str(want["groups"])}
         total = view.locator("#reasons-table tfoot td").all_inner_texts()
-        assert total[1:] == [str(want["reasons"][g]) for g in ("busy", "no reply", "rescheduled", "other", "")] + \
+        assert total[1:] == [str(want["reasons"][g]) for g in ("away", "busy", "no reply", "rescheduled", "other", "")] + \
             [str(want["result"]["not met"])]
         assert [int(t) for t in view.locator('#fairness-table [data-key="seed"]').all_inner_texts()] == \
             [want["seeds"][n] for n in range(1, 7)]

@@ -57,7 +57,7 @@ def test_old_error_texts_reasons_and_shares_go_too(service: Service) -> None:
     run(service, at("2027-12-03T10:00"))
     with service.session() as s:
         assert s.scalar(select(Share)) is None
-        assert [(o.met, o.reason, o.reason_group) for o in s.scalars(select(Outcome))] == [(False, "", "busy")]
+        assert [(o.met, o.reason, o.reason_group) for o in s.scalars(select(Outcome))] == [(False, "", "away")]
         old = at("2026-12-03T00:00")
         assert {r.reason for r in s.scalars(select(InboundMessage).where(InboundMessage.received_at < old))} == {""}
         sent = s.scalars(select(OutboundMessage).where(OutboundMessage.created_at < old))

@@ -81,7 +81,7 @@ def test_a_round_from_introductions_to_the_next_draw(service: Service) -> None:
     with service.session() as s:
         outcomes = s.scalars(select(Outcome).order_by(Outcome.id)).all()
         assert [(o.met, o.reason, o.reason_group) for o in outcomes] == [
-            (True, "", ""), (False, "we were both on leave", "busy")]
+            (True, "", ""), (False, "we were both on leave", "away")]
 
     assert run(service, at("2026-12-17T10:00")) == [], "halfway is Friday the 18th (round 2 opens 4 January)"
     assert run(service, at("2026-12-18T09:05")) == ["round 1: nudged 2 groups"]
@@ -226,7 +226,7 @@ def test_a_pause_until_a_date_ends_by_itself(service: Service) -> None:
     with service.session() as s, s.begin():
         person = s.get_one(Participant, ids[0])
         person.status, person.paused_until = Status.PAUSED, at("2027-01-02T00:00")
-    assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 1 groups"]
+    assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 1 group"]
     assert ids[0] not in _placed(service, 1)
     assert "round 2 opened: 2 groups" in run(service, at("2027-01-04T10:00"))
     assert ids[0] in _placed(service, 2)
