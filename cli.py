@@ -29,6 +29,8 @@ from rounds.person import participant_record
 from rounds.views import find_round, person_view, plan_view, round_view
 from runlock import Busy, exclusive
 from wording import plural
+from mailer.headers import clean_header_text
+from overview import local
 
 
 class App:
@@ -337,7 +339,8 @@ def outbox_line(row: dict[str, Any], tz: Any) -> str:
     to = ", ".join(row["to"]) or "(erased)"
     when = "" if row["status"] == "failed" else f", next try {local(row['next_try'], tz)}"
     refused = "".join(f"; {rcpt} refused: {clean_header_text(why)}" for rcpt, why in row["rejected"].items())
-    return (f"#{row['id']} {row['status']} after {row['attempts']} tries{when}: to {to}, \"{subject}\""
+    tries = plural(row["attempts"], "try", "tries")
+    return (f"#{row['id']} {row['status']} after {tries}{when}: to {to}, \"{subject}\""
             f"{': ' + reason if reason else ''}{refused}")
 
 
