@@ -454,8 +454,14 @@ def check_exports(out: Path, want: dict[str, Any]) -> None:
 def screenshots(browser: Any, view: Any, out: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     view.screenshot(path=str(folder / "laptop-top.png"))
-    for section in ("figures", "rounds", "network", "growth", "reasons", "fairness"):
+    for section in ("rounds", "network", "growth", "reasons", "fairness"):
         view.locator(f"#{section}").screenshot(path=str(folder / f"laptop-{section}.png"))
+    figures, table = view.locator("#figures").bounding_box(), view.locator("#figures-table").bounding_box()
+    left = min(figures["x"], table["x"])
+    view.screenshot(path=str(folder / "laptop-figures.png"), full_page=True, clip={   # the table is wider
+        "x": left, "y": view.locator("#figures").evaluate("e => e.getBoundingClientRect().top + scrollY"),
+        "height": figures["height"],
+        "width": max(figures["x"] + figures["width"], table["x"] + table["width"]) - left})
     phone = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
                                 device_scale_factor=2)
     page = phone.new_page()
