@@ -152,16 +152,18 @@ def running_in_session(leader: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_servers_stop_when_the_test_run_is_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    """A run stopped by a time limit (SIGTERM) or killed outright leaves no Dovecot or PostgreSQL behind;
-    on SIGTERM the fixtures tear down, removing the servers' files too."""
+@pytest.mark.parametrize(("stop", "workers"), [(signal.SIGTERM, []), (signal.SIGKILL, []), (signal.SIGKILL, ["-n", "1"])],
+                         ids=["SIGTERM", "SIGKILL", "SIGKILL-xdist"])
+def test_servers_stop_when_the_test_run_is_stopped(tmp_path: Path, stop: signal.Signals, workers: list[str]) -> None:
+    """A run stopped by a time limit (SIGTERM) or killed outright, alone or with xdist's workers (which start
+    the servers), leaves no Dovecot or PostgreSQL behind; on SIGTERM the fixtures tear down, removing the
+    servers' files too."""
     (tmp_path / "test_hold.py").write_text(HOLDING_TEST)
     servers_file = tmp_path / "servers.json"
     env = {**os.environ, "SERVERS_FILE": str(servers_file), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     with open(tmp_path / "output.txt", "wb") as output:
         run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                                "tests.harness.fixtures", "test_hold.py"], cwd=tmp_path, env=env,
+                                "tests.harness.fixtures", *workers, "test_hold.py"], cwd=tmp_path, env=env,
                                stdout=output, stderr=subprocess.STDOUT)
     servers: dict[str, list[Any]] = {"pids": [], "dirs": []}
     try:
