@@ -27,7 +27,7 @@ test-servers:
 test: test-now test-future
 
 test-now: setup test-servers
-	$(BIN)/python -m pytest -n $(WORKERS)
+	$(BIN)/python -m pytest -n $(WORKERS) --durations=20
 
 # The tests that run the service, again with every clock of our code $(FUTURE) ahead (libfaketime;
 # the IMAP and database servers keep real time): no test may depend on the day it runs.
