@@ -27,12 +27,12 @@ test-servers:
 test: test-now test-future
 
 test-now: setup test-servers
-	$(BIN)/python -m pytest -n $(WORKERS) --durations=20
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=20
 
 # The tests that run the service, again with every clock of our code $(FUTURE) ahead (libfaketime;
 # the IMAP and database servers keep real time): no test may depend on the day it runs.
 test-future: setup test-servers
-	faketime -f "$(FUTURE)" $(BIN)/python -m pytest -n $(WORKERS) -m clock -q -p no:cacheprovider
+	faketime -f "$(FUTURE)" $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal -m clock -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) data
