@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 FUTURE ?= +5y
+# pytest-xdist workers: one per CPU; each starts its own Dovecot and PostgreSQL. WORKERS=0 runs in one process.
+WORKERS ?= auto
 
 .PHONY: setup demo test test-now test-future test-servers clean
 
@@ -25,12 +27,12 @@ test-servers:
 test: test-now test-future
 
 test-now: setup test-servers
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=20
 
 # The tests that run the service, again with every clock of our code $(FUTURE) ahead (libfaketime;
 # the IMAP and database servers keep real time): no test may depend on the day it runs.
 test-future: setup test-servers
-	faketime -f "$(FUTURE)" $(BIN)/python -m pytest -m clock -q -p no:cacheprovider
+	faketime -f "$(FUTURE)" $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal -m clock -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) data

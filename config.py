@@ -32,8 +32,9 @@ from rounds.schedule import CadenceError, Calendar, parse_cadence
 DEFAULT_PATH = Path("unmentoring.toml")
 ENV_PATH = "UNMENTORING_CONFIG"
 ENV_PREFIX = "UNMENTORING_"
-SERVICE_VARIABLES = (ENV_PATH, ENV_CLOCK)
-"""The environment variables the service reads that are not settings (the only list of them)."""
+SERVICE_VARIABLES = (ENV_PATH, ENV_CLOCK, "UNMENTORING_PG_BINDIR", "UNMENTORING_CHROMIUM")
+"""The environment variables that are not settings (the only list of them): the two the service
+reads, and the two the test suite reads to find PostgreSQL and the browser."""
 TLS_MODES = ("none", "starttls", "implicit")
 AUTH_MODES = ("password", "oauth2")
 ODD_MODES = ("trio", "sit_out")

@@ -319,7 +319,7 @@ def databases(which: str, stack: ExitStack) -> Iterator[tuple[str, Callable[[str
         yield "sqlite", lambda data_dir: f"sqlite:///{data_dir}/bench.sqlite3"
     if which in ("postgresql", "both"):
         if not postgres_available():
-            print("postgresql: skipped, PostgreSQL 15 binaries missing (bash scripts/install-test-servers)")
+            print("postgresql: skipped, PostgreSQL binaries missing (bash scripts/install-test-servers)")
             return
         server = stack.enter_context(Postgres())
         yield "postgresql", lambda _data_dir: server.create_database()

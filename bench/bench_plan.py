@@ -7,7 +7,7 @@ Target (from the issue): the matching itself at most 1 s, at most 5 s including
 loading the history from the database, peak memory at most 1 GB.
 
 Method. Setup, not timed: a fresh database (a SQLite file in a temp dir; a
-database in a throwaway PostgreSQL 15 cluster from tests/harness/postgres.py when
+database in a throwaway PostgreSQL cluster from tests/harness/postgres.py when
 its binaries are present), migrated with `models.db.upgrade` as `unmentoring init`
 does, then filled with bulk Core inserts (explicit ids, executemany):
 
@@ -374,7 +374,7 @@ def databases(use_postgres: bool, stack: ExitStack, data_dir: str) -> Iterator[t
     if not use_postgres:
         return
     if not postgres_available():
-        print("PostgreSQL 15 binaries missing (run `make test-servers`): skipping PostgreSQL")
+        print("PostgreSQL binaries missing (run `make test-servers`): skipping PostgreSQL")
         return
     server = stack.enter_context(Postgres())
     yield "postgresql", server.create_database

@@ -67,6 +67,34 @@ def linkify(text: str) -> Markup:
     return Markup("").join(out)
 
 
+def numbers_text(numbers: list[int]) -> str:
+    """[1] → "round 1"; [2, 5, 7] → "rounds 2, 5 and 7"; runs of three or more as ranges: "rounds 1–4 and 6"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) >= 3 else ", ".join(map(str, r)) for r in runs]
+    parts = [p for part in parts for p in part.split(", ")]
+    if len(parts) == 1:
+        return f"round {parts[0]}" if len(numbers) == 1 else f"rounds {parts[0]}"
+    return f"rounds {', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def steps_note(all_rounds: list[int], drawn: list[int]) -> str:
+    """Which rounds "Step by step" draws (the latest is the large picture above it), and which it leaves out."""
+    if len(drawn) < 2:
+        return ""
+    left_out = [n for n in all_rounds if n not in drawn]
+    text = f"The network after {numbers_text(drawn[:-1])} here, and after round {drawn[-1]} above"
+    if not left_out:
+        return f"{text}: every round is drawn."
+    verb = "is" if len(left_out) == 1 else "are"
+    return (f"{text}. {numbers_text(left_out).capitalize()} {verb} not drawn, to keep the page short: "
+            f"the table above has {'its' if len(left_out) == 1 else 'their'} figures.")
+
+
 def figure_row(f: RoundFigures) -> dict[str, str]:
     return {
         "round": f"{f.number}" + (" (open)" if f.is_open else ""), "groups": str(f.groups), "people": str(f.people),
@@ -130,6 +158,7 @@ def page_context(history: History, figures: list[RoundFigures], months: list[Mon
         "names": options.names, "orgs": options.orgs, "full_rounds": options.full_rounds,
         "summary": summary(history, figures), "figures": [figure_row(f) for f in figures],
         "drawn": drawn, "older": [f.number for f in figures if f.number not in in_full],
+        "steps_note": steps_note([f.number for f in figures], [p.number for p in drawn.cumulative]),
         "months": months, "statuses": STATUSES,
         "reason_labels": [REASON_LABELS[g] for g in REASON_GROUPS], "reasons": reasons, "reasons_total": reasons_total,
         "shares": share_sections(history, labels, options.names),

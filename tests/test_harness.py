@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
 import smtplib
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -117,3 +126,67 @@ def test_pg_databases_are_separate(pg_server: Postgres) -> None:
             assert sa.inspect(conn).get_table_names() == []
     finally:
         engine.dispose()
+
+
+HOLDING_TEST = """
+import json, os, time
+
+def test_hold(imap_server, pg_server):
+    servers = {"pids": [imap_server.process.pid, pg_server.process.pid], "dirs": [imap_server.dir, pg_server.dir]}
+    with open(os.environ["SERVERS_FILE"], "w") as file:
+        json.dump(servers, file)
+    time.sleep(300)
+"""
+
+
+def running_in_session(leader: int) -> list[int]:
+    """Live (not zombie) processes in the session `leader` started: a server and its children."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[3]) == leader:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize(("stop", "workers"), [(signal.SIGTERM, []), (signal.SIGKILL, []), (signal.SIGKILL, ["-n", "1"])],
+                         ids=["SIGTERM", "SIGKILL", "SIGKILL-xdist"])
+def test_servers_stop_when_the_test_run_is_stopped(tmp_path: Path, stop: signal.Signals, workers: list[str]) -> None:
+    """A run stopped by a time limit (SIGTERM) or killed outright, alone or with xdist's workers (which start
+    the servers), leaves no Dovecot or PostgreSQL behind; on SIGTERM the fixtures tear down, removing the
+    servers' files too."""
+    (tmp_path / "test_hold.py").write_text(HOLDING_TEST)
+    servers_file = tmp_path / "servers.json"
+    env = {**os.environ, "SERVERS_FILE": str(servers_file), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with open(tmp_path / "output.txt", "wb") as output:
+        run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                                "tests.harness.fixtures", *workers, "test_hold.py"], cwd=tmp_path, env=env,
+                               stdout=output, stderr=subprocess.STDOUT)
+    servers: dict[str, list[Any]] = {"pids": [], "dirs": []}
+    try:
+        deadline = time.monotonic() + 120
+        while not servers_file.exists() or not servers_file.read_text():
+            assert run.poll() is None and time.monotonic() < deadline, (tmp_path / "output.txt").read_text()
+            time.sleep(0.1)
+        time.sleep(0.2)
+        servers = json.loads(servers_file.read_text())
+        assert all(running_in_session(pid) for pid in servers["pids"])
+        run.send_signal(stop)
+        run.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while any(running_in_session(pid) for pid in servers["pids"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {pid: running_in_session(pid) for pid in servers["pids"]}
+        assert not any(left.values()), f"still running after {stop.name}: {left}"
+        if stop == signal.SIGTERM:
+            assert not any(os.path.exists(d) for d in servers["dirs"]), "the fixtures tore down"
+    finally:
+        run.kill()
+        for pid in servers["pids"]:
+            for process in running_in_session(pid):
+                os.kill(process, signal.SIGKILL)
+        for folder in servers["dirs"]:
+            shutil.rmtree(folder, ignore_errors=True)

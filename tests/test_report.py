@@ -325,6 +325,15 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
         view.goto((out / "index.html").as_uri())
         assert all(u.startswith("file://") for u in fetched), fetched
 
+        headers = view.locator("#figures-table thead th").all_inner_texts()
+        assert len(headers) == 15 and columns_in_view(view, "#figures-table") == headers, \
+            "at 1280 px every column of the per-round table is in view, none behind a scroll bar"
+        assert not view.locator("#figures-hint").is_visible()
+        assert view.locator("#steps-drawn").inner_text() == \
+            "The network after rounds 1–5 here, and after round 6 above: every round is drawn."
+        assert [view.locator("#network figure").nth(i).get_attribute("id") for i in range(6)] == \
+            ["cumulative-latest"] + [f"cumulative-{n}" for n in range(1, 6)]
+
         rows = view.locator("#figures-table tbody tr")
         assert rows.count() == 6
         for n, expected_row in enumerate(want["figures"]):
@@ -366,6 +375,22 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
             segments(view.locator("#cumulative-latest svg"), "met-this-round") == len(want["met_pairs"])
         assert view.locator("#network svg.network").count() == 6
 
+        phone = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+        narrow = phone.new_page()
+        narrow.goto((out / "index.html").as_uri())
+        assert len(columns_in_view(narrow, "#figures-table")) < 15
+        assert narrow.locator("#figures-hint").is_visible(), "a phone is told the table scrolls sideways"
+        assert "15 columns" in narrow.locator("#figures-hint").inner_text()
+        sampled = tmp_path / "sampled"
+        assert service.cli("report", "--out", str(sampled), "--rounds-in-full", "4").exit_code == 0
+        narrow.goto((sampled / "index.html").as_uri())
+        assert narrow.locator("#network figure[id^='cumulative-']").evaluate_all("fs => fs.map(f => f.id)") == \
+            ["cumulative-latest", "cumulative-1", "cumulative-3", "cumulative-4"]
+        assert narrow.locator("#steps-drawn").inner_text() == (
+            "The network after rounds 1, 3 and 4 here, and after round 6 above. Rounds 2 and 5 are not drawn, "
+            "to keep the page short: the table above has their figures.")
+        phone.close()
+
         shots = Path(os.environ.get("REPORT_SCREENSHOTS", tmp_path / "shots"))
         if database_url.startswith("sqlite"):
             screenshots(browser, view, out, shots)
@@ -381,6 +406,20 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
     named_people = list(csv.DictReader((tmp_path / "named" / "export" / "participants.csv").open()))
     assert {r["email"] for r in named_people} >= {p.email for p in people.values() if p not in forgotten}
     assert all(not r["email"].startswith("forgotten-") for r in named_people)
+
+
+def columns_in_view(page: Any, table: str) -> list[str]:
+    """The headers of `table` whose whole column a reader sees without scrolling: inside the viewport and
+    inside the box that scrolls the table."""
+    box = page.locator(table).locator("xpath=..").bounding_box()
+    right = min(page.viewport_size["width"], box["x"] + box["width"])
+    heads = page.locator(f"{table} thead th")
+    seen = []
+    for i in range(heads.count()):
+        head = heads.nth(i).bounding_box()
+        if head["x"] >= max(0, box["x"]) - 0.5 and head["x"] + head["width"] <= right + 0.5:
+            seen.append(heads.nth(i).inner_text())
+    return seen
 
 
 def segments(svg: Any, style: str) -> int:
@@ -415,8 +454,14 @@ def check_exports(out: Path, want: dict[str, Any]) -> None:
 def screenshots(browser: Any, view: Any, out: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     view.screenshot(path=str(folder / "laptop-top.png"))
-    for section in ("figures", "rounds", "network", "growth", "reasons", "fairness"):
+    for section in ("rounds", "network", "growth", "reasons", "fairness"):
         view.locator(f"#{section}").screenshot(path=str(folder / f"laptop-{section}.png"))
+    figures, table = view.locator("#figures").bounding_box(), view.locator("#figures-table").bounding_box()
+    left = min(figures["x"], table["x"])
+    view.screenshot(path=str(folder / "laptop-figures.png"), full_page=True, clip={   # the table is wider
+        "x": left, "y": view.locator("#figures").evaluate("e => e.getBoundingClientRect().top + scrollY"),
+        "height": figures["height"],
+        "width": max(figures["x"] + figures["width"], table["x"] + table["width"]) - left})
     phone = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
                                 device_scale_factor=2)
     page = phone.new_page()

@@ -1,20 +1,23 @@
 """Real servers on loopback for tests, demos and benches.
 
-`dovecot.Dovecot` (IMAP), `postgres.Postgres` (PostgreSQL 15) and
+`dovecot.Dovecot` (IMAP), `postgres.Postgres` (the newest PostgreSQL installed) and
 `smtpsink.SmtpSink` (aiosmtpd) each start with `.start()` or `with`, and stop
 with `.stop()`. `fixtures` wraps them for pytest. This module holds what they
-share: picking a free port, making a work dir, and dropping root for servers
-that refuse to run as root.
+share: picking a free port, making a work dir, dropping root for servers
+that refuse to run as root, and tying a server's life to the test run's.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
 import socket
 import tempfile
-from typing import Any
+from typing import Any, Callable
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,6 +48,24 @@ def run_as(user: str) -> dict[str, Any]:
         return {}
     entry = pwd.getpwnam(user)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def dies_with_parent(signal_number: int) -> Callable[[], None] | None:
+    """A `preexec_fn` asking Linux to send the child `signal_number` when the process that started it
+    ends, however it ends (a time limit's SIGTERM, SIGKILL, a crash): a server started in its own
+    session, for a clean shutdown, would otherwise outlive an interrupted test run. `Popen` runs it
+    after dropping root, which matters: a change of user clears the request. None where there is no prctl."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0)
+        if os.getppid() != parent:   # the parent ended before the request was in place
+            os.kill(os.getpid(), signal_number)
+    return preexec
 
 
 def server_env() -> dict[str, str]:

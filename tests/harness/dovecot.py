@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from imapclient import IMAPClient
 
-from tests.harness import free_port, is_root, make_workdir, remove_tree, run_as, server_env
+from tests.harness import dies_with_parent, free_port, is_root, make_workdir, remove_tree, run_as, server_env
 
 DOVECOT = "/usr/sbin/dovecot"
 PASSWORD = "test-pass"
@@ -242,7 +242,8 @@ class Dovecot:
             self.process = subprocess.Popen(
                 [self.binary, "-F", "-c", config],
                 stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
-                start_new_session=True, env=server_env(), **run_as(self.user),
+                start_new_session=True, preexec_fn=dies_with_parent(signal.SIGTERM), env=server_env(),
+                **run_as(self.user),
             )
         self._wait_ready(timeout)
         return self

@@ -1,13 +1,18 @@
-"""A throwaway PostgreSQL 15 cluster on loopback, with a database per caller.
+"""A throwaway PostgreSQL cluster on loopback, with a database per caller.
 
     with Postgres() as pg:
         url = pg.create_database()   # postgresql+psycopg://postgres@127.0.0.1:<port>/t_<hex>
+
+The server is the one installed: $UNMENTORING_PG_BINDIR if set, else the newest
+/usr/lib/postgresql/<version>/bin (Debian, Ubuntu), else `pg_config --bindir`, else the PATH.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import time
@@ -15,9 +20,10 @@ import uuid
 
 import psycopg
 
-from tests.harness import free_port, is_root, make_workdir, remove_tree, run_as
+from tests.harness import dies_with_parent, free_port, is_root, make_workdir, remove_tree, run_as
 
-BINDIR = "/usr/lib/postgresql/15/bin"
+BINDIR_VARIABLE = "UNMENTORING_PG_BINDIR"
+PROGRAMS = ("initdb", "postgres", "pg_isready")
 SUPERUSER = "postgres"
 SETTINGS = {
     "fsync": "off",
@@ -27,8 +33,41 @@ SETTINGS = {
 }
 
 
-def postgres_available(bindir: str = BINDIR) -> bool:
-    return all(os.access(f"{bindir}/{name}", os.X_OK) for name in ("initdb", "postgres", "pg_isready"))
+def postgres_available(bindir: str | None = None) -> bool:
+    bindir = find_bindir() if bindir is None else bindir
+    return bool(bindir) and all(os.access(os.path.join(bindir, name), os.X_OK) for name in PROGRAMS)
+
+
+def find_bindir() -> str:
+    """The directory holding the server's programs (see the module docstring), or "" if none has them all."""
+    chosen = os.environ.get(BINDIR_VARIABLE, "").strip()
+    if chosen:
+        return chosen
+    for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True):
+        if postgres_available(bindir):
+            return bindir
+    for bindir in (_pg_config_bindir(), os.path.dirname(shutil.which("initdb") or "")):
+        if bindir and postgres_available(bindir):
+            return bindir
+    return ""
+
+
+def _version(bindir: str) -> tuple[int, ...]:
+    name = os.path.basename(os.path.dirname(bindir))
+    return tuple(int(part) for part in name.split(".")) if name.replace(".", "").isdigit() else (-1,)
+
+
+def _pg_config_bindir() -> str:
+    pg_config = shutil.which("pg_config")
+    if not pg_config:
+        return ""
+    result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def missing_message() -> str:
+    return (f"PostgreSQL's initdb, postgres and pg_isready were not found: run `bash scripts/install-test-servers`, "
+            f"or set {BINDIR_VARIABLE} to the directory that holds them")
 
 
 def ensure_system_user(name: str) -> None:
@@ -46,8 +85,8 @@ def ensure_system_user(name: str) -> None:
 class Postgres:
     """initdb + postgres in a temp dir, listening on 127.0.0.1 and a free port."""
 
-    def __init__(self, bindir: str = BINDIR, host: str = "127.0.0.1") -> None:
-        self.bindir = bindir
+    def __init__(self, bindir: str | None = None, host: str = "127.0.0.1") -> None:
+        self.bindir = find_bindir() if bindir is None else bindir
         self.host = host
         self.port = 0
         self.dir: str | None = None
@@ -56,7 +95,7 @@ class Postgres:
 
     def start(self, timeout: float = 30) -> Postgres:
         if not postgres_available(self.bindir):
-            raise FileNotFoundError(f"PostgreSQL 15 is missing in {self.bindir}: run `bash scripts/install-test-servers`")
+            raise FileNotFoundError(missing_message())
         if is_root():
             ensure_system_user(self.os_user)
         self.dir = make_workdir("pg-", owner=self.os_user)
@@ -85,7 +124,7 @@ class Postgres:
         with open(f"{self.dir}/postgres.log", "wb") as log:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self._env(),
-                start_new_session=True, **run_as(self.os_user),
+                start_new_session=True, preexec_fn=dies_with_parent(signal.SIGINT), **run_as(self.os_user),
             )
 
     def _wait_ready(self, timeout: float) -> None:
