@@ -337,7 +337,7 @@ def outbox_list(app: App, as_json: bool) -> None:
 def outbox_line(row: dict[str, Any], tz: Any) -> str:
     subject, reason = clean_header_text(row["subject"]), clean_header_text(row["reason"])
     to = ", ".join(row["to"]) or "(erased)"
-    when = "" if row["status"] == "failed" else f", next try {local(row['next_try'], tz)}"
+    when = "" if row["status"] in ("failed", "sent") else f", next try {local(row['next_try'], tz)}"
     refused = "".join(f"; {rcpt} refused: {clean_header_text(why)}" for rcpt, why in row["rejected"].items())
     tries = plural(row["attempts"], "try", "tries")
     return (f"#{row['id']} {row['status']} after {tries}{when}: to {to}, \"{subject}\""

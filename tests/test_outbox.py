@@ -205,7 +205,7 @@ def test_a_5xx_for_one_member_fails_that_member_only(service: Service) -> None:
     (row,) = rows(service)
     assert row.status == OutStatus.SENT and row.rejected == "p0.1@org1.example\t550 5.1.1 no such user"
     listed = service.cli("outbox").output
-    assert f"#{row.id} sent after 1 tries" in listed and "p0.1@org1.example refused: 550 5.1.1 no such user" in listed
+    assert f"#{row.id} sent after 1 try" in listed and "p0.1@org1.example refused: 550 5.1.1 no such user" in listed
     assert "unmentoring outbox requeue ID" in listed
     (shown,) = json.loads(service.cli("outbox", "list", "--json").output)
     assert (shown["status"], shown["accepted"], shown["rejected"]) == (

@@ -26,7 +26,7 @@ def test_stored_reasons_about_leave_move_to_away_on_upgrade(database_url: str) -
     if engine.dialect.name == "sqlite":
         create_private(Path(str(engine.url.database)))
     config = _alembic_config(engine)
-    command.upgrade(config, "0010")
+    command.upgrade(config, "0011")
     with engine.begin() as conn:
         conn.execute(insert(Participant.__table__).values(id=1, email="a@x.example", name="", organisation="",
                      role="", phone="", video="", links="", bio="", status="active", reply_token="ta", campaign="",
