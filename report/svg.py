@@ -18,7 +18,7 @@ SIZE, MARGIN = 1000, 14
 DENSE_EDGES = 600        # lines of one style beyond this many are drawn fainter, so dense pictures stay legible
 INDIVIDUAL_LIMIT = 400   # up to this many dots, each is its own <circle> with a <title> (hover shows who)
 
-NO_REPORT_COLOUR = "#e08214"   # one amber for "no report": bars, network lines (dashed) and both legends
+NO_REPORT_COLOUR = "#7b3294"   # one purple for "no report": bars, network lines (dashed) and both legends
 # outcome -> (colour, dash pattern, opacity, width factor)
 EDGE_STYLES = {
     "met": ("#1a9850", "", 0.9, 1.0),
