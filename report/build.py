@@ -26,6 +26,7 @@ class Options:
     full_rounds: int = 6                 # rounds drawn in full; older rounds are summarised
     title: str = "Coffee Roulette"
     tz: ZoneInfo = ZoneInfo("Europe/London")
+    links: bool = True                   # link the page to open/ and export/ (off for a page sent on its own)
 
 
 @dataclass

@@ -99,10 +99,14 @@ def queue_digest(session: Session, settings: Settings, now: datetime) -> str | N
 
 
 def report_attachment(session: Session, settings: Settings, now: datetime, name: str) -> tuple[Built, Attachment]:
-    """The network report, built now, as the page the organiser's emails carry (the digest, REPORT)."""
+    """The network report, built now, as the page the organiser's emails carry (the digest, REPORT).
+
+    The page travels alone, so it is built without links to its open/ and export/ files: it names them
+    and says how to get them, rather than carrying links that lead nowhere.
+    """
     from report.build import Options, build_report  # networkx and the drawing code: only when a page is due
 
-    options = Options(title=settings.service.name, tz=settings.tz)
+    options = Options(title=settings.service.name, tz=settings.tz, links=False)   # its files stay behind
     with TemporaryDirectory(prefix="unmentoring-digest-") as folder:
         built = build_report(session, Path(folder), options, now)
         page = built.index.read_bytes()

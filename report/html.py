@@ -13,10 +13,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from inbound.reasons import label
+from report import svg
 from report.data import History
 from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
 from report.pictures import LegendItem, Picture
-from wording import noun
+from wording import noun, plural
 
 if TYPE_CHECKING:
     from report.build import Options
@@ -95,6 +96,15 @@ def steps_note(all_rounds: list[int], drawn: list[int]) -> str:
             f"the table above has {'its' if len(left_out) == 1 else 'their'} figures.")
 
 
+def older_note(drawn: int, older: list[int]) -> str:
+    """Which rounds are left to the bars and table: "round 1 is summarised", "rounds 1–3 are summarised"."""
+    if not older:
+        return ""
+    shown = "Only the latest round is drawn" if drawn == 1 else f"The latest {plural(drawn, 'round')} are drawn"
+    verb = "is" if len(older) == 1 else "are"
+    return f"{shown}; {numbers_text(older)} {verb} summarised in the bars and table above."
+
+
 def figure_row(f: RoundFigures) -> dict[str, str]:
     return {
         "round": f"{f.number}" + (" (open)" if f.is_open else ""), "groups": str(f.groups), "people": str(f.people),
@@ -157,11 +167,11 @@ def page_context(history: History, figures: list[RoundFigures], months: list[Mon
         "title": options.title, "generated": now.astimezone(options.tz).strftime("%-d %B %Y, %H:%M"),
         "names": options.names, "orgs": options.orgs, "full_rounds": options.full_rounds,
         "summary": summary(history, figures), "figures": [figure_row(f) for f in figures],
-        "drawn": drawn, "older": [f.number for f in figures if f.number not in in_full],
+        "drawn": drawn, "older_note": older_note(len(in_full), [f.number for f in figures if f.number not in in_full]),
         "steps_note": steps_note([f.number for f in figures], [p.number for p in drawn.cumulative]),
         "months": months, "statuses": STATUSES,
         "reason_labels": [REASON_LABELS[g] for g in REASON_GROUPS], "reasons": reasons, "reasons_total": reasons_total,
         "shares": share_sections(history, labels, options.names),
         "fairness": fairness_rows(fair, history, labels, options.tz),
-        "files": files,
+        "files": files, "links": options.links, "no_report_colour": svg.NO_REPORT_COLOUR,
     }

@@ -18,16 +18,17 @@ SIZE, MARGIN = 1000, 14
 DENSE_EDGES = 600        # lines of one style beyond this many are drawn fainter, so dense pictures stay legible
 INDIVIDUAL_LIMIT = 400   # up to this many dots, each is its own <circle> with a <title> (hover shows who)
 
+NO_REPORT_COLOUR = "#7b3294"   # one purple for "no report": bars, network lines (dashed) and both legends
 # outcome -> (colour, dash pattern, opacity, width factor)
 EDGE_STYLES = {
     "met": ("#1a9850", "", 0.9, 1.0),
     "not met": ("#d73027", "", 0.9, 1.0),
-    "no report": ("#d73027", "10 8", 0.9, 1.0),
+    "no report": (NO_REPORT_COLOUR, "10 8", 0.9, 1.0),
     "open": ("#8a8f96", "3 6", 0.9, 1.0),
     "met earlier": ("#1a9850", "", 0.35, 0.8),
     "met this round": ("#00592e", "", 0.95, 1.0),
 }
-OUTCOME_COLOURS = {"met": "#1a9850", "not met": "#d73027", "no report": "#f4a6a0", "open": "#c4c8cd"}
+OUTCOME_COLOURS = {"met": "#1a9850", "not met": "#d73027", "no report": NO_REPORT_COLOUR, "open": "#c4c8cd"}
 
 
 def org_colours(sizes: Counter[str]) -> dict[str, str]:
@@ -116,26 +117,26 @@ def axis_top(value: float) -> int:
     return step * max(1, ceil(value / step))
 
 
-def _y_axis(top: float, x0: int, x1: int, y0: int, height: int) -> list[str]:
+def _y_axis(top: float, x0: int, x1: int, y0: int, height: int, font: int = 12) -> list[str]:
     out = []
     step = axis_step(top)
     for k in range(int(top // step) + 1):
         value = k * step
         y = y0 - height * value / top
         out.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-                   f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="#555">'
+                   f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{font}" fill="#555">'
                    f'{value:g}</text>')
     return out
 
 
-def _legend(items: Iterable[tuple[str, str, str]], x: int, y: int) -> str:
+def _legend(items: Iterable[tuple[str, str, str]], x: int, y: int, font: int = 12) -> str:
     """items: (label, colour, kind: bar|line)."""
     out, cx = [], x
     for label, colour, kind in items:
         mark = (f'<rect x="{cx}" y="{y - 9}" width="12" height="10" fill="{colour}"/>' if kind == "bar" else
                 f'<line x1="{cx}" x2="{cx + 14}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>')
-        out.append(f'{mark}<text x="{cx + 18}" y="{y}" font-size="12" fill="#333">{escape(label)}</text>')
-        cx += 26 + 7 * len(label)
+        out.append(f'{mark}<text x="{cx + 18}" y="{y}" font-size="{font}" fill="#333">{escape(label)}</text>')
+        cx += 26 + round(font * 0.6 * len(label))
     return "".join(out)
 
 
@@ -163,23 +164,24 @@ def stacked_bars(uid: str, title: str, desc: str, labels: list[str], stacks: lis
 
 GROWTH_LINES = (("active", "#2b6cb0"), ("paused", "#dd8452"), ("left", "#6b6f76"))
 SIGNUP_COLOUR = "#b9d3ee"
+GROWTH_PLOT, GROWTH_FONT = 350, 13   # kept narrow, so on a 390 px phone the chart shrinks little and its text reads at ~11 px
 
 
 def growth_chart(uid: str, title: str, desc: str, months: list[str], signups: list[int],
                  lines: dict[str, list[int]]) -> str:
     """Sign-ups per month as bars; active, paused and left at each month's end as lines."""
     x0, y0, plot_h = 52, 230, 190
-    band = max(12.0, min(60.0, 700 / max(len(months), 1)))
+    band = max(4.0, min(60.0, GROWTH_PLOT / max(len(months), 1)))
     width = int(x0 + band * len(months) + 16)
     top = axis_top(max([*signups, *(v for vs in lines.values() for v in vs)], default=1))
-    parts = [_open(uid, max(width, 420), 290, title, desc, "chart"), *_y_axis(top, x0, width - 10, y0, plot_h)]
-    every = max(1, ceil(len(months) * 60 / 700))
+    parts = [_open(uid, max(width, 420), 290, title, desc, "chart"), *_y_axis(top, x0, width - 10, y0, plot_h, GROWTH_FONT)]
+    every = max(1, ceil(GROWTH_FONT * 5 / band))
     for n, (month, count) in enumerate(zip(months, signups)):
         x, h = x0 + n * band, plot_h * count / top
         parts.append(f'<rect class="signups" x="{x + band * 0.15:.1f}" y="{y0 - h:.1f}" width="{band * 0.7:.1f}" '
                      f'height="{h:.1f}" fill="{SIGNUP_COLOUR}"><title>{month}: {count} sign-ups</title></rect>')
         if n % every == 0:
-            parts.append(f'<text x="{x + band / 2:.1f}" y="{y0 + 16}" text-anchor="middle" font-size="11" '
+            parts.append(f'<text x="{x + band / 2:.1f}" y="{y0 + 16}" text-anchor="middle" font-size="{GROWTH_FONT}" '
                          f'fill="#333">{month}</text>')
     for key, colour in GROWTH_LINES:
         values = lines[key]
@@ -190,6 +192,6 @@ def growth_chart(uid: str, title: str, desc: str, months: list[str], signups: li
             parts.append(f'<circle cx="{x0 + (n + 0.5) * band:.1f}" cy="{y0 - plot_h * v / top:.1f}" r="3" '
                          f'fill="{colour}"><title>{months[n]}: {v} {key}</title></circle>')
     legend = [("sign-ups", SIGNUP_COLOUR, "bar"), *((k, c, "line") for k, c in GROWTH_LINES)]
-    parts.append(_legend(legend, x0, 280))
+    parts.append(_legend(legend, x0, 280, GROWTH_FONT))
     parts.append("</svg>")
     return "".join(parts)

@@ -1,6 +1,7 @@
 """The organiser's digest: queued by tick when a round closes, once, with the report attached."""
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -29,6 +30,13 @@ def to_organiser(service: Service) -> list[EmailMessage]:
     return [c.message for c in service.smtp.messages if c.rcpt_tos == [ORGANISER]]
 
 
+def dead_links(page: str) -> list[str]:
+    """Links in a page read on its own: each must be an #anchor it has, or a web link (what people shared)."""
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    return [href for href in re.findall(r'href="([^"]*)"', page)
+            if not (href[1:] in ids if href.startswith("#") else href.startswith(("https://", "http://")))]
+
+
 def test_the_organiser_hears_how_the_round_went_once(service: Service) -> None:
     add_people(service, 6)
     assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 3 groups"]
@@ -52,6 +60,8 @@ def test_the_organiser_hears_how_the_round_went_once(service: Service) -> None:
     assert report.get_filename() == "network-report-round-1.html"
     page = report.get_content()
     assert "<svg" in page and "Person Number" not in page and "@org" not in page, "publishable: no names"
+    assert dead_links(page) == [], "the page travels alone: no links to files left behind"
+    assert "open/groups.csv" in page and "unmentoring report" in page, "it names the files and how to get them"
 
     run(service, at("2027-01-04T10:30"))
     run(service, at("2027-01-05T10:00"))

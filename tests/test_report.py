@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import networkx as nx
@@ -32,7 +33,7 @@ from report.data import Group, History, Person, RoundInfo, ShareRow, SitOutRow, 
 from report.figures import growth, round_figures
 from report.html import linkify
 from report.layout import positions
-from report.svg import network
+from report.svg import NO_REPORT_COLOUR, network
 from rounds.admin import change_status
 from rounds.lifecycle import open_round
 from tests.app import TEST_START, Service
@@ -316,6 +317,7 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
     assert "<script" not in page.lower() and not re.search(r"""(src|href)=["']?(https?:)?//""", page.replace(
         'href="https://example.org/slides', ""))
     assert "&lt;b&gt;great&lt;/b&gt;" in page, "shared text is escaped"
+    assert no_report_colours(page) == {NO_REPORT_COLOUR}, "no report: one colour in bars, lines and legends"
 
     with chromium() as browser:
         context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
@@ -329,6 +331,7 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
         assert len(headers) == 15 and columns_in_view(view, "#figures-table") == headers, \
             "at 1280 px every column of the per-round table is in view, none behind a scroll bar"
         assert not view.locator("#figures-hint").is_visible()
+        assert overflowing(view) == [] and dead_links(view) == []
         assert view.locator("#steps-drawn").inner_text() == \
             "The network after rounds 1–5 here, and after round 6 above: every round is drawn."
         assert [view.locator("#network figure").nth(i).get_attribute("id") for i in range(6)] == \
@@ -381,6 +384,9 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
         assert len(columns_in_view(narrow, "#figures-table")) < 15
         assert narrow.locator("#figures-hint").is_visible(), "a phone is told the table scrolls sideways"
         assert "15 columns" in narrow.locator("#figures-hint").inner_text()
+        assert overflowing(narrow) == [] and dead_links(narrow) == []
+        heights = narrow.locator("#growth svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 11, f"the growth chart's text at 390 px: {min(heights):.1f} px tall"
         sampled = tmp_path / "sampled"
         assert service.cli("report", "--out", str(sampled), "--rounds-in-full", "4").exit_code == 0
         narrow.goto((sampled / "index.html").as_uri())
@@ -389,6 +395,12 @@ def test_report_from_a_seeded_history_reads_right_in_chromium(service: Service, 
         assert narrow.locator("#steps-drawn").inner_text() == (
             "The network after rounds 1, 3 and 4 here, and after round 6 above. Rounds 2 and 5 are not drawn, "
             "to keep the page short: the table above has their figures.")
+        assert narrow.locator("#older-note").inner_text() == \
+            "The latest 4 rounds are drawn; rounds 1 and 2 are summarised in the bars and table above."
+        assert service.cli("report", "--out", str(tmp_path / "five"), "--rounds-in-full", "5").exit_code == 0
+        narrow.goto((tmp_path / "five" / "index.html").as_uri())
+        assert narrow.locator("#older-note").inner_text() == \
+            "The latest 5 rounds are drawn; round 1 is summarised in the bars and table above."
         phone.close()
 
         shots = Path(os.environ.get("REPORT_SCREENSHOTS", tmp_path / "shots"))
@@ -420,6 +432,54 @@ def columns_in_view(page: Any, table: str) -> list[str]:
         if head["x"] >= max(0, box["x"]) - 0.5 and head["x"] + head["width"] <= right + 0.5:
             seen.append(heads.nth(i).inner_text())
     return seen
+
+
+def no_report_colours(page: str) -> set[str]:
+    """Every colour "no report" is drawn in: bars, their legend, network lines and the legend above them."""
+    return {*re.findall(r'fill="(#\w+)"><title>[^<]*: \d+ no report</title>', page),
+            *re.findall(r'fill="(#\w+)"/><text[^>]*>no report</text>', page),
+            *re.findall(r'class="edge no-report"[^>]*stroke="(#\w+)"', page),
+            *re.findall(r'class="stroke no-report" style="border-color:(#\w+)', page)}
+
+
+OVERFLOWING = """els => els.flatMap(e => {
+    const wide = document.documentElement.clientWidth, box = e.getBoundingClientRect();
+    const scroller = e.parentElement.closest('.scroll');
+    if (scroller) {
+        const hint = scroller.previousElementSibling, around = scroller.getBoundingClientRect();
+        const scrolls = scroller.scrollWidth > scroller.clientWidth + 1;
+        const hinted = hint && hint.classList.contains('scroll-hint') && hint.offsetParent !== null;
+        const fits = around.left >= -0.5 && around.right <= wide + 0.5;
+        return (scrolls && !hinted) || !fits ? [e.id || e.tagName] : [];
+    }
+    const fits = e.scrollWidth <= e.clientWidth + 1 && box.left >= -0.5 && box.right <= wide + 0.5;
+    return fits ? [] : [e.id || e.tagName];
+})"""
+
+
+def overflowing(page: Any) -> list[str]:
+    """Tables and figures wider than their box or the page, unless inside a `.scroll` box that fits the page
+    and, when it does scroll, is preceded by a visible hint saying so."""
+    wide = page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    return page.locator("table, figure").evaluate_all(OVERFLOWING) + ([] if wide else ["the page scrolls sideways"])
+
+
+def dead_links(page: Any) -> list[str]:
+    """Links that lead nowhere: a local file that does not exist, or an #anchor with no element. Web links are
+    only the ones people shared (checked to be only there), not followed."""
+    links = page.locator("a[href]").evaluate_all(
+        "as => as.map(a => [a.getAttribute('href'), a.href, !!a.closest('#shares')])")
+    dead = []
+    for raw, absolute, shared in links:
+        if raw.startswith("#"):
+            if not page.locator(f"[id='{raw[1:]}']").count():
+                dead.append(raw)
+        elif absolute.startswith("file://"):
+            if not Path(unquote(urlsplit(absolute).path)).is_file():
+                dead.append(raw)
+        elif not (shared and absolute.startswith(("http://", "https://"))):
+            dead.append(raw)
+    return dead
 
 
 def segments(svg: Any, style: str) -> int:
