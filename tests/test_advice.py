@@ -28,12 +28,15 @@ def tls_listener(cert: trustme.LeafCert) -> Iterator[int]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
     stop = threading.Event()
 
     def serve() -> None:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             with conn:
@@ -48,8 +51,8 @@ def tls_listener(cert: trustme.LeafCert) -> Iterator[int]:
         yield listener.getsockname()[1]
     finally:
         stop.set()
+        thread.join()  # no timeout: a timed wait never returns under libfaketime's shifted clock
         listener.close()
-        thread.join(timeout=5)
 
 
 CASES = {
