@@ -19,6 +19,12 @@ from wording import plural
 CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
 
 
+def parent(record: InboundMessage, mail: Parsed, subject: str = "") -> Answering:
+    """A received message as the parent of our answer, which joins its thread (RFC 5322 References)."""
+    return Answering(record=record, references=message_ids(mail.headers.get("references", "")),
+                     in_reply_to=message_ids(mail.headers.get("in-reply-to", "")), subject=subject)
+
+
 @dataclass(frozen=True)
 class Decision:
     action: str
@@ -60,10 +66,8 @@ class Context:
     def answering(self) -> Answering:
         """This message as the parent of our answer: answers join its thread, and in a group's thread
         keep the group's subject (Gmail starts a new conversation when the subject changes)."""
-        return Answering(
-            record=self.record, references=message_ids(self.mail.headers.get("references", "")),
-            in_reply_to=message_ids(self.mail.headers.get("in-reply-to", "")),
-            subject=group_subject(self.session, self.match.intro_message_id) if self.match else "")
+        subject = group_subject(self.session, self.match.intro_message_id) if self.match else ""
+        return parent(self.record, self.mail, subject)
 
     @property
     def confirming(self) -> Answering:

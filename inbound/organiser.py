@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 import overview
 from config import Settings
 from inbound.commands import SUBJECT_PREFIX
-from inbound.context import CAPPED
-from inbound.parse import Parsed, message_ids, normalise_address
+from inbound.context import CAPPED, parent
+from inbound.parse import Parsed, normalise_address
 from inbound.quotes import new_text
 from inbound.tokens import candidate_tokens, new_token
 from inbound.trust import authenticated
 from mailer.compose import Attachment
-from mailer.outbox import Answering, enqueue, sent_today
+from mailer.outbox import enqueue, sent_today
 from models import InboundMessage, OutboundMessage
 
 _ALONE = re.compile(r"[\W_]*(status|report|help)[\W_]*(please)?[\W_]*$", re.IGNORECASE)
@@ -45,12 +45,6 @@ class Letter:
     mail: Parsed
     record: InboundMessage
     now: datetime
-
-    @property
-    def answering(self) -> Answering:
-        """This message as the parent of our answer, so the answer joins its thread."""
-        return Answering(record=self.record, references=message_ids(self.mail.headers.get("references", "")),
-                         in_reply_to=message_ids(self.mail.headers.get("in-reply-to", "")))
 
 
 def is_organiser(sender: str, settings: Settings) -> bool:
@@ -121,7 +115,7 @@ def _help(letter: Letter, command: str) -> tuple[str, str]:
 def _answer(letter: Letter, template: str, attachments: Sequence[Attachment] = (), **context: object) -> None:
     """A reply in the organiser's thread, with a fresh token so that replying to it is trusted too."""
     row = enqueue(letter.session, letter.settings, template=template, to=letter.settings.service.organiser,
-                  now=letter.now, answering=letter.answering, token=new_token(), context=context, attachments=attachments)
+                  now=letter.now, answering=parent(letter.record, letter.mail), token=new_token(), context=context, attachments=attachments)
     row.stranger = False  # no participant, yet not a stranger: the hourly cap on answers to strangers is not theirs
 
 
