@@ -159,6 +159,18 @@ class RoundSettings:
                        hint="trio makes one group of three, sit_out has one person wait")
     holidays: str = "GB-ENG"
     closed_days: str = setting("", max_chars=10_000)
+    group_size: int = setting(2, low=2, high=4, hint="people per group: 2, 3 or 4")
+
+
+@dataclass(frozen=True)
+class MeetingSettings:
+    """Options to book, invitations and conversation starters (issue 16)."""
+    slot_minutes: int = setting(30, low=10, high=240)
+    options: int = setting(3, low=1, high=5)
+    day_start: int = setting(9, high=23, hint="the first hour a slot may start, in the reader's own time zone")
+    day_end: int = setting(17, low=1, high=24, hint="slots end by this hour")
+    video_link: str = setting("", max_chars=500, hint="a link template for online meetings, e.g. https://meet.example.org/coffee-{token}")
+    starters: str = setting("", max_chars=20_000, hint="conversation starters, one per line")
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     rounds: RoundSettings = field(default_factory=RoundSettings)
     oauth2: OAuth2Settings = field(default_factory=OAuth2Settings)
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
     source: Path | None = None
 
     @property
@@ -210,6 +223,7 @@ SECTIONS: dict[str, type] = {
     "smtp": SmtpSettings,
     "rounds": RoundSettings,
     "oauth2": OAuth2Settings,
+    "meetings": MeetingSettings,
 }
 
 

@@ -32,6 +32,12 @@ class Participant(Base):
     video: Mapped[str] = mapped_column(Bounded(200), default="")
     links: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
     bio: Mapped[str] = mapped_column(Bounded(2000, text=True), default="")
+    # When and how they can meet (PROFILE "Available:", "Meet:", "Where:", "Time zone:"; issue 16).
+    available: Mapped[str] = mapped_column(Bounded(300), default="", server_default="")  # as they wrote it
+    availability: Mapped[str] = mapped_column(Text, default="", server_default="")  # parsed weekly windows, JSON
+    meet_mode: Mapped[str] = mapped_column(String(16), default="", server_default="")  # online / in_person / either
+    place: Mapped[str] = mapped_column(Bounded(100), default="", server_default="")  # a town or office
+    time_zone: Mapped[str] = mapped_column(Bounded(64), default="", server_default="")  # IANA key; "" = the service's
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
     reply_token: Mapped[str] = mapped_column(Bounded(32), unique=True)
     campaign: Mapped[str] = mapped_column(Bounded(64), default="")

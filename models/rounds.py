@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -51,6 +51,17 @@ class Match(Base):
     odd_one_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     intro_message_id: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Meetings (issue 16): the host, the options offered and the booking made from them.
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    options: Mapped[str] = mapped_column(Text, default="", server_default="")  # JSON list of UTC ISO starts, option 1 first
+    options_at: Mapped[datetime | None]  # when the current options were offered
+    booking_state: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "", booked, cancelled
+    booked_start: Mapped[datetime | None]  # UTC start of the booked slot
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    booked_at: Mapped[datetime | None]  # when the booking reply arrived
+    booking_uid: Mapped[str] = mapped_column(String(200), default="", server_default="")  # iCalendar UID, minted once
+    booking_sequence: Mapped[int] = mapped_column(default=0, server_default="0")  # iCalendar SEQUENCE, never lowered
+    starter: Mapped[str] = mapped_column(Bounded(500), default="", server_default="")  # the conversation starter given
 
     round: Mapped[Round] = relationship(back_populates="matches")
     members: Mapped[list[MatchMember]] = relationship(back_populates="match", cascade="all, delete-orphan")
@@ -83,6 +94,22 @@ class Outcome(Base):
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
 
     match: Mapped[Match] = relationship(back_populates="outcomes")
+
+
+class CalendarReply(Base):
+    """An iTIP REPLY (Accept / Decline in a calendar) that came back to our address: recorded, never answered."""
+    __tablename__ = "calendar_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    uid: Mapped[str] = mapped_column(Bounded(200), default="")
+    sequence: Mapped[int] = mapped_column(default=0)
+    partstat: Mapped[str] = mapped_column(String(16), default="")  # ACCEPTED, DECLINED, TENTATIVE, ...
+    applied: Mapped[bool] = mapped_column(default=False)  # False: stale SEQUENCE, unknown UID or attendee
+    note: Mapped[str] = mapped_column(Bounded(200), default="")  # why it was or was not applied
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Share(Base):
