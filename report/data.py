@@ -6,11 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import organisation_key
-from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut
+from models import AuditEvent, InboundMessage, Match, MatchMember, Outcome, Participant, Round, Share, SitOut
 
 FORGOTTEN = re.compile(r"forgotten-\d+@invalid")
 MET, NOT_MET, NO_REPORT = "met", "not met", "no report"
@@ -59,6 +59,19 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class Meeting:
+    """What was done to help a group meet (issue 16): the facts the "why not" evidence compares."""
+
+    booked: bool              # a member booked one of the offered times
+    offered: str              # "times offered", "no shared time" (options were due but none fitted), "" (none due)
+    mode: str                 # "in person", "online" or "not said", from the members' profiles
+    host_hours: float | None  # hours from the introduction to the host's first email in the round; None: none
+
+
+NO_MEETING = Meeting(False, "", "not said", None)
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
     """A pair or trio introduced in a round, with the outcome its latest report gives."""
 
@@ -68,6 +81,7 @@ class Group:
     odd_one: int | None
     outcome: str              # met, not met, no report
     reason_group: str         # of the deciding NOT MET report ("" if none given)
+    meeting: Meeting = NO_MEETING
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -168,14 +182,56 @@ def _groups(session: Session, reports: list[Report]) -> list[Group]:
     for match_id, pid in session.execute(select(MatchMember.match_id, MatchMember.participant_id)):
         members[match_id].append(pid)
     deciding = latest_reports(reports)
-    query = select(Match.id, Round.number, Match.odd_one_id).join(Round, Round.id == Match.round_id)
+    modes = _modes(session)
+    answered = _host_answers(session)
+    query = select(Match.id, Round.number, Match.odd_one_id, Match.booked_start, Match.options, Match.options_at,
+                   Round.opened_at).join(Round, Round.id == Match.round_id)
     groups = []
-    for match_id, number, odd_one in session.execute(query.order_by(Round.number, Match.id)):
+    for match_id, number, odd_one, booked, options, options_at, opened in session.execute(
+            query.order_by(Round.number, Match.id)):
         report = deciding.get(match_id)
         outcome = NO_REPORT if report is None else MET if report.met else NOT_MET
         reason = report.reason_group if report is not None and not report.met else ""
-        groups.append(Group(match_id, number, tuple(sorted(members[match_id])), odd_one, outcome, reason))
+        people = tuple(sorted(members[match_id]))
+        first = answered.get(match_id)
+        meeting = Meeting(booked is not None, _offered(options, options_at), meeting_mode([modes.get(p) for p in people]),
+                          None if first is None else max(0.0, (first - opened).total_seconds() / 3600))
+        groups.append(Group(match_id, number, people, odd_one, outcome, reason, meeting))
     return groups
+
+
+def _offered(options: str, options_at: datetime | None) -> str:
+    if options_at is None:
+        return ""
+    return "times offered" if options.strip() not in ("", "[]") else "no shared time"
+
+
+def meeting_mode(profiles: list[tuple[str, str] | None]) -> str:
+    """In person when everyone is willing, someone asked for it and all named the same place; else online."""
+    given = [p for p in profiles if p is not None and p[0]]
+    if not given:
+        return "not said"
+    places = {" ".join(p[1].casefold().split()) for p in profiles if p is not None}
+    willing = len(given) == len(profiles) and all(p[0] in ("in_person", "either") for p in given)
+    if willing and any(p[0] == "in_person" for p in given) and len(places) == 1 and "" not in places:
+        return "in person"
+    return "online"
+
+
+def _modes(session: Session) -> dict[int, tuple[str, str]]:
+    return {pid: (mode, place) for pid, mode, place in session.execute(
+        select(Participant.id, Participant.meet_mode, Participant.place))}
+
+
+def _host_answers(session: Session) -> dict[int, datetime]:
+    """Each group's host's first email to us while its round was open (the round's own window)."""
+    query = (select(Match.id, func.min(InboundMessage.received_at))
+             .join(Round, Round.id == Match.round_id)
+             .join(InboundMessage, InboundMessage.participant_id == Match.host_id)
+             .where(InboundMessage.received_at >= Round.opened_at,
+                    or_(Round.closed_at.is_(None), InboundMessage.received_at < Round.closed_at))
+             .group_by(Match.id))
+    return {match_id: first for match_id, first in session.execute(query)}
 
 
 def _sit_outs(session: Session) -> list[SitOutRow]:

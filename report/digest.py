@@ -25,6 +25,7 @@ from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
 from report.data import History
+from report.evidence import booking_lines, evidence
 
 if TYPE_CHECKING:
     from report.build import Built
@@ -76,6 +77,7 @@ def digest_context(built: Built, number: int) -> dict[str, Any]:
         "moved": movement(history, info.opened_at, info.closed_at or info.opened_at),
         "active": status.count("active"), "paused": status.count("paused"),
         "connected": _percent(closed.largest_share),
+        "booking": booking_lines(evidence(history)),
     }
 
 

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from inbound.reasons import label
 from report import svg
 from report.data import History
+from report.evidence import evidence
 from report.figures import REASON_GROUPS, STATUSES, Fairness, Month, RoundFigures
 from report.pictures import LegendItem, Picture
 from wording import noun, plural
@@ -149,6 +150,15 @@ def fairness_rows(fair: list[Fairness], history: History, labels: dict[int, str]
     return rows
 
 
+def evidence_facets(history: History) -> list[dict[str, Any]]:
+    """The "why not" comparisons, as the page shows them: rate, interval and reasons in words."""
+    return [{"title": f.title, "parts": [{
+        "label": p.label, "groups": p.groups, "met": p.met,
+        "rate": f"{p.rate:.0%}", "low": f"{p.low:.0%}", "high": f"{p.high:.0%}",
+        "reasons": ", ".join(f"{REASON_LABELS.get(g, label(g))} {c}" for g, c in p.reasons) or "-",
+    } for p in f.parts]} for f in evidence(history)]
+
+
 def summary(history: History, figures: list[RoundFigures]) -> dict[str, Any]:
     now = Counter(p.status for p in history.people.values())
     groups = sum(f.groups for f in figures)
@@ -171,7 +181,7 @@ def page_context(history: History, figures: list[RoundFigures], months: list[Mon
         "steps_note": steps_note([f.number for f in figures], [p.number for p in drawn.cumulative]),
         "months": months, "statuses": STATUSES,
         "reason_labels": [REASON_LABELS[g] for g in REASON_GROUPS], "reasons": reasons, "reasons_total": reasons_total,
-        "shares": share_sections(history, labels, options.names),
+        "shares": share_sections(history, labels, options.names), "evidence": evidence_facets(history),
         "fairness": fairness_rows(fair, history, labels, options.tz),
         "files": files, "links": options.links, "no_report_colour": svg.NO_REPORT_COLOUR,
     }
