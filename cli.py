@@ -651,6 +651,8 @@ def demo(keep: str | None, people: int, rounds_: int, seed: int) -> None:
 
 
 main.add_command(report_command)
+from trials.command import experiment_group  # noqa: E402  (kept light: imports inside each command)
+main.add_command(experiment_group)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ ALIASES = {
     "JOIN": "JOIN", "CONFIRM": "CONFIRM", "HELP": "HELP", "MET": "MET", "SKIP": "SKIP", "PAUSE": "PAUSE",
     "RESUME": "RESUME", "LEAVE": "LEAVE", "UNSUBSCRIBE": "LEAVE", "STOP": "LEAVE", "PROFILE": "PROFILE",
     "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN", "UNSUB": "LEAVE",
-    "NOT MET": "NOT MET", "MY DATA": "MYDATA",
+    "NOT MET": "NOT MET", "MY DATA": "MYDATA", "NO TRIALS": "NO TRIALS", "NO TRIAL": "NO TRIALS", "NOTRIALS": "NO TRIALS",
 }
 FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY", "GOOD",
            "MORNING", "AFTERNOON", "EVENING", "ALL", "BOTH", "SORRY"}
@@ -39,11 +39,11 @@ TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u203
 GREETING_WORDS = {"HI", "HELLO", "HEY", "DEAR", "MORNING", "GOOD", "HIYA", "GREETINGS", "THANKS", "OK", "OKAY",
                   "YES", "SURE", "AFTERNOON", "EVENING", "ALL"}
 LEADING = re.compile(
-    r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE
+    r"[\W_]*(?:(?:" + "|".join(FILLERS) + r")\b[\W_]+)*(not\s+met\b|my\s+data\b|no\s+trials?\b|[A-Za-z]+)", re.IGNORECASE
 )
 STRICT_END = re.compile(r"\s*($|[-–—:,.!;])")
 PAUSE_ARGS = re.compile(r"\s+((me|please)\s+)*(until|till|for\s+\d|\d)", re.IGNORECASE)
-BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|[A-Za-z]+)", re.IGNORECASE)
+BARE = re.compile(r"[\W_]*(not\s+met\b|my\s+data\b|no\s+trials?\b|[A-Za-z]+)", re.IGNORECASE)
 # Where a command's own words end and its reason begins: "Skip this month as I'm on leave".
 REASON_START = re.compile(r"[-–—:,.!;?()]|\s(as|because|since|due to|but)\b", re.IGNORECASE)
 URL_START = re.compile(r"\s*(https?://|www\.)", re.IGNORECASE)

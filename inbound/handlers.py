@@ -12,13 +12,14 @@ from typing import Callable
 
 from inbound.context import CAPPED, Context, Decision, answer, held_back
 from inbound.membership import leave, pause, resume, skip
+from inbound.no_trials import no_trials
 from inbound.outcomes import met, not_met
 from inbound.privacy import forget, mydata
 from inbound.profile import profile, profile_updates, share
 from inbound.signup import ask_to_confirm, confirm, join
 from mailer.outbox import sent_today
 
-GUARDED = {"SKIP", "PAUSE", "RESUME", "LEAVE", "SHARE"}
+GUARDED = {"SKIP", "PAUSE", "RESUME", "LEAVE", "SHARE", "NO TRIALS"}
 
 
 def help_(ctx: Context) -> Decision:
@@ -60,6 +61,7 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
     "SHARE": share,
     "FORGET": forget,
     "MYDATA": mydata,
+    "NO TRIALS": no_trials,
 }
 
 

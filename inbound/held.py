@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbound.profile import profile_lines
-from models import AuditEvent, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Token
+from models import Assignment, AuditEvent, Experiment, Match, MatchMember, Outcome, Participant, Round, Share, SitOut, Token
 from models.mentions import inbound_from, outbox_for
 from rounds.history import match_outcomes
 from wording import plural
@@ -27,7 +27,7 @@ def held_about(session: Session, person: Participant, tz: tzinfo, answering: int
     return {
         "profile": profile_lines(person), "status": str(person.status), "email": person.email,
         "joined": day(person.created_at), "confirmed": day(person.confirmed_at), "campaign": person.campaign,
-        "state": state_lines(person, day), "history": introductions(session, person),
+        "state": state_lines(person, day) + trial_lines(session, person), "history": introductions(session, person),
         "reports": reports(session, person, day), "sat_out": sat_out(session, person),
         "shares": [f"{day(s.shared_at)}: {s.text}" for s in
                    session.scalars(select(Share).where(Share.participant_id == person.id).order_by(Share.shared_at))],
@@ -54,6 +54,17 @@ def state_lines(person: Participant, day: Show) -> list[str]:
     elif person.last_bounce_at:
         lines.append(f"Email to you last bounced on {day(person.last_bounce_at)}; mail from you since then cleared it")
     return lines
+
+
+def trial_lines(session: Session, person: Participant) -> list[str]:
+    from trials.variables import VARIABLES
+
+    rows = session.execute(select(Experiment.name, Experiment.variable, Assignment.arm, Assignment.left_at)
+                           .join(Assignment, Assignment.experiment_id == Experiment.id)
+                           .where(Assignment.participant_id == person.id).order_by(Experiment.id)).all()
+    lines = [f"In the trial {name!r} ({VARIABLES[variable].what}): {VARIABLES[variable].arms.get(arm, arm).lower()}"
+             + (" until you replied NO TRIALS" if left else "") for name, variable, arm, left in rows]
+    return lines + (["You asked to stay out of trials (NO TRIALS)"] if person.no_trials else [])
 
 
 def introductions(session: Session, person: Participant) -> list[str]:

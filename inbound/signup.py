@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
@@ -120,8 +120,18 @@ def _activate(ctx: Context, person: Participant) -> Decision:
         return Decision("confirm-repeat", "already confirmed")
     person.status, person.confirmed_at, person.updated_at = Status.ACTIVE, ctx.now, ctx.now
     audit(ctx, person, "confirmed", old)
-    enqueue(ctx.session, ctx.settings, template="participant/welcome", to=person, now=ctx.now, answering=ctx.answering)
+    enqueue(ctx.session, ctx.settings, template="participant/welcome", to=person, now=ctx.now, answering=ctx.answering,
+            context={"trials": trial_arms(ctx.session, person, ctx.now)})
     return Decision("confirmed")
+
+
+def trial_arms(session: Session, person: Participant, now: datetime) -> list[tuple[str, str]]:
+    """Into each running trial (see trials.store.join_running): what it compares, and the arm they got."""
+    from trials.store import join_running
+    from trials.variables import VARIABLES
+
+    return [(VARIABLES[variable].what, VARIABLES[variable].arms[arm].lower())
+            for variable, arm in join_running(session, person, now)]
 
 
 def _matching_token(ctx: Context) -> Token | None:

@@ -59,7 +59,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "rate": "64%", "reasons": [("busy", 4), ("away (leave, illness)", 3), ("no reply", 2), ("rescheduled", 1), ("no reason given", 1)],
         "moved": SimpleNamespace(joined=6, left=1), "active": 88, "paused": 5, "connected": "91%",
         "next": SimpleNamespace(number=6, groups=45), "attachment": "network-report-round-5.html",
+        "booking": ["Groups that booked a time met 81% of the time (22 of 27); those that did not, 33% (5 of 15).",
+                    "Among groups that did not book, the reason most given for not meeting: busy (4)."],
     },
+    "participant/trial_started": {"what": "meeting every month against every two months",
+                                  "what_short": "how often rounds come", "arm_label": "Two-monthly rounds"},
+    "participant/no_trials": {},
     "organiser/status": {"lines": [
         "participants: 88 active, 5 paused, 2 pending", "outbox: 0 waiting, 1 failed", "quarantine: 0 messages",
         '  failed (last tried 2026-12-01 10:02 GMT) to gone@x.example, "Your coffee match": 550 5.1.1 no such user',

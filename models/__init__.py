@@ -3,9 +3,10 @@ from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.mail import Disposition, FolderState, InboundMessage, OutboundMessage, OutStatus
 from models.people import Participant, Purpose, Status, Token
+from models.trials import Assignment, Experiment
 from models.rounds import CalendarReply, Match, MatchMember, Outcome, Round, Share, SitOut
 
 __all__ = [
-    "AuditEvent", "Base", "CalendarReply", "Disposition", "FolderState", "InboundMessage", "Match", "MatchMember",
+    "Assignment", "AuditEvent", "Base", "CalendarReply", "Disposition", "Experiment", "FolderState", "InboundMessage", "Match", "MatchMember",
     "OutStatus", "OutboundMessage", "Outcome", "Participant", "Purpose", "Round", "Share", "SitOut", "Status", "Token", "utcnow",
 ]

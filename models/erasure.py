@@ -4,7 +4,8 @@ Afterwards nothing names them: not a record of mail they sent (even one quaranti
 before we knew who sent it), not the mail we sent them, not an error text, a reason or an
 audit detail holding their address, not the organiser's bounce notice about them nor a
 digest whose report carried what they shared. What the statistics need stays, anonymous:
-their groups, whether those met, the reason group, the audit trail's status changes.
+their groups, whether those met, the reason group, the audit trail's status changes, and (without
+them) their arm in a trial, so the arm's size stays true while they leave its analysis.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models.mail import InboundMessage, OutboundMessage, OutStatus
 from models.mentions import inbound_from, naming, outbox_for, redact
 from models.people import Participant, Status, Token
 from models.rounds import Outcome, Share
+from models.trials import Assignment
 
 CANCELLED = "not sent: a recipient asked to be forgotten"
 
@@ -25,7 +27,8 @@ CANCELLED = "not sent: a recipient asked to be forgotten"
 def forget(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
     """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye) is scrubbed once sent."""
     erase_traces(session, person, spare)
-    for field in ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio"):
+    for field in ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio",
+                  "available", "availability", "meet_mode", "place", "time_zone"):
         setattr(person, field, "")
     person.email = f"forgotten-{person.id}@invalid"
     person.status, person.paused_until, person.skip_next = Status.LEFT, None, False
@@ -48,6 +51,7 @@ def erase_traces(session: Session, person: Participant, spare: OutboundMessage |
     session.execute(update(Outcome).where(Outcome.participant_id == person.id).values(reason=""))
     session.execute(delete(Share).where(Share.participant_id == person.id))
     session.execute(delete(Token).where(Token.participant_id == person.id))
+    session.execute(update(Assignment).where(Assignment.participant_id == person.id).values(participant_id=None))
 
 
 def _texts(session: Session, email: str, name: str) -> None:

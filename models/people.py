@@ -37,6 +37,7 @@ class Participant(Base):
     availability: Mapped[str] = mapped_column(Text, default="", server_default="")  # parsed weekly windows, JSON
     meet_mode: Mapped[str] = mapped_column(String(16), default="", server_default="")  # online / in_person / either
     place: Mapped[str] = mapped_column(Bounded(100), default="", server_default="")  # a town or office
+    no_trials: Mapped[bool] = mapped_column(default=False, server_default="0")  # replied NO TRIALS (issue 17)
     time_zone: Mapped[str] = mapped_column(Bounded(64), default="", server_default="")  # IANA key; "" = the service's
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
     reply_token: Mapped[str] = mapped_column(Bounded(32), unique=True)

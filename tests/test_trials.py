@@ -1,0 +1,106 @@
+"""Trials through the real service: plan, start, tell people, NO TRIALS, FORGET, status and stop (both databases)."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from models import Assignment, Experiment, Participant, Status
+from tests.app import Service
+from tests.mail import incoming
+
+JOINED = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+
+
+def add_people(service: Service, n: int) -> None:
+    with service.session() as s, s.begin():
+        s.add_all(Participant(email=f"p{i}@org{i % 4}.example", name=f"Person {i}", status=Status.ACTIVE,
+                              organisation=f"Org {i % 4}", reply_token=f"tok{i:04d}", confirmed_at=JOINED)
+                  for i in range(n))
+
+
+def arms(service: Service) -> dict[int | None, str]:
+    with service.session() as s:
+        return {pid: arm for pid, arm in s.execute(select(Assignment.participant_id, Assignment.arm))}
+
+
+def test_a_trial_is_refused_when_its_arms_are_too_small_to_say_anything(service: Service) -> None:
+    add_people(service, 20)
+    assert service.cli("experiment", "plan", "options", "--arms", "options,no-options", "--rounds", "6").exit_code == 0
+    result = service.cli("experiment", "start", "options")
+    assert result.exit_code == 1
+    assert "each arm needs at least 32 to see a 20-point difference in meet rate over 6 rounds" in result.output
+    assert "the arms would have options 10, no-options 10" in result.output
+    assert arms(service) == {}, "nothing assigned"
+    wrong = service.cli("experiment", "plan", "mixed", "--arms", "monthly,trios")
+    assert wrong.exit_code == 1 and "cadence: monthly, two-monthly" in wrong.output
+
+
+def test_start_assigns_everyone_evenly_tells_them_and_refuses_a_second_on_the_same_thing(service: Service) -> None:
+    add_people(service, 40)
+    service.cli("experiment", "plan", "book-2027", "--arms", "options,no-options", "--rounds", "12")
+    result = service.cli("experiment", "start", "book-2027", "--seed", "11")
+    assert result.exit_code == 0, result.output
+    assert "started from round 1: options 20 people, no-options 20 people (seed 11)" in result.output
+    assigned = arms(service)
+    assert len(assigned) == 40 and Counter(assigned.values()) == {"options": 20, "no-options": 20}
+    for org in range(4):
+        in_org = Counter(arm for pid, arm in assigned.items() if pid is not None and (pid - 1) % 4 == org)
+        assert in_org["options"] == in_org["no-options"] == 5, "each organisation split evenly"
+
+    service.tick()
+    told = service.smtp.wait_for(40)
+    assert {c.rcpt_tos[0] for c in told} == {f"p{i}@org{i % 4}.example" for i in range(40)}
+    body = told[0].message.get_body(("plain",)).get_content()
+    assert "tests the scheme, not you" in body and "Reply NO TRIALS" in body
+    assert ("Yours: times to book." in body) or ("Yours: no times offered." in body)
+
+    service.cli("experiment", "plan", "again", "--arms", "no-options,options", "--rounds", "12")
+    clash = service.cli("experiment", "start", "again")
+    assert clash.exit_code == 1 and "trial 'book-2027' already compares" in clash.output
+    service.tick()
+    trial_mail = [c for c in service.smtp.messages if "is trying something" in c.message["Subject"]]
+    assert len(trial_mail) == 40, "nobody is told twice"
+
+
+def test_no_trials_and_forget_leave_the_analysis_but_keep_the_arm_sizes(service: Service) -> None:
+    add_people(service, 40)
+    service.cli("experiment", "plan", "starters", "--arms", "starters,no-starters", "--rounds", "12")
+    service.cli("experiment", "start", "starters", "--seed", "3")
+    service.imap.deliver(incoming("Person 1 <p1@org1.example>", "NO TRIALS", to="coffee+tok0001@example.org"))
+    service.tick()
+    with service.session() as s:
+        person = s.scalar(select(Participant).where(Participant.email == "p1@org1.example"))
+        row = s.scalar(select(Assignment).where(Assignment.participant_id == person.id))
+        assert person.no_trials and row.left_at is not None and person.status == Status.ACTIVE
+    subjects = [c.message["Subject"] for c in service.smtp.messages if c.rcpt_tos == ["p1@org1.example"]]
+    assert "You're out of trials" in subjects
+
+    service.imap.deliver(incoming("Person 2 <p2@org2.example>", "FORGET", to="coffee+tok0002@example.org"))
+    service.tick()
+    [confirm] = [c.message for c in service.smtp.messages
+                 if c.message["Subject"] == "Confirm: erase everything we hold about you"]
+    service.imap.deliver(incoming("Person 2 <p2@org2.example>", "Re: confirm", "CONFIRM",
+                                  to=confirm["Reply-To"].addresses[0].addr_spec))
+    service.tick()
+    assigned = arms(service)
+    assert None in assigned and len(assigned) == 40, "the forgotten person's arm is kept, without them"
+    status = service.cli("experiment", "status", "starters")
+    assert "A conversation starter: 20 people" in status.output and "No starter: 20 people" in status.output
+
+
+def test_status_and_stop_keep_the_result_and_say_it_stopped_early(service: Service) -> None:
+    add_people(service, 40)
+    service.cli("experiment", "plan", "size", "--arms", "pairs,trios", "--rounds", "24")
+    service.cli("experiment", "start", "size", "--seed", "9")
+    status = service.cli("experiment", "status")
+    assert "size: meeting in pairs against in small groups (running; 0 rounds of 24 done)" in status.output
+    assert "Too early to tell" in status.output
+    stopped = service.cli("experiment", "stop", "size")
+    assert stopped.exit_code == 0 and "stopped" in stopped.output and "early" in stopped.output
+    with service.session() as s:
+        trial = s.scalar(select(Experiment))
+        assert trial.stopped_early and trial.result.startswith("Too early to tell")
+    again = service.cli("experiment", "stop", "size")
+    assert again.exit_code == 1 and "has stopped already" in again.output
