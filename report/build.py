@@ -16,6 +16,7 @@ from report import FORMATS, export, html, pictures
 from report.data import History, load
 from report.figures import Network, RoundFigures, fairness, growth, reasons, round_figures
 from report.layout import positions
+from trials.store import all_views, arms_by_person
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def build_report(session: Session, out: Path, options: Options, now: datetime) -
     clock = Stopwatch()
     with clock("load"):
         history = load(session)
+        trials = all_views(session, now)
+        arms = arms_by_person(session)
     with clock("figures"):
         figures, network = round_figures(history)
         months = growth(history, now, options.tz)
@@ -94,6 +97,8 @@ def build_report(session: Session, out: Path, options: Options, now: datetime) -
     out.mkdir(parents=True, exist_ok=True)
     with clock("exports"):
         files = export.write_open_data(out / "open", history, figures, months, options.orgs, options.title)
+        files.append(export.write_csv(out / "open" / "trials.csv", export.trial_rows(history, arms),
+                                      ["id", "trial", "arm"]))
         files += export.write_exports(out / "export", {
             "participants": export.participant_rows(history, options.names, options.orgs),
             "groups": export.group_rows(history), "outcomes": export.outcome_rows(history, options.names),
@@ -101,7 +106,7 @@ def build_report(session: Session, out: Path, options: Options, now: datetime) -
         }, options.formats)
     with clock("page"):
         page = html.render(html.page_context(history, figures, months, why, fair, drawn, labels, options, now,
-                                             [f.relative_to(out).as_posix() for f in files]))
+                                             [f.relative_to(out).as_posix() for f in files], trials))
         index = out / "index.html"
         index.write_text(page, encoding="utf-8")
     return Built(index, [index, *files], len(history.people), len(history.rounds), clock.timings,

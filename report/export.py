@@ -26,6 +26,7 @@ groups.csv       every group of every round: members, size, outcome (met, not
                  met, no report), reason_group of a NOT MET, round_open
 growth.csv       per month: sign-ups, and people in each status at its end
 figures.csv      the per-round figures shown in the report (definitions there)
+trials.csv       each person's arm in each randomised trial (id, trial, arm)
 """
 
 
@@ -50,6 +51,12 @@ def participant_rows(history: History, names: bool, orgs: bool) -> list[dict[str
                 "confirmed": "" if p.forgotten else _date(p.confirmed)}
         rows.append(row)
     return rows
+
+
+def trial_rows(history: History, arms: dict[int, list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """Each person's arm in each trial, by pseudonymous id (people forgotten since are left out)."""
+    return [{"id": p.alias, "trial": name, "arm": arm} for pid, p in history.people.items() if not p.forgotten
+            for name, arm in arms.get(pid, [])]
 
 
 def group_labels(history: History) -> dict[int, str]:

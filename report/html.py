@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -159,6 +159,20 @@ def evidence_facets(history: History) -> list[dict[str, Any]]:
     } for p in f.parts]} for f in evidence(history)]
 
 
+def trial_section(view: Any) -> dict[str, Any]:
+    """One trial as the page shows it: its arms, the difference and the plain sentence."""
+    e, d = view.experiment, view.difference
+    state = (f"stopped early, after {plural(view.rounds_done, 'round')} of {e.rounds}" if e.stopped_early else
+             f"finished after {plural(view.rounds_done, 'round')}" if e.stopped_at else
+             f"running: {plural(view.rounds_done, 'round')} of {e.rounds} done")
+    return {"name": e.name, "what": view.variable.what, "state": state, "seed": e.seed, "sentence": view.sentence,
+            "difference": "" if d is None else f"{d.estimate * 100:+.0f} points (95 % interval {d.low * 100:+.0f} to "
+                                               f"{d.high * 100:+.0f})",
+            "arms": [{"label": a.label, "people": a.people, "groups": a.groups, "rate": f"{a.rate:.0%}",
+                      "met": f"{a.met} of {a.seen}", "connections": f"{a.connections_per_month:.2f}",
+                      "paused": a.paused, "left": a.left} for a in view.arms]}
+
+
 def summary(history: History, figures: list[RoundFigures]) -> dict[str, Any]:
     now = Counter(p.status for p in history.people.values())
     groups = sum(f.groups for f in figures)
@@ -170,7 +184,7 @@ def summary(history: History, figures: list[RoundFigures]) -> dict[str, Any]:
 
 def page_context(history: History, figures: list[RoundFigures], months: list[Month], why: dict[int, Counter[str]],
                  fair: list[Fairness], drawn: Drawn, labels: dict[int, str], options: "Options", now: datetime,
-                 files: list[str]) -> dict[str, Any]:
+                 files: list[str], trials: Sequence[Any] = ()) -> dict[str, Any]:
     in_full = {p.number for p in drawn.rounds}
     reasons, reasons_total = reason_rows(why)
     return {
@@ -182,6 +196,7 @@ def page_context(history: History, figures: list[RoundFigures], months: list[Mon
         "months": months, "statuses": STATUSES,
         "reason_labels": [REASON_LABELS[g] for g in REASON_GROUPS], "reasons": reasons, "reasons_total": reasons_total,
         "shares": share_sections(history, labels, options.names), "evidence": evidence_facets(history),
+        "trials": [trial_section(v) for v in trials],
         "fairness": fairness_rows(fair, history, labels, options.tz),
         "files": files, "links": options.links, "no_report_colour": svg.NO_REPORT_COLOUR,
     }

@@ -6,9 +6,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from models import Assignment, Experiment, Participant, Status
+from models import Assignment, Experiment, Match, Participant, Status
 from tests.app import Service
-from tests.mail import incoming
+from tests.mail import incoming, reply_to
+from tests.test_digest import member
+from tests.test_rounds import at, run
 
 JOINED = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
 
@@ -104,3 +106,39 @@ def test_status_and_stop_keep_the_result_and_say_it_stopped_early(service: Servi
         assert trial.stopped_early and trial.result.startswith("Too early to tell")
     again = service.cli("experiment", "stop", "size")
     assert again.exit_code == 1 and "has stopped already" in again.output
+
+
+def test_the_report_and_status_show_each_arm_and_the_open_data_carries_the_arm(service: Service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    add_people(service, 40)
+    service.cli("experiment", "plan", "book", "--arms", "options,no-options", "--rounds", "12")
+    service.cli("experiment", "start", "book", "--seed", "5")
+    assigned = arms(service)
+    assert run(service, at("2026-12-01T10:00")) == ["round 1 opened: 20 groups"]
+    intros = {c.message["Message-ID"]: c.message for c in service.smtp.messages if "meet" in c.message["Subject"]}
+    with service.session() as s:
+        members = {m.intro_message_id: [p.participant_id for p in m.members] for m in s.scalars(select(Match))}
+    met_groups = 0
+    for message_id, intro in intros.items():
+        if any(assigned[p] == "options" for p in members[message_id][:1]):
+            service.imap.deliver(reply_to(intro, member(intro), "MET - good chat"))
+            met_groups += 1
+    run(service, at("2026-12-03T10:00"))
+    run(service, at("2027-01-04T10:00"))
+
+    status = service.cli("experiment", "status", "book")
+    expected = Counter(assigned[p] for mid, ps in members.items() if assigned[ps[0]] == "options" for p in ps)
+    assert "Times to book: 20 people, " in status.output
+    assert f"({expected['options']} of 20)" in status.output and f"({expected['no-options']} of 20)" in status.output
+    assert "1 round of 12 done" in status.output
+
+    result = service.cli("report", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r" / "index.html").read_text()
+    section = page[page.index('id="trials"'):page.index('id="shares"')]
+    assert "book: introductions that offer times to book against introductions that do not" in section
+    assert "Assignment seed 5." in section and "Running: 1 round of 12 done." in section
+    rows = (tmp_path / "r" / "open" / "trials.csv").read_text().splitlines()
+    assert rows[0] == "id,trial,arm" and len(rows) == 41
+    assert Counter(r.split(",")[2] for r in rows[1:]) == {"options": 20, "no-options": 20}
+    assert "@" not in "".join(rows), "anonymous"
+    assert met_groups > 0

@@ -297,3 +297,20 @@ def _met_before(session: Session, first_match: int) -> set[tuple[int, int]]:
                                          .where(MatchMember.match_id.in_(met_matches))):
         by_match[match_id].append(pid)
     return {(min(a, b), max(a, b)) for ids in by_match.values() for i, a in enumerate(ids) for b in ids[i + 1:]}
+
+
+def all_views(session: Session, now: datetime) -> list[TrialView]:
+    """Every started trial, oldest first, for the report."""
+    query = select(Experiment).where(Experiment.started_at.is_not(None)).order_by(Experiment.id)
+    return [trial_view(session, e, now) for e in session.scalars(query)]
+
+
+def arms_by_person(session: Session) -> dict[int, list[tuple[str, str]]]:
+    """Each person's (trial name, arm), for the open data: the arm is anonymous once the person is an alias."""
+    result: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for pid, name, arm in session.execute(select(Assignment.participant_id, Experiment.name, Assignment.arm)
+                                          .join(Experiment, Experiment.id == Assignment.experiment_id)
+                                          .where(Assignment.participant_id.is_not(None))
+                                          .order_by(Experiment.id, Assignment.id)):
+        result[pid].append((name, arm))
+    return dict(result)
