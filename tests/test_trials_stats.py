@@ -113,3 +113,19 @@ def test_an_arm_with_nobody_seen_gives_no_difference() -> None:
 def test_people_needed_grows_as_the_difference_shrinks() -> None:
     assert people_needed(to_see=0.2, rounds=12) == 16
     assert people_needed(to_see=0.1, rounds=12) > 4 * people_needed(to_see=0.2, rounds=12) - 4
+
+
+def test_a_round_sits_two_monthly_people_out_every_other_round_and_draws_arms_apart() -> None:
+    from trials.rounds import round_trials
+
+    arms = {1: {"cadence": "monthly"}, 2: {"cadence": "two-monthly"}, 3: {"cadence": "two-monthly", "options": "no-options"},
+            4: {"options": "no-options"}, 5: {}}
+    first = round_trials(range(1, 6), arms, {"cadence": 3, "options": 3}, 3)
+    assert first.sitting_out == frozenset()
+    assert first.parts == {(("cadence", "monthly"),): [1], (("cadence", "two-monthly"),): [2, 3], (): [4, 5]}
+    assert first.no_options == {3, 4}
+    second = round_trials(range(1, 6), arms, {"cadence": 3, "options": 3}, 4)
+    assert second.sitting_out == {2, 3} and second.parts == {(("cadence", "monthly"),): [1], (): [4, 5]}
+    assert round_trials(range(1, 6), arms, {"cadence": 3}, 5).sitting_out == frozenset()
+    sizes = round_trials([1, 2], {1: {"group_size": "trios"}, 2: {"group_size": "pairs"}}, {"group_size": 1}, 1)
+    assert sizes.group_size((("group_size", "trios"),), 2) == 3 and sizes.group_size((), 2) == 2
