@@ -6,8 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import text
+
 import cli
+from cli import main
 from models import Status
+from models.db import _alembic_config, head_revision, is_current, make_engine, upgrade
+from tests.app import clock_env
+from tests.test_cli import OWN_SERVERS
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sqlalchemy", "alembic", "holidays", "jinja2", "imapclient", "networkx", "psycopg", "models", "report.build",
@@ -50,3 +58,37 @@ def test_a_commands_help_loads_no_more_than_the_main_help() -> None:
 
 def test_the_status_choices_of_the_cli_are_the_models() -> None:
     assert cli.STATUSES == tuple(s.value for s in Status)
+
+
+def test_the_head_named_by_the_migration_files_is_alembics(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+
+
+def test_migration_files_that_do_not_make_one_chain_name_no_head(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("revision = 'a'\ndown_revision = None\n")
+    (tmp_path / "b.py").write_text('revision: str = "b"\ndown_revision: str | None = "a"\n')
+    assert head_revision(tmp_path) == "b"
+    (tmp_path / "c.py").write_text("revision = 'c'\ndown_revision = 'a'\n")
+    assert head_revision(tmp_path) is None
+    (tmp_path / "c.py").write_text("revision = 'c'\ndown_revision = ('a', 'b')\n")
+    assert head_revision(tmp_path) is None
+
+
+def test_a_database_one_migration_behind_is_still_refused(database_url: str, tmp_path: Path) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0011")
+    path = tmp_path / "unmentoring.toml"
+    path.write_text(OWN_SERVERS + f'[database]\nurl = "{database_url}"\n')
+    for command in (["tick"], ["status"]):
+        result = CliRunner().invoke(main, ["--config", str(path), *command], env=clock_env())
+        assert result.exit_code == 1, result.output
+        assert result.output == ("Error: the database is not set up or is out of date: "
+                                 "run `unmentoring init`\n"), result.output
+    assert not is_current(engine)
+    upgrade(engine)
+    assert is_current(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    assert not is_current(engine)
+    engine.dispose()
