@@ -24,9 +24,9 @@ from inbound.tokens import new_token
 from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
-from report.data import History
 
 if TYPE_CHECKING:
+    from report.data import History
     from report.build import Built
 
 WINDOW = timedelta(days=14)
