@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -12,9 +14,11 @@ from sqlalchemy import text
 
 import cli
 from cli import main
-from models import Status
-from models.db import _alembic_config, head_revision, is_current, make_engine, upgrade
-from tests.app import clock_env
+from mailer.send import deliver_due
+from models import Participant, Status
+from models.db import _alembic_config, head_revision, is_current, make_engine, sessions, upgrade
+from rounds.lifecycle import open_round
+from tests.app import TEST_START, Service, clock_env
 from tests.test_cli import OWN_SERVERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +41,11 @@ def loaded_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[st
     assert done.returncode == 0, done.stdout + done.stderr
     output, _, modules = done.stdout.rpartition("MODULES=")
     return output, json.loads(modules)
+
+
+IDLE_TICK_SKIPS = ("alembic", "holidays", "jinja2", "networkx", "matching", "flufl", "inbound.apply",
+                   "inbound.handlers", "inbound.parse", "report.build", "report.data", "urllib.request")
+"""What a tick with an empty inbox and no round step due has no use for."""
 
 
 def heavy(modules: list[str], names: tuple[str, ...] = HEAVY) -> list[str]:
@@ -92,3 +101,20 @@ def test_a_database_one_migration_behind_is_still_refused(database_url: str, tmp
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     assert not is_current(engine)
     engine.dispose()
+
+
+def test_an_idle_tick_loads_only_what_it_uses(service: Service) -> None:
+    opened = TEST_START - timedelta(days=2)
+    with service.session() as session, session.begin():
+        session.add_all(Participant(email=f"p{n}@org{n % 3}.example.net", status=Status.ACTIVE, reply_token=f"t{n:03d}",
+                                    confirmed_at=opened - timedelta(days=30)) for n in range(6))
+    with service.session() as session, session.begin():
+        open_round(session, service.settings, opened, source="organiser", seed=1)
+    assert deliver_due(sessions(service.engine), service.settings.smtp, now=lambda: opened).sent == 6
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")}
+    for run in ("first", "second"):
+        output, modules = loaded_after(["--config", str(service.path), "tick"], env | clock_env(service.clock()))
+        assert "inbox: 0 seen" in output and "outbox: 0 sent, 0 to retry, 0 failed" in output, output
+        assert "round" not in output, output
+    assert heavy(modules, IDLE_TICK_SKIPS) == [], "the second idle tick loaded these"
+    assert len(service.smtp.messages) == 6
