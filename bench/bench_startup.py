@@ -9,7 +9,9 @@ The tick runs against a real Dovecot (an empty inbox) and an aiosmtpd sink, on a
 database holding 40 active people in a round opened two days earlier, its introductions already
 sent: the tick reads the inbox, works out that no round step is due (so the schedule, with the
 region's public holidays, is computed), sends nothing and purges nothing. That is what cron runs
-every ten minutes. The three commands take turns, so the machine's load falls on each alike.
+every ten minutes. A floor, `python -c "import sqlalchemy.orm, imapclient"`, shows how much of that
+the libraries a tick cannot do without take. The commands take turns, so the machine's load falls
+on each alike.
 Targets (issue 15): `--help` at most 6x and the idle tick at most 10x `python -c pass`.
 """
 from __future__ import annotations
@@ -43,6 +45,8 @@ OPENED = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
 TICK_AT = OPENED + timedelta(days=2, hours=1)
 """Two days into the round: no nudge, check-in or opening is due."""
 PEOPLE = 40
+FLOOR = "import sqlalchemy.orm, imapclient"
+"""The least a tick that reads the inbox and the database through the ORM must load."""
 BIN = Path(sys.executable).parent
 
 
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             commands = {
                 "python -c pass": ([sys.executable, "-c", "pass"], None),
                 "unmentoring --help": ([str(BIN / "unmentoring"), "--help"], None),
+                "floor: import ORM + imapclient": ([sys.executable, "-c", FLOOR], None),
                 "unmentoring tick (idle)": ([str(BIN / "unmentoring"), "tick", "--config", str(path)], idle_output_ok),
             }
             before = len(sink.messages)
