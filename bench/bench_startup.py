@@ -48,6 +48,7 @@ PEOPLE = 40
 FLOOR = "import sqlalchemy.orm, imapclient"
 """The least a tick that reads the inbox and the database through the ORM must load."""
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def prepare(folder: Path, url: str, account: ImapAccount, sink: SmtpSink) -> Path:
@@ -76,22 +77,26 @@ def idle_output_ok(output: str) -> bool:
     return "inbox: 0 seen" in output and "outbox: 0 sent, 0 to retry, 0 failed" in output and "round" not in output
 
 
-def time_once(argv: list[str], env: dict[str, str], check: Callable[[str], bool] | None = None) -> float:
+Command = tuple[list[str], Callable[[str], bool] | None, Path | None]
+"""The arguments, a check of the output (None: any), and the folder to run in (None: here)."""
+
+
+def time_once(command: Command, env: dict[str, str]) -> float:
+    argv, check, cwd = command
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=cwd)
     seconds = time.perf_counter() - start
     if done.returncode != 0 or (check is not None and not check(done.stdout)):
         raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return seconds
 
 
-def measure(commands: dict[str, tuple[list[str], Callable[[str], bool] | None]], env: dict[str, str],
-            runs: int) -> dict[str, list[float]]:
+def measure(commands: dict[str, Command], env: dict[str, str], runs: int) -> dict[str, list[float]]:
     """Every command `runs` times, taking turns; one unmeasured run of each first (the page cache)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for n in range(runs + 1):
-        for name, (argv, check) in commands.items():
-            seconds = time_once(argv, env, check)
+        for name, command in commands.items():
+            seconds = time_once(command, env)
             if n:
                 times[name].append(seconds)
     return times
@@ -107,10 +112,10 @@ def databases(use_postgres: bool, stack: ExitStack) -> Iterator[tuple[str, Calla
 def table(label: str, times: dict[str, list[float]]) -> str:
     base = statistics.median(times["python -c pass"])
     lines = [f"{label}: median of {len(times['python -c pass'])} runs",
-             f"  {'command':28} {'median':>8} {'min':>7} {'max':>7} {'x pass':>7}"]
+             f"  {'command':36} {'median':>8} {'min':>7} {'max':>7} {'x pass':>7}"]
     for name, seconds in times.items():
         median = statistics.median(seconds)
-        lines.append(f"  {name:28} {median * 1000:>6.0f}ms {min(seconds) * 1000:>5.0f}ms "
+        lines.append(f"  {name:36} {median * 1000:>6.0f}ms {min(seconds) * 1000:>5.0f}ms "
                      f"{max(seconds) * 1000:>5.0f}ms {median / base:>6.1f}x")
     return "\n".join(lines)
 
@@ -120,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--quick", action="store_true", help="5 runs, SQLite only")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also time the code in DIR (an older checkout); then both run as python -m cli")
     args = parser.parse_args(argv)
     runs = 5 if args.quick else args.runs
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")} | {ENV_CLOCK: TICK_AT.isoformat()}
@@ -131,12 +138,15 @@ def main(argv: list[str] | None = None) -> None:
         for label, url_for in databases(not (args.no_postgres or args.quick), stack):
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-startup-")))
             path = prepare(folder, url_for(folder), account, sink)
-            commands = {
-                "python -c pass": ([sys.executable, "-c", "pass"], None),
-                "unmentoring --help": ([str(BIN / "unmentoring"), "--help"], None),
-                "floor: import ORM + imapclient": ([sys.executable, "-c", FLOOR], None),
-                "unmentoring tick (idle)": ([str(BIN / "unmentoring"), "tick", "--config", str(path)], idle_output_ok),
-            }
+            commands = {"python -c pass": ([sys.executable, "-c", "pass"], None, None),
+                        "floor: import ORM + imapclient": ([sys.executable, "-c", FLOOR], None, None)}
+            start = [sys.executable, "-m", "cli"] if args.compare else [str(BIN / "unmentoring")]
+            sources = [("", ROOT if args.compare else None)] + ([(", before", args.compare)] if args.compare else [])
+            for name, source in sources:
+                commands[f"unmentoring --help{name}"] = ([*start, "--help"], None, source)
+            for name, source in sources:
+                commands[f"unmentoring tick (idle){name}"] = ([*start, "tick", "--config", str(path)], idle_output_ok,
+                                                              source)
             before = len(sink.messages)
             print(table(label, measure(commands, env, runs)))
             assert len(sink.messages) == before, "an idle tick sent mail"
