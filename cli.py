@@ -17,7 +17,6 @@ import click
 import clock
 import config as config_module
 from config import ConfigError, Settings
-from connection import with_advice
 from cli_edge import AppGroup, reason
 from database_url import sqlite_file
 from runlock import Busy, exclusive
@@ -635,6 +634,8 @@ def config_check(app: App) -> None:
     Example:
       UNMENTORING_IMAP_PASSWORD=... unmentoring config check
     """
+    from connection import with_advice
+
     settings = app.settings
     click.echo(f"settings: ok ({settings.source})")
     for warning in config_module.placeholders(settings):
