@@ -1,4 +1,8 @@
-"""The `unmentoring` command: a thin click layer; errors become one clear line here, at the edge."""
+"""The `unmentoring` command: a thin click layer; errors become one clear line here, at the edge.
+
+Each command imports the code it runs inside its own function: `--help` then loads click and
+the settings, not the database layer, and `tick` loads what a tick uses (tests/test_startup.py).
+"""
 from __future__ import annotations
 
 import json
@@ -6,31 +10,25 @@ import logging
 import os
 import secrets
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError
 
 import clock
-import overview
 import config as config_module
 from config import ConfigError, Settings
-from connection import with_advice
 from cli_edge import AppGroup, reason
 from database_url import sqlite_file
-from models.db import is_current, make_engine, reading, sessions, upgrade
-from models import Participant, Status
-from models.summary import all_quarantined
-from report.command import report_command
-from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
-from rounds.lifecycle import open_round, plan
-from rounds.person import participant_record
-from rounds.views import find_round, person_view, plan_view, round_view
 from runlock import Busy, exclusive
 from wording import plural
-from mailer.headers import clean_header_text
-from overview import local
+from report.command import report_command
+from trials.command import experiment_group
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+STATUSES = ("pending", "active", "paused", "left", "suspended")
+"""models.Status's values, written out so that `--help` does not load the models (a test keeps them equal)."""
 
 
 class App:
@@ -67,6 +65,8 @@ class App:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from models.db import make_engine
+
             self._engine = make_engine(self.settings.database_url)
         return self._engine
 
@@ -82,6 +82,10 @@ class App:
 
         An SQLite file that is not there yet is not created: only `init` does that.
         """
+        from sqlalchemy.exc import DBAPIError
+
+        from models.db import is_current
+
         missing = sqlite_file(self.settings.database_url)
         if missing is not None and not missing.exists():
             raise NotSetUp(f"no database yet at {missing}: run `unmentoring init` to create it")
@@ -126,6 +130,10 @@ def init(app: App) -> None:
     Example:
       unmentoring init
     """
+    from sqlalchemy.exc import DBAPIError
+
+    from models.db import upgrade
+
     for warning in config_module.placeholders(app.settings):
         click.echo(f"warning: {warning}", err=True)
     try:
@@ -213,6 +221,7 @@ def send(app: App) -> None:
     """
     from mailer.oauth import TokenError, with_access_tokens
     from mailer.send import deliver_due
+    from models.db import sessions
 
     try:
         smtp = with_access_tokens(app.settings).smtp
@@ -241,6 +250,9 @@ def status(app: App, as_json: bool) -> None:
     Example:
       unmentoring status --json
     """
+    import overview
+    from models.db import reading
+
     with reading(app.ready_engine())() as session:
         figures = overview.figures(session, app.settings, app.now())
     if as_json:
@@ -265,6 +277,10 @@ def quarantine_list(app: App, as_json: bool) -> None:
     Example:
       unmentoring quarantine list
     """
+    import overview
+    from models.db import reading
+    from models.summary import all_quarantined
+
     with reading(app.ready_engine())() as session:
         held = all_quarantined(session)
     emit(held, as_json, [overview.quarantine_line(item, app.settings.tz) for item in held] or ["nothing in quarantine"])
@@ -283,6 +299,7 @@ def quarantine_retry(app: App, ids: tuple[int, ...]) -> None:
     """
     from inbound.poller import release
     from mailer.oauth import TokenError, with_access_tokens
+    from models.db import sessions
 
     app.require_login("imap")
     engine = app.ready_engine()
@@ -323,6 +340,7 @@ def outbox_list(app: App, as_json: bool) -> None:
       unmentoring outbox list --json
     """
     from mailer.attempts import troubled, waiting_untried
+    from models.db import reading
 
     with reading(app.ready_engine())() as session:
         rows, untried = troubled(session), waiting_untried(session)
@@ -335,6 +353,9 @@ def outbox_list(app: App, as_json: bool) -> None:
 
 
 def outbox_line(row: dict[str, Any], tz: Any) -> str:
+    from mailer.headers import clean_header_text
+    from overview import local
+
     subject, reason = clean_header_text(row["subject"]), clean_header_text(row["reason"])
     to = ", ".join(row["to"]) or "(erased)"
     when = "" if row["status"] in ("failed", "sent") else f", next try {local(row['next_try'], tz)}"
@@ -358,6 +379,7 @@ def outbox_requeue(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
       unmentoring outbox requeue 12 15
     """
     from mailer.attempts import requeue
+    from models.db import sessions
 
     engine = app.ready_engine()
     if bool(ids) == all_failed:
@@ -404,6 +426,10 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     Example:
       unmentoring round preview --seed 7
     """
+    from models.db import reading
+    from rounds.lifecycle import plan
+    from rounds.views import plan_view
+
     with reading(app.ready_engine())() as session:
         view = plan_view(session, plan(session, app.settings, seed))
     lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, "
@@ -424,6 +450,9 @@ def round_open(app: App, seed: int | None) -> None:
     Example:
       unmentoring round open && unmentoring send
     """
+    from models.db import sessions
+    from rounds.lifecycle import open_round
+
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
         click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
@@ -439,6 +468,9 @@ def round_close(app: App) -> None:
     Example:
       unmentoring round close
     """
+    from models.db import sessions
+    from rounds.admin import AdminError, close_running
+
     with sessions(app.ready_engine()).begin() as session:
         try:
             rnd = close_running(session, app.settings, app.now())
@@ -457,6 +489,9 @@ def round_top_up(app: App, seed: int | None) -> None:
     Example:
       unmentoring round top-up
     """
+    from models.db import sessions
+    from rounds.admin import AdminError, top_up
+
     with sessions(app.ready_engine()).begin() as session:
         try:
             made = top_up(session, app.settings, app.now(), secrets.randbits(31) if seed is None else seed)
@@ -476,6 +511,9 @@ def round_show(app: App, number: int | None, as_json: bool) -> None:
     Example:
       unmentoring round show 3
     """
+    from models.db import reading
+    from rounds.views import find_round, round_view
+
     with reading(app.ready_engine())() as session:
         rnd = find_round(session, number)
         if rnd is None:
@@ -494,7 +532,7 @@ def participants_group() -> None:
 
 
 @participants_group.command("list")
-@click.option("--status", "status_filter", type=click.Choice([s.value for s in Status]),
+@click.option("--status", "status_filter", type=click.Choice(STATUSES),
               help="Only people with this status.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
@@ -505,6 +543,12 @@ def participants_list(app: App, status_filter: str | None, as_json: bool) -> Non
     Example:
       unmentoring participants list --status active
     """
+    from sqlalchemy import select
+
+    from models import Participant
+    from models.db import reading
+    from rounds.views import person_view
+
     with reading(app.ready_engine())() as session:
         query = select(Participant).order_by(Participant.email)
         if status_filter:
@@ -524,6 +568,10 @@ def participants_show(app: App, email: str, as_json: bool) -> None:
     Example:
       unmentoring participants show sam@leeds.gov.uk
     """
+    from models.db import reading
+    from rounds.admin import AdminError, find_participant
+    from rounds.person import participant_record
+
     with reading(app.ready_engine())() as session:
         try:
             person = find_participant(session, email)
@@ -557,6 +605,9 @@ def _status_command(action: str, help_text: str) -> None:
     @click.argument("email")
     @pass_app
     def command(app: App, email: str) -> None:
+        from models.db import sessions
+        from rounds.admin import AdminError, change_status
+
         with sessions(app.ready_engine()).begin() as session:
             try:
                 person = change_status(session, email, action, app.now())
@@ -584,6 +635,8 @@ def config_check(app: App) -> None:
     Example:
       UNMENTORING_IMAP_PASSWORD=... unmentoring config check
     """
+    from connection import with_advice
+
     settings = app.settings
     click.echo(f"settings: ok ({settings.source})")
     for warning in config_module.placeholders(settings):
@@ -651,7 +704,6 @@ def demo(keep: str | None, people: int, rounds_: int, seed: int) -> None:
 
 
 main.add_command(report_command)
-from trials.command import experiment_group  # noqa: E402  (kept light: imports inside each command)
 main.add_command(experiment_group)
 
 

@@ -2,14 +2,17 @@
 no command caught (a file in the way, a database that refuses) as one line instead of a traceback."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from config import ConfigError, file_in_the_way
 from database_url import DatabaseUrlError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 
 def reason(exc: DBAPIError) -> str:
@@ -23,12 +26,19 @@ def one_line(exc: Exception) -> click.ClickException | None:
         return click.ClickException(str(exc))
     if isinstance(exc, DatabaseUrlError):
         return click.ClickException(f"database.url: {exc}")
-    if isinstance(exc, DBAPIError):
+    if _from_the_database(exc):
         return click.ClickException(f"the database refused: {reason(exc)}; check database.url, "
                                     "or run `unmentoring init` if the schema is out of date")
     if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
         return click.ClickException(file_problem(exc))
     return None
+
+
+def _from_the_database(exc: Exception) -> bool:
+    """Whether SQLAlchemy raised `exc` for the driver. Only a command that loaded SQLAlchemy can
+    raise that, so `--help` and a mistyped option never load it just to look."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.DBAPIError)
 
 
 def file_problem(exc: OSError) -> str:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from clock import ENV_CLOCK
 from database_url import DatabaseUrlError, sqlite_file, usable
 from rounds.closed_days import ClosedDaysError, calendar_for, check_region, parse_closed_days
+from rounds.holiday_cache import HolidayCache
 from rounds.schedule import CadenceError, Calendar, parse_cadence
 
 DEFAULT_PATH = Path("unmentoring.toml")
@@ -213,7 +214,7 @@ class Settings:
     @cached_property
     def calendar(self) -> Calendar:
         """Working days for the schedule: weekdays less public holidays and the organiser's closed days."""
-        return calendar_for(self.rounds.holidays, self.rounds.closed_days)
+        return calendar_for(self.rounds.holidays, self.rounds.closed_days, self.data_path)
 
 
 SECTIONS: dict[str, type] = {
@@ -366,7 +367,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
         ) from None
-    _check_rounds(settings.rounds)
+    _check_rounds(settings.rounds, settings.data_path)
     _check_service_extras(settings)
     _check_unconfirmed_days(settings.service.unconfirmed_days)
     _check_oauth2(settings)
@@ -443,7 +444,7 @@ def _check_oauth2(settings: Settings) -> None:
         )
 
 
-def _check_rounds(rounds: RoundSettings) -> None:
+def _check_rounds(rounds: RoundSettings, data_path: Path) -> None:
     try:
         parse_cadence(rounds.cadence)
     except CadenceError as exc:
@@ -454,7 +455,7 @@ def _check_rounds(rounds: RoundSettings) -> None:
         except ValueError:
             raise ConfigError(f"rounds.start: {rounds.start!r} is not a date; write it like 2027-01-04") from None
     try:
-        check_region(rounds.holidays)
+        check_region(rounds.holidays, HolidayCache(data_path, rounds.holidays))
     except ClosedDaysError as exc:
         raise ConfigError(f"rounds.holidays: {exc}, or \"\" for none") from None
     try:

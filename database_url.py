@@ -7,9 +7,10 @@ listing what works.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 ACCEPTED = ("sqlite:///path/to/file.sqlite3, postgresql://user@host/db or postgres://user@host/db "
             "(both use psycopg 3), or leave it empty for SQLite in service.data_dir")
@@ -28,6 +29,9 @@ def usable(url: str, base: Path) -> str:
 
     The message of the error never repeats the URL, which may hold a password.
     """
+    from sqlalchemy.engine import make_url  # SQLAlchemy: only once settings are loaded, not for --help
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url.strip())
     except (ArgumentError, ValueError):
@@ -48,5 +52,7 @@ def _sqlite(parsed: URL, base: Path) -> str:
 
 def sqlite_file(url: str) -> Path | None:
     """The database file of an SQLite URL (None for PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     return Path(parsed.database) if parsed.drivername in SQLITE_DRIVERS and parsed.database else None

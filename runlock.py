@@ -10,9 +10,10 @@ import fcntl
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from sqlalchemy import Engine, text
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ADVISORY_KEY = 0x756E6D74  # "unmt"
 
@@ -60,6 +61,8 @@ def _advisory(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "postgresql":
         yield
         return
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}):
             raise Busy("another unmentoring run holds the database lock")

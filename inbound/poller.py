@@ -19,7 +19,7 @@ from email import message_from_bytes
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from imapclient import IMAPClient, SEEN
 from imapclient.exceptions import IMAPClientError
@@ -28,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ImapSettings, Settings
-from inbound.apply import Result, Where, apply_message, quarantine
-from inbound.parse import dedupe_key
 from models import Disposition, FolderState, InboundMessage, utcnow
+
+if TYPE_CHECKING:
+    from inbound.apply import Result, Where
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def poll(
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
         for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
+            from inbound.apply import Where  # the handlers: loaded once there is mail (issue 15)
+
             fetched = _fetch(client, batch, imap.max_message_bytes, report)
             with _one_commit(Session_) as each:
                 results = [(item.uid, _apply(each, settings, item, Where(imap.inbox, uidvalidity, item.uid), now()))
@@ -198,6 +201,8 @@ def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: d
     """Quarantine with the reason, and the sender and subject the organiser knows it by; if the database
     refuses that, with nothing read from the email; if it refuses even that, leave it in the inbox, reported,
     for the next run. Whatever this one message holds, the rest of the run goes on."""
+    from inbound.apply import Result, quarantine
+
     attempts: list[Callable[[Session], Result]] = [
         lambda session: quarantine(session, raw, where, now, reason, key=_key(raw)),
         lambda session: quarantine(session, raw, where, now, "could not be recorded in full (a fault in "
@@ -217,6 +222,8 @@ def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: d
 def _key(raw: bytes) -> str:
     """The message's dedupe key (its Message-ID when it has one), so a failed message is recorded
     like every other and a redelivered copy of it is recognised; "" (a hash of the bytes) if unparseable."""
+    from inbound.parse import dedupe_key
+
     try:
         return dedupe_key(message_from_bytes(raw), raw)
     except Exception:
@@ -224,6 +231,8 @@ def _key(raw: bytes) -> str:
 
 
 def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+    from inbound.apply import apply_message
+
     with Session_.begin() as session:
         return apply_message(session, settings, raw, where, now)
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import TYPE_CHECKING
 
-from inbound.parse import Parsed, message_ids
+if TYPE_CHECKING:
+    from inbound.parse import Parsed
 
 
 def new_token() -> str:
@@ -34,6 +36,8 @@ def ours(message_id: str, domain: str) -> tuple[str, str] | None:
 
 def _answered(mail: Parsed) -> list[str]:
     """The email this one replies to: In-Reply-To, or where a client leaves it out, the last of References."""
+    from inbound.parse import message_ids  # the parser: only with a reply to read, not to issue a token
+
     direct = message_ids(mail.headers.get("in-reply-to", ""))
     return direct or message_ids(mail.headers.get("references", ""))[-1:]
 

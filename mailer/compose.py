@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 
 from mailer import headers
 from mailer.headers import clean_header_text
-from mailer.render import Rendered
+
+if TYPE_CHECKING:
+    from mailer.render import Rendered
 
 LOOP_HEADER = "X-Unmentoring-Loop"
 

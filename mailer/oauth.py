@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -59,6 +57,9 @@ def xoauth2(user: str, token: str) -> str:
 
 
 def request_token(oauth: OAuth2Settings, clock: Callable[[], float] = time.monotonic) -> AccessToken:
+    import urllib.error  # only for oauth2 logins, not on every run
+    import urllib.request
+
     request = urllib.request.Request(
         oauth.token_url, data=urlencode(_grant(oauth)).encode(),
         headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},

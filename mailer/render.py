@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from templates import TEMPLATE_DIR
 from wording import plural
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 CUT_LINE = "## Please reply above this line ##"
 _URL = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])")
@@ -31,7 +33,10 @@ class Rendered:
 
 @lru_cache(maxsize=8)
 def environment(override_dir: str | None = None) -> Environment:
-    """Templates from the organiser's folder first (if configured), then ours."""
+    """Templates from the organiser's folder first (if configured), then ours. jinja2 is loaded here,
+    for the first email a run writes, not by every run that imports this module (issue 15)."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
     env = Environment(

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from models.db import reading
 from report import FORMATS
 from wording import plural
 
@@ -37,6 +36,7 @@ def report_command(app: Any, out_dir: Path, names: bool, orgs: bool, formats: tu
       unmentoring report --out ./report && xdg-open report/index.html
       unmentoring report --out ./private --names --format csv
     """
+    from models.db import reading
     from report.build import Options, build_report  # networkx and the drawing code: not on every CLI start
 
     options = Options(names=names, orgs=orgs, formats=formats or FORMATS, full_rounds=full_rounds,

@@ -24,10 +24,9 @@ from inbound.tokens import new_token
 from mailer.compose import Attachment
 from mailer.outbox import enqueue
 from models import OutboundMessage, Round
-from report.data import History
-from report.evidence import booking_lines, evidence
 
 if TYPE_CHECKING:
+    from report.data import History
     from report.build import Built
 
 WINDOW = timedelta(days=14)
@@ -63,6 +62,8 @@ def movement(history: History, start: datetime, end: datetime) -> Movement:
 
 def digest_context(built: Built, number: int) -> dict[str, Any]:
     """What the template shows for round ``number``, from the report just built."""
+    from report.evidence import booking_lines, evidence
+
     assert built.history is not None
     history = built.history
     figures = {f.number: f for f in built.figures}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
-from matching import Grouping, make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
 from rounds.schedule import next_opening, parse_cadence, timeline
-from rounds.silence import handle_silence
 from wording import plural
+
+if TYPE_CHECKING:
+    from matching import Grouping
 
 
 Seeds = Callable[[], int]
@@ -76,6 +76,9 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
 
 
 def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
+    from matching import make_groups  # the matcher and the history: only for a draw, not on every tick
+    from rounds.history import eligible, past_pairs, people_for_matching
+
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
     seed = random_seed() if seed is None else seed
@@ -85,6 +88,8 @@ def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
     """Close the running round (if any), then match everyone eligible and queue the introductions."""
+    from rounds.history import active_by_id
+
     running = current_round(session)
     if running is not None:
         close_round(session, settings, running, now)
@@ -156,6 +161,8 @@ def resume_due_pauses(session: Session, now: datetime) -> None:
 
 
 def close_round(session: Session, settings: Settings, rnd: Round, now: datetime) -> None:
+    from rounds.silence import handle_silence
+
     rnd.closed_at = now
     handle_silence(session, settings, rnd, now)
     session.add(AuditEvent(at=now, action="round-closed", source="schedule", detail=f"round {rnd.number}"))
@@ -163,6 +170,8 @@ def close_round(session: Session, settings: Settings, rnd: Round, now: datetime)
 
 def remind(session: Session, settings: Settings, rnd: Round, template: str, now: datetime) -> int:
     """Queue a nudge or check-in to every group of the round that has not reported yet."""
+    from rounds.history import match_outcomes
+
     reported = match_outcomes(session)
     sent = 0
     for match in rnd.matches:
