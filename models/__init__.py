@@ -3,9 +3,9 @@ from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.mail import Disposition, FolderState, InboundMessage, OutboundMessage, OutStatus
 from models.people import Participant, Purpose, Status, Token
-from models.rounds import Match, MatchMember, Outcome, Round, Share, SitOut
+from models.rounds import Match, MatchMember, Outcome, PairBucket, Round, Share, SitOut
 
 __all__ = [
     "AuditEvent", "Base", "Disposition", "FolderState", "InboundMessage", "Match", "MatchMember",
-    "OutStatus", "OutboundMessage", "Outcome", "Participant", "Purpose", "Round", "Share", "SitOut", "Status", "Token", "utcnow",
+    "OutStatus", "OutboundMessage", "Outcome", "PairBucket", "Participant", "Purpose", "Round", "Share", "SitOut", "Status", "Token", "utcnow",
 ]

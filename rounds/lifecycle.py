@@ -19,7 +19,8 @@ from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
 from matching import Grouping, make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
+from rounds.history import active_by_id, eligible, match_outcomes, people_for_matching
+from rounds.pair_index import past_pairs, record_groups
 from rounds.schedule import next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
 from wording import plural
@@ -100,6 +101,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     people = active_by_id(session, drawn.everyone())
     for group in drawn.grouping.groups:
         introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+    record_groups(session, number, drawn.grouping.groups)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
