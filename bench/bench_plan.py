@@ -35,9 +35,12 @@ reported) with the process's peak RSS (`ru_maxrss`, which includes the
 interpreter and its imports); and in one more process each stage on its own, in
 plan's order: eligible(), people_for_matching() (of which odd_turns() alone),
 past_pairs() (the stored index loaded), and make_groups on that index (the matching
-alone, as in bench_matching.py), these two the median of three calls each; then history_from_matches(), the history rebuilt from
-every match as each draw did before, which must equal the stored index. The database files are in the OS page cache by then (they were
-just written): this is a server's steady state, not a cold start.
+alone, as in bench_matching.py), these two the median of three calls each; then
+history_from_matches(), the history rebuilt from every match as each draw did before,
+which must equal the stored index, and make_groups on that dict (the draw must be the
+same; its time shows what searching the stored arrays costs the matching). The
+database files are in the OS page cache by then (they were just written): this is a
+server's steady state, not a cold start.
 """
 from __future__ import annotations
 
@@ -318,8 +321,9 @@ def stages_child(url: str) -> dict[str, Any]:
         index = timed_median(times, "past_pairs", lambda: past_pairs(session))
         grouping = timed_median(times, "make_groups", lambda: make_groups(people, index, 12345))
         rebuilt = timed(times, "history_from_matches", lambda: history_from_matches(session))
+        on_dict = timed_median(times, "make_groups_dict", lambda: make_groups(people, rebuilt, 12345))
     return {"times": times, "maxrss_mb": maxrss_mb(), "people": len(people), "history_pairs": len(index),
-            "score": list(grouping.score), "in_step": index == rebuilt}
+            "score": list(grouping.score), "in_step": index == rebuilt, "same_draw": grouping == on_dict}
 
 
 def fill_child(url: str, people: int, rounds: int) -> dict[str, Any]:
@@ -359,6 +363,7 @@ STAGES = [
     ("past_pairs(): the stored index loaded", "past_pairs", True),
     ("make_groups on the index (matching alone)", "make_groups", True),
     ("  history_from_matches(), as before (not summed)", "history_from_matches", False),
+    ("  make_groups on that rebuilt dict (not summed)", "make_groups_dict", False),
 ]
 
 
@@ -383,7 +388,10 @@ def table(r: Result) -> list[str]:
               f"{TARGET_LOAD_RATIO:.0f}x); rebuilt from the matches it is "
               f"{times['history_from_matches'] / times['make_groups']:.1f}x, "
               f"{times['history_from_matches'] / times['past_pairs']:.1f}x the stored index's load",
-              f"  {'stored index equals the rebuilt history':<44} {'yes' if r.stages['in_step'] else 'NO'}  "
+              f"  {'stored index equals the rebuilt history':<44} {'yes' if r.stages['in_step'] else 'NO'}; "
+              f"the same draw from both: {'yes' if r.stages['same_draw'] else 'NO'}; matching on the stored "
+              f"arrays {times['make_groups'] / times['make_groups_dict']:.2f}x on the dict",
+              f"  {'':<44} "
               f"(built from the matches in {f.index_s:.1f} s at setup, as migration 0013 does)",
               f"  {'peak RSS of a plan() process':<44} {rss:>5.0f} MB  "
               f"{rss / TARGET_RSS_MB:.2f}x the 1 GB target (VmHWM {max(p['vmhwm_mb'] for p in r.plans):.0f} MB; "
@@ -412,9 +420,11 @@ def scaling(results: list[Result]) -> list[str]:
 
 # ---------------------------------------------------------------- main
 
-def databases(use_postgres: bool, stack: ExitStack, data_dir: str) -> Iterator[tuple[str, Callable[[int], str]]]:
+def databases(use_sqlite: bool, use_postgres: bool, stack: ExitStack,
+              data_dir: str) -> Iterator[tuple[str, Callable[[int], str]]]:
     """(label, URL of a fresh empty database for a size) for each database to bench."""
-    yield "sqlite", lambda people: f"sqlite:///{data_dir}/bench-{people}.sqlite3"
+    if use_sqlite:
+        yield "sqlite", lambda people: f"sqlite:///{data_dir}/bench-{people}.sqlite3"
     if not use_postgres:
         return
     if not postgres_available():
@@ -442,6 +452,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=36)
     parser.add_argument("--repeats", type=int, default=3, help="plan() processes per database (default 3)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -455,7 +466,7 @@ def main() -> None:
           flush=True)
     results = []
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-plan-") as data_dir:
-        for label, fresh_url in databases(not args.no_postgres, stack, data_dir):
+        for label, fresh_url in databases(not args.no_sqlite, not args.no_postgres, stack, data_dir):
             for people in args.people:
                 results.append(bench(label, fresh_url(people), people, args.rounds, args.repeats))
     for result in results:

@@ -7,7 +7,7 @@ repeat if it ever met, and its age is that of its latest introduction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterable
+from collections.abc import Callable, Iterable
 
 from matching.model import PastPair
 
@@ -40,16 +40,6 @@ class History:
         self._max_round = 0
         for pair in pairs:
             self.record(pair.a, pair.b, pair.round_no, pair.met)
-
-    @classmethod
-    def from_packed(cls, pairs: dict[int, int], max_round: int) -> History:
-        """The index over a dict already packed and merged (``pair_key`` to ``last_round << 1 | met``).
-
-        The dict is taken as it is, not copied: a stored index loads without a Python call per pair.
-        """
-        history = cls()
-        history._pairs, history._max_round = pairs, max_round
-        return history
 
     def record(self, a: int, b: int, round_no: int, met: bool | None) -> None:
         """Add one introduction of a and b in round ``round_no``."""
@@ -98,14 +88,15 @@ class History:
         """
         return self._pairs.get
 
-    def packed_items(self) -> ItemsView[int, int]:
+    def packed_items(self) -> Iterable[tuple[int, int]]:
         """Every pair as ``(pair_key, last_round << 1 | met)``, for storing the index."""
         return self._pairs.items()
 
     def __eq__(self, other: object) -> bool:
+        """Same pairs, same values, same latest round (whatever holds them)."""
         if not isinstance(other, History):
             return NotImplemented
-        return self._max_round == other._max_round and self._pairs == other._pairs
+        return self.max_round == other.max_round and dict(self.packed_items()) == dict(other.packed_items())
 
     @property
     def max_round(self) -> int:

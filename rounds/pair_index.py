@@ -3,8 +3,10 @@
 Rebuilding `matching.History` from every match at each draw took 8 of a draw's 10 s at
 100,000 people and three years of monthly rounds: millions of rows through Python. The
 index is stored instead, as `models.PairBucket` rows holding two arrays each (the pairs'
-packed keys and values), so a draw reads a few hundred rows and builds the dict straight
-from the arrays.
+packed keys, sorted, and their values), and a draw reads those 251 rows and searches the
+arrays where they lie (`StoredHistory`): it looks up fewer pairs than there are people,
+so a binary search per lookup costs far less than building a dict of every pair (1-2 s
+at 1.8M pairs).
 
 It changes in the transaction that changes what it is derived from:
 
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from itertools import combinations
 
 from sqlalchemy import bindparam, insert, select, update
@@ -61,16 +64,54 @@ def pack(numbers: Iterable[int], code: str) -> bytes:
     return packed.tobytes()
 
 
-def past_pairs(session: Session) -> History:
+class StoredHistory(History):
+    """The stored index as `matching.make_groups` reads it: each bucket's sorted keys and their
+    values, searched in place. Read-only: the index changes through this module's functions."""
+
+    __slots__ = ("_keys", "_values", "_count")
+
+    def __init__(self, keys: list[array[int]], values: list[array[int]], max_round: int) -> None:
+        super().__init__()
+        self._keys, self._values, self._max_round = keys, values, max_round
+        self._count = sum(map(len, keys))
+
+    def packed_get(self) -> Callable[[int], int | None]:
+        def get(key: int, keys: list[array[int]] = self._keys, values: list[array[int]] = self._values) -> int | None:
+            bucket = key % BUCKETS
+            found = keys[bucket]
+            at = bisect_left(found, key)
+            return values[bucket][at] if at < len(found) and found[at] == key else None
+        return get
+
+    def lookup(self, a: int, b: int) -> tuple[int, bool] | None:
+        packed = self.packed_get()(pair_key(a, b))
+        return None if packed is None else (packed >> 1, bool(packed & 1))
+
+    def packed_items(self) -> Iterator[tuple[int, int]]:
+        for keys, values in zip(self._keys, self._values):
+            yield from zip(keys, values)
+
+    def record(self, a: int, b: int, round_no: int, met: bool | None) -> None:
+        raise TypeError("the stored index is read-only: change it through rounds.pair_index")
+
+    def add_packed(self, rows: list[tuple[int, int]]) -> None:
+        raise TypeError("the stored index is read-only: change it through rounds.pair_index")
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def past_pairs(session: Session) -> StoredHistory:
     """Every past introduction, indexed for `matching.make_groups`: what a draw reads."""
     session.flush()
     columns = PairBucket.__table__.c
-    pairs: dict[int, int] = {}
+    keys, values = [array(KEY)] * BUCKETS, [array(VALUE)] * BUCKETS
     latest = 0
-    for keys, values, last in session.execute(select(columns.pair_keys, columns.pair_values, columns.last_round)):
-        pairs.update(zip(unpack(keys, KEY), unpack(values, VALUE)))
+    query = select(columns.bucket, columns.pair_keys, columns.pair_values, columns.last_round)
+    for bucket, packed_keys, packed_values, last in session.execute(query):
+        keys[bucket], values[bucket] = unpack(packed_keys, KEY), unpack(packed_values, VALUE)
         latest = max(latest, last)
-    return History.from_packed(pairs, latest)
+    return StoredHistory(keys, values, latest)
 
 
 def record_groups(session: Session, round_no: int, groups: Iterable[Iterable[int]]) -> None:
@@ -156,7 +197,9 @@ def save(session: Session, contents: Contents) -> None:
     if not contents:
         return
     table = PairBucket.__table__
-    rows = [{"b": b, "pairs": len(pairs), "last_round": max(pairs.values(), default=0) >> 1,
-             "pair_keys": pack(pairs.keys(), KEY), "pair_values": pack(pairs.values(), VALUE)}
-            for b, pairs in contents.items()]
+    rows = []
+    for b, pairs in contents.items():
+        keys = sorted(pairs)
+        rows.append({"b": b, "pairs": len(keys), "last_round": max(pairs.values(), default=0) >> 1,
+                     "pair_keys": pack(keys, KEY), "pair_values": pack(map(pairs.__getitem__, keys), VALUE)})
     session.execute(update(table).where(table.c.bucket == bindparam("b")), rows)

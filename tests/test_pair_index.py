@@ -7,20 +7,45 @@ it, the comparison after that step fails.
 """
 from __future__ import annotations
 
+import random
+from array import array
 from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from matching import History
+from matching import History, PastPair, Person, make_groups
+from matching.history import pair_key
 from models import MatchMember, Participant
 from rounds.history import history_from_matches
-from rounds.pair_index import past_pairs
+from rounds.pair_index import BUCKETS, KEY, VALUE, StoredHistory, bucket_of, past_pairs
 from tests.app import Service
 from tests.mail import incoming, reply_to
 from tests.test_privacy import forget
 from tests.test_rounds import PEOPLE, at, join_everyone, one_each, reply_all, run
 
 LATE = ["Late One <late1@leeds.gov.uk>", "Late Two <late2@nhs.net>"]
+
+
+def stored_like(history: History) -> StoredHistory:
+    """The arrays `rounds.pair_index` would store for this history, as a draw reads them."""
+    values = dict(history.packed_items())
+    buckets = [sorted(k for k in values if bucket_of(k) == n) for n in range(BUCKETS)]
+    return StoredHistory([array(KEY, keys) for keys in buckets],
+                         [array(VALUE, [values[k] for k in keys]) for keys in buckets], history.max_round)
+
+
+def test_the_stored_arrays_answer_every_lookup_as_the_dict_does() -> None:
+    rng = random.Random(5)
+    ids = range(1, 80)
+    history = History([PastPair(*rng.sample(ids, 2), rng.randrange(1, 40), rng.choice([True, False, None]))
+                       for _ in range(1500)])
+    stored = stored_like(history)
+    assert stored == history and len(stored) == len(history) and stored.max_round == history.max_round
+    get, expected = stored.packed_get(), history.packed_get()
+    assert all(get(pair_key(a, b)) == expected(pair_key(a, b)) for a in ids for b in range(a + 1, 82))
+    assert stored.lookup(79, 3) == history.lookup(3, 79) and get(1 << 40) is None
+    people = [Person(i, f"org{i % 4}", 0) for i in ids]
+    assert make_groups(people, stored, 11) == make_groups(people, history, 11)
 
 
 def stored_and_rebuilt(service: Service) -> tuple[History, History]:

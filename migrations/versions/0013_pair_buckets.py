@@ -6,7 +6,7 @@ Create Date: 2026-12-02 02:30:00
 
 Filled here from the matches and outcomes already stored. The packing (key ``a << 32 | b``
 with a < b, value ``last round << 1 | counts as met``, 251 buckets by key, little-endian
-arrays) is a copy of rounds.pair_index and matching.history as they were when the table
+arrays, keys sorted) is a copy of rounds.pair_index and matching.history as they were when the table
 was added, so this migration means the same whatever those modules become.
 """
 import sys
@@ -63,7 +63,7 @@ def upgrade() -> None:
         contents[key % BUCKETS][key] = (last << 1) | met
     op.bulk_insert(buckets, [
         {"bucket": n, "pairs": len(pairs), "last_round": max(pairs.values(), default=0) >> 1,
-         "pair_keys": pack(pairs.keys(), "Q"), "pair_values": pack(pairs.values(), "I")}
+         "pair_keys": pack(sorted(pairs), "Q"), "pair_values": pack([pairs[k] for k in sorted(pairs)], "I")}
         for n, pairs in enumerate(contents)])
 
 
