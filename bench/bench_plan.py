@@ -469,8 +469,7 @@ def main() -> None:
         for label, fresh_url in databases(not args.no_sqlite, not args.no_postgres, stack, data_dir):
             for people in args.people:
                 results.append(bench(label, fresh_url(people), people, args.rounds, args.repeats))
-    for result in results:
-        print("\n" + "\n".join(table(result)))
+                print("\n" + "\n".join(table(results[-1])) + "\n", flush=True)
     print("\n".join(scaling(results)))
 
 
