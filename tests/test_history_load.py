@@ -15,6 +15,11 @@ from rounds.history import eligible, history_from_matches
 from rounds.pair_index import past_pairs, rebuild
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+ROUNDS = {   # each round's groups, with the reports on each in order
+    1: [([1, 2], [True]), ([3, 4, 5], [False, True]), ([6, 7], [True, False])],
+    2: [([2, 1], [False]), ([3, 6], [True, False]), ([4, 5], [])],
+    3: [([6, 4], [])],
+}
 
 
 def add_people(session: Session, count: int) -> None:
@@ -42,9 +47,8 @@ def test_past_pairs_keep_latest_round_and_whether_they_ever_met(database_url: st
     upgrade(engine)
     with sessions(engine)() as session:
         add_people(session, 7)
-        add_round(session, 1, [([1, 2], [True]), ([3, 4, 5], [False, True]), ([6, 7], [True, False])])
-        add_round(session, 2, [([2, 1], [False]), ([3, 6], [True, False]), ([4, 5], [])])
-        add_round(session, 3, [([6, 4], [])])
+        for number, groups in ROUNDS.items():
+            add_round(session, number, groups)
         session.commit()
         history = history_from_matches(session)
         rebuild(session)

@@ -10,15 +10,19 @@ from __future__ import annotations
 import random
 from array import array
 from email.message import EmailMessage
+from pathlib import Path
 
+from alembic import command
 from sqlalchemy import select
 
 from matching import History, PastPair, Person, make_groups
 from matching.history import pair_key
 from models import MatchMember, Participant
+from models.db import _alembic_config, create_private, make_engine, sessions
 from rounds.history import history_from_matches
 from rounds.pair_index import BUCKETS, KEY, VALUE, StoredHistory, bucket_of, past_pairs
 from tests.app import Service
+from tests.test_history_load import ROUNDS, add_people, add_round
 from tests.mail import incoming, reply_to
 from tests.test_privacy import forget
 from tests.test_rounds import PEOPLE, at, join_everyone, one_each, reply_all, run
@@ -46,6 +50,24 @@ def test_the_stored_arrays_answer_every_lookup_as_the_dict_does() -> None:
     assert stored.lookup(79, 3) == history.lookup(3, 79) and get(1 << 40) is None
     people = [Person(i, f"org{i % 4}", 0) for i in ids]
     assert make_groups(people, stored, 11) == make_groups(people, history, 11)
+
+
+def test_the_migration_fills_the_index_from_the_matches_already_stored(database_url: str) -> None:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        create_private(Path(str(engine.url.database)))
+    config = _alembic_config(engine)
+    command.upgrade(config, "0012")
+    with sessions(engine).begin() as session:
+        add_people(session, 7)
+        for number, groups in ROUNDS.items():
+            add_round(session, number, groups)
+    command.upgrade(config, "head")
+    with sessions(engine)() as session:
+        stored, rebuilt = past_pairs(session), history_from_matches(session)
+    engine.dispose()
+    assert (len(stored), stored.max_round) == (7, 3)
+    assert stored == rebuilt and stored.lookup(6, 7) == (1, False) and stored.lookup(4, 6) == (3, True)
 
 
 def stored_and_rebuilt(service: Service) -> tuple[History, History]:
