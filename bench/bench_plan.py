@@ -1,10 +1,12 @@
 """Benchmark of a draw read from the database: `rounds.lifecycle.plan` at 100,000 people.
 
     .venv/bin/python bench/bench_plan.py                     # 100,000 people, 36 rounds, SQLite then PostgreSQL
+    .venv/bin/python bench/bench_plan.py --people 1000 10000 100000   # the scaling, one fresh database per size
     .venv/bin/python bench/bench_plan.py --people 10000 --rounds 12 --no-postgres
 
-Target (from the issue): the matching itself at most 1 s, at most 5 s including
-loading the history from the database, peak memory at most 1 GB.
+Targets (from the issues): the matching itself at most 1 s, at most 5 s including
+loading the history from the database, peak memory at most 1 GB; loading the history
+at most 2x the matching itself, measured in the same run (issue 15).
 
 Method. Setup, not timed: a fresh database (a SQLite file in a temp dir; a
 database in a throwaway PostgreSQL cluster from tests/harness/postgres.py when
@@ -23,16 +25,22 @@ does, then filled with bulk Core inserts (explicit ids, executemany):
   reported); 30% of the reported matches get a second, later report from another
   member, which disagrees one time in ten (the latest report counts).
 
+Then the stored index of past pairs (`rounds.pair_index`) is worked out from those
+matches by `rebuild`, as migration 0013 does for an existing database; the service keeps
+it in step as rounds are drawn and reports come in, which leaves the same rows.
 PostgreSQL then gets ANALYZE (autovacuum would do it on a live server); SQLite is
 left as the app leaves it. Timed, each in a fresh interpreter so nothing is cached
 in Python: `plan(session, settings)` end to end (`--repeats` processes, median
 reported) with the process's peak RSS (`ru_maxrss`, which includes the
 interpreter and its imports); and in one more process each stage on its own, in
 plan's order: eligible(), people_for_matching() (of which odd_turns() alone),
-past_pairs() (of which match_outcomes() alone), building the matching.History
-index, and make_groups on that index (the matching alone, as in
-bench_matching.py). The database files are in the OS page cache by then (they were
-just written): this is a server's steady state, not a cold start.
+past_pairs() (the stored index loaded), and make_groups on that index (the matching
+alone, as in bench_matching.py), these two the median of three calls each; then
+history_from_matches(), the history rebuilt from every match as each draw did before,
+which must equal the stored index, and make_groups on that dict (the draw must be the
+same; its time shows what searching the stored arrays costs the matching). The
+database files are in the OS page cache by then (they were just written): this is a
+server's steady state, not a cold start.
 """
 from __future__ import annotations
 
@@ -64,11 +72,12 @@ from bench_matching import ORGS, org_sizes  # noqa: E402
 from matching import Grouping, History, Person, make_groups, organisation_key  # noqa: E402
 from models import Match, MatchMember, Outcome, Participant, Round, SitOut, Status  # noqa: E402
 from models.db import make_engine, sessions, upgrade  # noqa: E402
-from rounds.history import eligible, match_outcomes, odd_turns, past_pairs, people_for_matching  # noqa: E402
+from rounds.history import eligible, history_from_matches, odd_turns, people_for_matching  # noqa: E402
 from rounds.lifecycle import plan  # noqa: E402
+from rounds.pair_index import past_pairs, rebuild  # noqa: E402
 from tests.harness.postgres import Postgres, postgres_available  # noqa: E402
 
-TARGET_TOTAL_S, TARGET_MATCHING_S, TARGET_RSS_MB = 5.0, 1.0, 1024.0
+TARGET_TOTAL_S, TARGET_MATCHING_S, TARGET_RSS_MB, TARGET_LOAD_RATIO = 5.0, 1.0, 1024.0, 2.0
 MET, NOT_MET = 0.8, 0.1
 SECOND_REPORT, FLIP = 0.3, 0.1
 SKIP_NEXT, PAUSED = 0.005, 0.02
@@ -201,6 +210,7 @@ class Filled:
     past_pairs: int
     generate_s: float = 0.0
     insert_s: float = 0.0
+    index_s: float = 0.0
 
 
 def insert_rows(engine: Engine, table: Table, rows: list[dict[str, Any]], chunk: int = 50_000) -> None:
@@ -289,6 +299,16 @@ def timed(times: dict[str, float], name: str, fn: Callable[[], T]) -> T:
     return result
 
 
+def timed_median(times: dict[str, float], name: str, fn: Callable[[], T], repeats: int = 3) -> T:
+    """The median of a few calls: at small sizes one call takes milliseconds and the machine's noise shows."""
+    runs = []
+    for _ in range(repeats):
+        result = timed(times, name, fn)
+        runs.append(times[name])
+    times[name] = statistics.median(runs)
+    return result
+
+
 def stages_child(url: str) -> dict[str, Any]:
     """Each stage of plan() on its own, in plan's order, in one session."""
     times: dict[str, float] = {}
@@ -298,12 +318,12 @@ def stages_child(url: str) -> dict[str, Any]:
         taking_part = [p for p in everyone if not p.skip_next]
         timed(times, "odd_turns", lambda: odd_turns(session))
         people = timed(times, "people_for_matching", lambda: people_for_matching(session, taking_part))
-        timed(times, "match_outcomes", lambda: match_outcomes(session))
-        pairs = timed(times, "past_pairs", lambda: past_pairs(session))
-        index = timed(times, "history", lambda: pairs if isinstance(pairs, History) else History(pairs))
-        grouping = timed(times, "make_groups", lambda: make_groups(people, index, 12345))
+        index = timed_median(times, "past_pairs", lambda: past_pairs(session))
+        grouping = timed_median(times, "make_groups", lambda: make_groups(people, index, 12345))
+        rebuilt = timed(times, "history_from_matches", lambda: history_from_matches(session))
+        on_dict = timed_median(times, "make_groups_dict", lambda: make_groups(people, rebuilt, 12345))
     return {"times": times, "maxrss_mb": maxrss_mb(), "people": len(people), "history_pairs": len(index),
-            "score": list(grouping.score)}
+            "score": list(grouping.score), "in_step": index == rebuilt, "same_draw": grouping == on_dict}
 
 
 def fill_child(url: str, people: int, rounds: int) -> dict[str, Any]:
@@ -311,6 +331,10 @@ def fill_child(url: str, people: int, rounds: int) -> dict[str, Any]:
     engine = make_engine(url)
     upgrade(engine)
     filled = fill(engine, people, rounds)
+    start = time.perf_counter()
+    with sessions(engine).begin() as session:
+        rebuild(session)
+    filled.index_s = time.perf_counter() - start
     engine.dispose()
     return asdict(filled)
 
@@ -336,10 +360,10 @@ STAGES = [
     ("load people: eligible()", "eligible", True),
     ("people_for_matching()", "people_for_matching", True),
     ("  of which odd_turns() alone (not summed)", "odd_turns", False),
-    ("past_pairs()", "past_pairs", True),
-    ("  match_outcomes() alone (not summed)", "match_outcomes", False),
-    ("History index from the pairs", "history", True),
+    ("past_pairs(): the stored index loaded", "past_pairs", True),
     ("make_groups on the index (matching alone)", "make_groups", True),
+    ("  history_from_matches(), as before (not summed)", "history_from_matches", False),
+    ("  make_groups on that rebuilt dict (not summed)", "make_groups_dict", False),
 ]
 
 
@@ -360,30 +384,61 @@ def table(r: Result) -> list[str]:
               f"{statistics.median(totals) / TARGET_TOTAL_S:.2f}x the {TARGET_TOTAL_S:.0f} s target",
               f"  {'matching alone (make_groups above)':<44} {times['make_groups']:>7.2f}  "
               f"{times['make_groups'] / TARGET_MATCHING_S:.2f}x the {TARGET_MATCHING_S:.0f} s target",
+              f"  {'loading the history / the matching':<44} {load_ratio(r):>6.2f}x  (target at most "
+              f"{TARGET_LOAD_RATIO:.0f}x); rebuilt from the matches it is "
+              f"{times['history_from_matches'] / times['make_groups']:.1f}x, "
+              f"{times['history_from_matches'] / times['past_pairs']:.1f}x the stored index's load",
+              f"  {'stored index equals the rebuilt history':<44} {'yes' if r.stages['in_step'] else 'NO'}; "
+              f"the same draw from both: {'yes' if r.stages['same_draw'] else 'NO'}; matching on the stored "
+              f"arrays {times['make_groups'] / times['make_groups_dict']:.2f}x on the dict",
+              f"  {'':<44} "
+              f"(built from the matches in {f.index_s:.1f} s at setup, as migration 0013 does)",
               f"  {'peak RSS of a plan() process':<44} {rss:>5.0f} MB  "
               f"{rss / TARGET_RSS_MB:.2f}x the 1 GB target (VmHWM {max(p['vmhwm_mb'] for p in r.plans):.0f} MB; "
               f"before plan() {r.plans[0]['maxrss_before_mb']:.0f} MB; stages process {r.stages['maxrss_mb']:.0f} MB)"]
     return lines
 
 
+def load_ratio(r: Result) -> float:
+    times = r.stages["times"]
+    return float(times["past_pairs"] / times["make_groups"])
+
+
+def scaling(results: list[Result]) -> list[str]:
+    """One line per database and size: does loading grow with the pairs, like the matching?"""
+    lines = ["", "scaling: the stored index's load against the matching, per database and size",
+             f"  {'database':<11} {'people':>8} {'past pairs':>11} {'load s':>7} {'matching s':>10} "
+             f"{'ratio':>6} {'load us/pair':>12} {'plan() s':>8}"]
+    for r in results:
+        times, pairs = r.stages["times"], r.stages["history_pairs"]
+        lines.append(f"  {r.label:<11} {r.filled.participants:>8,} {pairs:>11,} {times['past_pairs']:>7.3f} "
+                     f"{times['make_groups']:>10.3f} {load_ratio(r):>5.2f}x "
+                     f"{1e6 * times['past_pairs'] / max(pairs, 1):>12.2f} "
+                     f"{statistics.median(p['seconds'] for p in r.plans):>8.2f}")
+    return lines
+
+
 # ---------------------------------------------------------------- main
 
-def databases(use_postgres: bool, stack: ExitStack, data_dir: str) -> Iterator[tuple[str, Callable[[], str]]]:
-    """(label, URL of a fresh empty database) for each database to bench."""
-    yield "sqlite", lambda: f"sqlite:///{data_dir}/bench.sqlite3"
+def databases(use_sqlite: bool, use_postgres: bool, stack: ExitStack,
+              data_dir: str) -> Iterator[tuple[str, Callable[[int], str]]]:
+    """(label, URL of a fresh empty database for a size) for each database to bench."""
+    if use_sqlite:
+        yield "sqlite", lambda people: f"sqlite:///{data_dir}/bench-{people}.sqlite3"
     if not use_postgres:
         return
     if not postgres_available():
         print("PostgreSQL binaries missing (run `make test-servers`): skipping PostgreSQL")
         return
     server = stack.enter_context(Postgres())
-    yield "postgresql", server.create_database
+    yield "postgresql", lambda people: server.create_database()
 
 
 def bench(label: str, url: str, people: int, rounds: int, repeats: int) -> Result:
     filled = Filled(**in_child("fill", url, "--people", str(people), "--rounds", str(rounds)))
-    print(f"{label}: filled in {filled.generate_s + filled.insert_s:.0f} s "
-          f"(drawing the rounds {filled.generate_s:.0f} s, inserting {filled.insert_s:.0f} s)", flush=True)
+    print(f"{label}, {people:,} people: filled in {filled.generate_s + filled.insert_s:.0f} s "
+          f"(drawing the rounds {filled.generate_s:.0f} s, inserting {filled.insert_s:.0f} s; "
+          f"the stored index built in {filled.index_s:.1f} s)", flush=True)
     load_before = os.getloadavg()[0]
     plans = [in_child("plan", url) for _ in range(repeats)]
     stages = in_child("stages", url)
@@ -392,27 +447,30 @@ def bench(label: str, url: str, people: int, rounds: int, repeats: int) -> Resul
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--people", type=int, nargs="+", default=[100_000],
+                        help="one or more sizes, each in a fresh database (default 100000)")
     parser.add_argument("--rounds", type=int, default=36)
     parser.add_argument("--repeats", type=int, default=3, help="plan() processes per database (default 3)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, url = args.child
         children = {"plan": lambda: plan_child(url), "stages": lambda: stages_child(url),
-                    "fill": lambda: fill_child(url, args.people, args.rounds)}
+                    "fill": lambda: fill_child(url, args.people[0], args.rounds)}
         print(json.dumps(children[kind]()))
         return
-    print(f"unmentoring plan() benchmark: {args.people:,} people, {args.rounds} rounds; python "
+    print(f"unmentoring plan() benchmark: {' / '.join(f'{n:,}' for n in args.people)} people, {args.rounds} rounds; python "
           f"{sys.version.split()[0]}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f} at start",
           flush=True)
     results = []
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-plan-") as data_dir:
-        for label, fresh_url in databases(not args.no_postgres, stack, data_dir):
-            results.append(bench(label, fresh_url(), args.people, args.rounds, args.repeats))
-    for result in results:
-        print("\n" + "\n".join(table(result)))
+        for label, fresh_url in databases(not args.no_sqlite, not args.no_postgres, stack, data_dir):
+            for people in args.people:
+                results.append(bench(label, fresh_url(people), people, args.rounds, args.repeats))
+                print("\n" + "\n".join(table(results[-1])) + "\n", flush=True)
+    print("\n".join(scaling(results)))
 
 
 if __name__ == "__main__":

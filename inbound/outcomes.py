@@ -12,6 +12,7 @@ from inbound.reasons import reason_group
 from inbound.signup import ask_to_confirm
 from mailer.headers import clean_header_text
 from models import Outcome, Participant
+from rounds.pair_index import refresh_match
 
 
 def met(ctx: Context) -> Decision:
@@ -36,6 +37,7 @@ def _report(ctx: Context, met: bool) -> Decision:
     reason = "" if met else clean_header_text(_reason(ctx.command))[:500]
     ctx.session.add(Outcome(match_id=match.id, participant_id=person.id, met=met, reason=reason,
                             reason_group=reason_group(reason), reported_at=ctx.now, inbound_id=ctx.record.id))
+    refresh_match(ctx.session, match.id)
     others = [ctx.session.get_one(Participant, m.participant_id) for m in match.members if m.participant_id != person.id]
     answer(ctx, "participant/outcome_thanks", person, met=met, reason=reason,
            others=" and ".join(o.name or o.email for o in others))

@@ -88,6 +88,16 @@ class History:
         """
         return self._pairs.get
 
+    def packed_items(self) -> Iterable[tuple[int, int]]:
+        """Every pair as ``(pair_key, last_round << 1 | met)``, for storing the index."""
+        return self._pairs.items()
+
+    def __eq__(self, other: object) -> bool:
+        """Same pairs, same values, same latest round (whatever holds them)."""
+        if not isinstance(other, History):
+            return NotImplemented
+        return self.max_round == other.max_round and dict(self.packed_items()) == dict(other.packed_items())
+
     @property
     def max_round(self) -> int:
         """The latest round number recorded (0 when empty)."""

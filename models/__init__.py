@@ -4,9 +4,10 @@ from models.base import Base, utcnow
 from models.mail import Disposition, FolderState, InboundMessage, OutboundMessage, OutStatus
 from models.people import Participant, Purpose, Status, Token
 from models.trials import Assignment, Experiment
-from models.rounds import CalendarReply, Match, MatchMember, Outcome, Round, Share, SitOut
+from models.rounds import CalendarReply, Match, MatchMember, Outcome, PairBucket, Round, Share, SitOut
 
 __all__ = [
-    "Assignment", "AuditEvent", "Base", "CalendarReply", "Disposition", "Experiment", "FolderState", "InboundMessage", "Match", "MatchMember",
-    "OutStatus", "OutboundMessage", "Outcome", "Participant", "Purpose", "Round", "Share", "SitOut", "Status", "Token", "utcnow",
+    "Assignment", "AuditEvent", "Base", "CalendarReply", "Disposition", "Experiment", "FolderState", "InboundMessage",
+    "Match", "MatchMember", "OutStatus", "OutboundMessage", "Outcome", "PairBucket", "Participant", "Purpose", "Round",
+    "Share", "SitOut", "Status", "Token", "utcnow",
 ]

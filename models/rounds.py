@@ -1,9 +1,9 @@
-"""Rounds, the groups (two or three people) made in them, and what each person reported."""
+"""Rounds, the groups (two or three people) made in them, what each person reported, and the index of past pairs."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -122,3 +122,21 @@ class Share(Base):
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Bounded(2000, text=True, lines=True))
     shared_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PairBucket(Base):
+    """One slice of the index of past pairs the draw reads (`rounds.pair_index`): derived from the
+    matches and outcomes, kept in step with them, and rebuilt from them by `rounds.pair_index.rebuild`.
+
+    Every pair whose packed key falls in the bucket, as two arrays: the keys (little-endian
+    unsigned 64-bit) and their values ``last round << 1 | counts as met`` (unsigned 32-bit).
+    Ids only: nothing in it names anyone.
+    """
+
+    __tablename__ = "pair_buckets"
+
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    pairs: Mapped[int] = mapped_column(default=0)
+    last_round: Mapped[int] = mapped_column(default=0)
+    pair_keys: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    pair_values: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

@@ -10,7 +10,8 @@ from config import Settings
 from inbound.parse import normalise_address
 from matching import make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.history import active_by_id, eligible, past_pairs, people_for_matching
+from rounds.history import active_by_id, eligible, people_for_matching
+from rounds.pair_index import past_pairs, record_groups
 from rounds.lifecycle import close_round, current_round, introduce
 from wording import plural
 
@@ -58,6 +59,7 @@ def top_up(session: Session, settings: Settings, now: datetime, seed: int) -> in
     by_id = active_by_id(session, (c.id for c in waiting))
     for group in grouping.groups:
         introduce(session, settings, rnd, [by_id[i] for i in group], grouping.trio_extra, now)
+    record_groups(session, rnd.number, grouping.groups)
     session.add(AuditEvent(at=now, action="round-top-up", source="organiser",
                            detail=f"round {rnd.number}: {len(grouping.groups)} more groups, seed {seed}"))
     return len(grouping.groups)

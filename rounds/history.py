@@ -2,8 +2,9 @@
 
 At 100,000 people and three years of monthly rounds the history is millions of rows,
 so the big reads select bare columns with Core (no ORM objects) and let the database
-do the joining: `past_pairs` streams one row per pair straight into a
-`matching.History`, and the latest report of each match is decided in SQL.
+do the joining: `history_from_matches` streams one row per pair straight into a
+`matching.History`, and the latest report of each match is decided in SQL. A draw
+reads the index stored by `rounds.pair_index` instead, which is rebuilt from this.
 """
 from __future__ import annotations
 
@@ -66,13 +67,16 @@ def people_for_matching(session: Session, participants: list[Candidate]) -> list
     return [Person(p.id, organisation_key(p.organisation, p.email), turns.get(p.id, 0)) for p in participants]
 
 
-def match_outcomes(session: Session) -> dict[int, bool]:
+def match_outcomes(session: Session, matches: Iterable[int] | None = None) -> dict[int, bool]:
     """Each match's latest report: True met, False not met (matches nobody reported on are absent).
 
     Reports come oldest first (by time, then id), so a later one overwrites an earlier one.
+    `matches`: only these (a few ids); None: every match.
     """
     outcomes = Outcome.__table__.c
     query = select(outcomes.match_id, outcomes.met).order_by(outcomes.reported_at, outcomes.id)
+    if matches is not None:
+        query = query.where(outcomes.match_id.in_(sorted(set(matches))))
     return {match_id: met for match_id, met in session.execute(query)}
 
 
@@ -101,8 +105,11 @@ def pairs_query() -> Select[tuple[int, int]]:
             .join(rounds, rounds.c.id == matches.c.round_id))
 
 
-def past_pairs(session: Session) -> History:
-    """Every past introduction, indexed for `matching.make_groups`.
+def history_from_matches(session: Session) -> History:
+    """Every past introduction, indexed for `matching.make_groups`, rebuilt from every match.
+
+    The draw reads the stored index instead (`rounds.pair_index.past_pairs`); this is what
+    that index is rebuilt from and checked against.
 
     A pair counts as met (True or unconfirmed) unless its match's latest report is
     not met, the one distinction `History` keeps; its age is its latest round.

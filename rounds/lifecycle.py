@@ -77,7 +77,8 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
 
 def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
     from matching import make_groups  # the matcher and the history: only for a draw, not on every tick
-    from rounds.history import eligible, past_pairs, people_for_matching
+    from rounds.history import eligible, people_for_matching
+    from rounds.pair_index import past_pairs
 
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
@@ -89,6 +90,7 @@ def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
     """Close the running round (if any), then match everyone eligible and queue the introductions."""
     from rounds.history import active_by_id
+    from rounds.pair_index import record_groups
 
     running = current_round(session)
     if running is not None:
@@ -105,6 +107,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     people = active_by_id(session, drawn.everyone())
     for group in drawn.grouping.groups:
         introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+    record_groups(session, number, drawn.grouping.groups)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))

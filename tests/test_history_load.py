@@ -1,4 +1,4 @@
-"""The past pairs the draw reads from the database: one query, packed keys, exact merging."""
+"""The past pairs rebuilt from the matches: one query, packed keys, exact merging; the stored index equals them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -11,9 +11,15 @@ from config import Settings
 from models import Match, MatchMember, Outcome, Participant, Round, Status
 from models.db import make_engine, sessions, upgrade
 from rounds import lifecycle
-from rounds.history import eligible, past_pairs
+from rounds.history import eligible, history_from_matches
+from rounds.pair_index import past_pairs, rebuild
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+ROUNDS = {   # each round's groups, with the reports on each in order
+    1: [([1, 2], [True]), ([3, 4, 5], [False, True]), ([6, 7], [True, False])],
+    2: [([2, 1], [False]), ([3, 6], [True, False]), ([4, 5], [])],
+    3: [([6, 4], [])],
+}
 
 
 def add_people(session: Session, count: int) -> None:
@@ -41,11 +47,12 @@ def test_past_pairs_keep_latest_round_and_whether_they_ever_met(database_url: st
     upgrade(engine)
     with sessions(engine)() as session:
         add_people(session, 7)
-        add_round(session, 1, [([1, 2], [True]), ([3, 4, 5], [False, True]), ([6, 7], [True, False])])
-        add_round(session, 2, [([2, 1], [False]), ([3, 6], [True, False]), ([4, 5], [])])
-        add_round(session, 3, [([6, 4], [])])
+        for number, groups in ROUNDS.items():
+            add_round(session, number, groups)
         session.commit()
-        history = past_pairs(session)
+        history = history_from_matches(session)
+        rebuild(session)
+        stored = past_pairs(session)
         candidates = eligible(session)
     engine.dispose()
     expected = {
@@ -59,6 +66,7 @@ def test_past_pairs_keep_latest_round_and_whether_they_ever_met(database_url: st
     assert {pair: history.lookup(*pair) for pair in expected} == expected
     assert history.lookup(2, 1) == (2, True) and history.lookup(1, 3) is None
     assert (len(history), history.max_round) == (len(expected), 3)
+    assert stored == history
     assert [(c.id, c.skip_next) for c in candidates] == [(n, n == 2) for n in range(1, 7)]
 
 

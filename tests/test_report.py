@@ -36,6 +36,7 @@ from report.layout import positions
 from report.svg import NO_REPORT_COLOUR, network
 from rounds.admin import change_status
 from rounds.lifecycle import open_round
+from rounds.pair_index import refresh_match
 from tests.app import TEST_START, Service
 from tests.harness.browser import chromium
 
@@ -148,6 +149,7 @@ def seed_history(service: Service, rng: random.Random) -> None:
             s.flush()
             for match in rnd.matches:
                 report_outcomes(s, match, opened, rng, still_open=number == 6)
+                refresh_match(s, match.id)   # as a report by email does, so later draws see it
             changes(s, number, opened + timedelta(days=12), rng)
     with service.session() as s, s.begin():
         while added < len(joins):

@@ -2,7 +2,7 @@
 booking (an iCalendar UID and SEQUENCE), the conversation starter, and calendar replies.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 02:30:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
