@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from inbound.booking import book, reschedule
 from inbound.context import CAPPED, Context, Decision, answer, held_back
 from inbound.membership import leave, pause, resume, skip
 from inbound.outcomes import met, not_met
@@ -60,6 +61,8 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
     "SHARE": share,
     "FORGET": forget,
     "MYDATA": mydata,
+    "BOOK": book,
+    "RESCHEDULE": reschedule,
 }
 
 

@@ -19,7 +19,7 @@ from wording import plural
 
 CUT_LINE = "## Please reply above this line ##"
 _URL = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])")
-_COMMAND = re.compile(r"\b(JOIN|CONFIRM|MET|NOT MET|SKIP|PAUSE|RESUME|LEAVE|PROFILE|SHARE|HELP|FORGET|MYDATA)\b")
+_COMMAND = re.compile(r"\b(JOIN|CONFIRM|MET|NOT MET|SKIP|PAUSE|RESUME|LEAVE|PROFILE|SHARE|HELP|FORGET|MYDATA|BOOK|RESCHEDULE)\b")
 
 
 @dataclass(frozen=True)
