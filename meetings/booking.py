@@ -79,6 +79,7 @@ def _send(session: Session, settings: Settings, match: Match, method: str, now: 
         zone = zone_of(settings, member)
         context = {"method": method, "update": method == REQUEST and match.booking_sequence > 0,
                    "when": describe(meeting.start, meeting.minutes, [zone]), "where": meeting.location,
+                   "short": f"{meeting.start.astimezone(zone):%a %-d %b %H:%M}",
                    "others": _joined([p.name or p.email for p in members if p.id != member.id] or ["you"])}
         enqueue_invitation(session, settings, member=member, members=members, token=match.token, now=now,
                            context=context, calendar=calendar, thread=match.intro_message_id or None,
