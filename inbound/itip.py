@@ -21,6 +21,8 @@ from icalendar import Calendar
 REPLY_METHODS = {"REPLY", "COUNTER", "REFRESH", "DECLINECOUNTER"}
 CALENDAR_TYPES = {"text/calendar", "application/ics"}
 MAX_ICS_BYTES = 200_000
+MAX_ANSWERS = 5  # a reply answers one event; a few more are read, not thousands
+MAX_SEQUENCE = 2**31 - 1  # what an INTEGER column holds on every database
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def _read(data: bytes, declared: str) -> CalendarMessage | None:
         method = str(calendar.get("METHOD", "")).upper()
         if method not in REPLY_METHODS:
             return None
-        return CalendarMessage(method, declared, tuple(_answer(event) for event in calendar.walk("VEVENT")))
+        events = calendar.walk("VEVENT")[:MAX_ANSWERS]
+        return CalendarMessage(method, declared, tuple(_answer(event) for event in events))
     except Exception:  # a broken object from outside: not a calendar reply we can read; handled as mail
         return None
 
@@ -69,9 +72,10 @@ def _answer(event: Calendar) -> Answer:
     attendees = event.get("ATTENDEE", [])
     attendees = attendees if isinstance(attendees, list) else [attendees]
     return Answer(
-        uid=str(event.get("UID", ""))[:200], sequence=int(event.get("SEQUENCE", 0)),
+        uid=str(event.get("UID", ""))[:200], sequence=min(max(int(event.get("SEQUENCE", 0)), 0), MAX_SEQUENCE),
         stamp=stamp.dt if stamp is not None and isinstance(stamp.dt, datetime) else None,
-        attendees=tuple((_address(a), str(a.params.get("PARTSTAT", "NEEDS-ACTION")).upper()[:16]) for a in attendees),
+        attendees=tuple((_address(a), str(a.params.get("PARTSTAT", "NEEDS-ACTION")).upper()[:16])
+                        for a in attendees[:MAX_ANSWERS]),
         comment=str(event.get("COMMENT", ""))[:200],
     )
 

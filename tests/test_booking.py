@@ -212,3 +212,13 @@ def test_reschedule_calls_it_off_and_offers_new_times(service: Service) -> None:
     assert service.smtp.messages[-1].message.get_body(("plain",)).get_content().count("\n- ") == 3
     with service.session() as s:
         assert s.scalar(select(OutboundMessage.kind).order_by(OutboundMessage.id.desc()).limit(1)) == "options"
+
+
+def test_a_weekday_with_two_options_is_asked_about(service: Service) -> None:
+    two_tuesdays = [datetime(2026, 11, 24, 10, tzinfo=timezone.utc), datetime(2026, 11, 24, 15, tzinfo=timezone.utc),
+                    datetime(2026, 11, 26, 10, tzinfo=timezone.utc)]
+    token = introduced(service, options=two_tuesdays)
+    say(service, token, "Tuesday works for me")
+    assert "More than one time offered falls on Tuesday" in answers(service)[-1] and "(1 or 2)" in answers(service)[-1]
+    say(service, token, "Thursday is good", sender=f"Kim <{KIM}>")
+    assert match_row(service).booked_start == two_tuesdays[2]
