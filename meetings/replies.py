@@ -3,7 +3,8 @@
 Each answer is matched on its UID (the booking) and its one ATTENDEE (a member of that
 group), and counts only when the From address is that attendee (RFC 6047 §2.2.1: only an
 attendee may set their own status) and it answers the meeting as it is now (its SEQUENCE is
-ours; an older one answers a time that has since moved: RFC 5546 §2.1.5). Anything else is
+ours; an older one answers a time that has since moved; of two answers to the same SEQUENCE the
+one made later, by its DTSTAMP, counts: RFC 5546 §2.1.5). Anything else is
 recorded with why it changed nothing. A decline of the booked time calls the meeting off in
 every calendar and offers the group fresh times; nothing goes back to the one who declined.
 """
@@ -31,6 +32,7 @@ def record(session: Session, settings: Settings, sender: str, found: CalendarMes
         partstat = answer.attendees[0][1] if len(answer.attendees) == 1 else ""
         session.add(CalendarReply(match_id=match.id if match else None, participant_id=person.id if person else None,
                                   inbound_id=inbound_id, uid=answer.uid, sequence=answer.sequence, partstat=partstat,
+                                  stamp=answer.stamp,
                                   applied=not why, note=why or f"{partstat} recorded", received_at=now))
         if not why and partstat == "DECLINED" and match is not None and match.booking_state == BOOKED:
             _declined(session, settings, match, person, now, inbound_id)
@@ -61,7 +63,19 @@ def _judge(session: Session, sender: str, found: CalendarMessage, answer: Answer
         return person, f"answers an earlier version (SEQUENCE {answer.sequence}, now {match.booking_sequence})"
     if answer.sequence > match.booking_sequence:
         return person, f"SEQUENCE {answer.sequence} was never sent (ours is {match.booking_sequence})"
+    if _answered_later(session, match, person, answer):
+        return person, "made before an answer already recorded for this version (DTSTAMP)"
     return person, ""
+
+
+def _answered_later(session: Session, match: Match, person: Participant, answer: Answer) -> bool:
+    """Whether this member's answer to the same SEQUENCE, already applied, was made after this one."""
+    if answer.stamp is None:
+        return False
+    later = select(CalendarReply.id).where(
+        CalendarReply.match_id == match.id, CalendarReply.participant_id == person.id, CalendarReply.applied.is_(True),
+        CalendarReply.sequence == answer.sequence, CalendarReply.stamp > answer.stamp)
+    return session.scalar(later.limit(1)) is not None
 
 
 def _declined(session: Session, settings: Settings, match: Match, person: Participant | None, now: datetime,

@@ -44,7 +44,7 @@ DTSTART;TZID=GMT Standard Time:20261126T100000
 DTEND;TZID=GMT Standard Time:20261126T103000
 UID:{uid}
 SEQUENCE:{sequence}
-DTSTAMP:20261121T081502Z
+DTSTAMP:{stamp}
 ORGANIZER;CN=Coffee Roulette:MAILTO:coffee@example.org
 END:VEVENT
 END:VCALENDAR
@@ -131,8 +131,9 @@ Content-Transfer-Encoding: base64
 
 
 def outlook(name: str, uid: str, invite_id: str, sequence: int, sender: str = KIM, attendee: str = KIM,
-            partstat: str = "ACCEPTED", declared: str = "REPLY") -> bytes:
-    ics = OUTLOOK_ICS.format(partstat=partstat, attendee=attendee, uid=uid, sequence=sequence).replace("\n", "\r\n")
+            partstat: str = "ACCEPTED", declared: str = "REPLY", stamp: str = "20261121T081502Z") -> bytes:
+    ics = OUTLOOK_ICS.format(partstat=partstat, attendee=attendee, uid=uid, sequence=sequence, stamp=stamp)
+    ics = ics.replace("\n", "\r\n")
     ics64 = base64.encodebytes(ics.encode()).decode()
     return _crlf(OUTLOOK.format(sender=sender, name=name, invite_id=invite_id, declared=declared, ics=ics64))
 
@@ -202,3 +203,21 @@ def test_each_calendar_reply_is_recorded_and_none_is_answered(service: Service) 
             assert row.applied == applied and row.uid == uid if name != "unknown-uid" else not row.applied, name
         match = s.scalars(select(Match)).one()
         assert (match.booking_state, match.booking_sequence) == ("booked", 1), "no stale or forged decline applied"
+
+
+def test_an_answer_made_before_the_one_recorded_changes_nothing(service: Service) -> None:
+    """Kim accepted at 10:00 after declining at 09:00; the decline arrives last (mail is delayed) and must not
+    call the meeting off. Without DTSTAMP order it would."""
+    token = introduced(service)
+    say(service, token, "2")
+    with service.session() as s:
+        uid = s.scalars(select(Match)).one().booking_uid
+    service.imap.deliver(outlook("late-accept", uid, "<i@example.org>", 0, stamp="20261121T100000Z"))
+    service.tick()
+    service.imap.deliver(outlook("early-decline", uid, "<i@example.org>", 0, partstat="DECLINED", stamp="20261121T090000Z"))
+    service.tick()
+    with service.session() as s:
+        assert s.scalars(select(Match)).one().booking_state == "booked"
+        rows = s.scalars(select(CalendarReply).order_by(CalendarReply.id)).all()
+        assert [(r.partstat, r.applied) for r in rows] == [("ACCEPTED", True), ("DECLINED", False)]
+        assert "DTSTAMP" in rows[1].note
