@@ -126,13 +126,16 @@ def enqueue_invitation(
     calendar: CalendarPart,
     thread: str | None,
     dedupe_key: str,
+    message_id: str = "",
 ) -> OutboundMessage:
     """One member's own copy of a group's calendar invitation (or its update or cancellation).
 
     One email per attendee, as iMIP guides advise, each with the time in the reader's own zone; it
     comes From the service, which is the ORGANIZER, so Accept/Decline come back to us. Reply-To is the
     group's, as on every group email: "3" written in answer to it moves the meeting for everyone.
-    It keeps its own subject ("Invitation: ...", as calendar mail does) but threads under the introduction."""
+    It keeps its own subject ("Invitation: ...", as calendar mail does) but threads under the introduction.
+    The copies of one invitation share `message_id`, as a group email's do: erasing a member then finds
+    (and empties) every copy that names them."""
     return _queue(
         session, settings, template="participant/invitation", now=now, token=token,
         recipients=[(member.email, member.name)],
@@ -140,7 +143,7 @@ def enqueue_invitation(
         thread=[thread] if thread else [], subject="", auto="auto-generated",
         reply_to=[sub_address(settings, token)] + [m.email for m in members],
         unsubscribe=sub_address(settings, member.reply_token), participant_id=member.id, in_reply_to=None,
-        dedupe_key=dedupe_key, calendar=calendar,
+        dedupe_key=dedupe_key, calendar=calendar, message_id=message_id,
         mail_from=sub_address(settings, f"b-{member.reply_token}") if settings.smtp.verp else None,
     )
 

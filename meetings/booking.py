@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from config import Settings
-from mailer.compose import CalendarPart
+from mailer.compose import CalendarPart, new_message_id
 from mailer.invite import CANCEL, REQUEST, Meeting, calendar_object, new_uid
 from mailer.outbox import enqueue_group, enqueue_invitation
 from meetings.rebook import fresh_options
@@ -75,6 +75,7 @@ def _send(session: Session, settings: Settings, match: Match, method: str, now: 
     members = members_of(session, match)
     meeting = meeting_of(settings, match, members)
     calendar = CalendarPart(method, calendar_object(meeting, method, now))
+    message_id = new_message_id("invitation", match.token, settings.service.domain)
     for member in members:
         zone = zone_of(settings, member)
         context = {"method": method, "update": method == REQUEST and match.booking_sequence > 0,
@@ -82,7 +83,7 @@ def _send(session: Session, settings: Settings, match: Match, method: str, now: 
                    "short": f"{meeting.start.astimezone(zone):%a %-d %b %H:%M}",
                    "others": _joined([p.name or p.email for p in members if p.id != member.id] or ["you"])}
         enqueue_invitation(session, settings, member=member, members=members, token=match.token, now=now,
-                           context=context, calendar=calendar, thread=match.intro_message_id or None,
+                           context=context, calendar=calendar, thread=match.intro_message_id or None, message_id=message_id,
                            dedupe_key=f"invite:{match.id}:{match.booking_sequence}:{member.id}")
 
 

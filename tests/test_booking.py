@@ -222,3 +222,16 @@ def test_a_weekday_with_two_options_is_asked_about(service: Service) -> None:
     assert "More than one time offered falls on Tuesday" in answers(service)[-1] and "(1 or 2)" in answers(service)[-1]
     say(service, token, "Thursday is good", sender=f"Kim <{KIM}>")
     assert match_row(service).booked_start == two_tuesdays[2]
+
+
+def test_forgetting_a_member_erases_them_from_every_invitation(service: Service) -> None:
+    """Kim's copy names Sam (an ATTENDEE, Reply-To): FORGET must empty it too."""
+    from models.erasure import forget
+
+    token = introduced(service)
+    say(service, token, "2")
+    with service.session() as s, s.begin():
+        forget(s, s.scalars(select(Participant).where(Participant.email == SAM)).one())
+    with service.session() as s:
+        rows = s.scalars(select(OutboundMessage).where(OutboundMessage.kind == "invitation")).all()
+        assert len(rows) == 2 and all(SAM.encode() not in r.raw and SAM not in r.recipients for r in rows)
