@@ -10,11 +10,13 @@ a short answer saying what to do instead. Nobody is booked except by a member's 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from inbound.choosing import argument
 from inbound.context import Context, Decision, answer, latest_match
 from inbound.signup import ask_to_confirm
 from meetings.booking import BOOKED, book as book_time, call_off, describe, offer_fresh, offered, zone_of
+from meetings.rebook import fresh_options
 from models import Match, Participant, Round
 
 
@@ -37,6 +39,9 @@ def reschedule(ctx: Context) -> Decision:
     picked = argument(ctx.command.args)
     if picked:
         return _book_option(ctx, person, match, picked)
+    if match.booking_state != BOOKED and fresh_options(ctx.session, ctx.settings, match, ctx.now) == offered(match):
+        _problem(ctx, person, "offered", count=len(offered(match)))
+        return Decision("reschedule-repeat", f"group {match.id}: these times are already on offer")
     if match.booking_state == BOOKED:
         call_off(ctx.session, ctx.settings, match, ctx.now)
     starts = offer_fresh(ctx.session, ctx.settings, match, ctx.now,
@@ -80,7 +85,7 @@ def _book_option(ctx: Context, person: Participant, match: Match, picked: str | 
     return Decision("booked", f"group {match.id}: {start.isoformat()} (SEQUENCE {match.booking_sequence})")
 
 
-def _start(options: list[datetime], picked: str | None, zone: object, now: datetime) -> tuple[datetime | None, str]:
+def _start(options: list[datetime], picked: str | None, zone: ZoneInfo, now: datetime) -> tuple[datetime | None, str]:
     """The start `picked` names among `options`, or None and the problem's name."""
     if not options:
         return None, "no_options"
@@ -91,7 +96,7 @@ def _start(options: list[datetime], picked: str | None, zone: object, now: datet
         if index >= len(options):
             return None, "no_such_option"
         return (options[index], "") if options[index] > now else (None, "past")
-    hits = [s for s in options if s.astimezone(zone).strftime("%A") == picked and s > now]  # type: ignore[arg-type]
+    hits = [s for s in options if s.astimezone(zone).strftime("%A") == picked and s > now]
     if len(hits) != 1:
         return None, "no_day" if not hits else "which_day"
     return hits[0], ""

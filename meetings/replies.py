@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.itip import Answer, CalendarMessage
-from meetings.booking import BOOKED, call_off, describe, members_of, offer_fresh, zone_of
+from meetings.booking import BOOKED, call_off, describe, offer_fresh, zone_of
 from models import CalendarReply, Match, MatchMember, Participant
 
 

@@ -235,3 +235,12 @@ def test_forgetting_a_member_erases_them_from_every_invitation(service: Service)
     with service.session() as s:
         rows = s.scalars(select(OutboundMessage).where(OutboundMessage.kind == "invitation")).all()
         assert len(rows) == 2 and all(SAM.encode() not in r.raw and SAM not in r.recipients for r in rows)
+
+
+def test_reschedule_twice_sends_the_group_one_email(service: Service) -> None:
+    token = introduced(service)
+    say(service, token, "RESCHEDULE")
+    say(service, token, "RESCHEDULE", sender=f"Kim <{KIM}>")
+    with service.session() as s:
+        assert len(s.scalars(select(OutboundMessage).where(OutboundMessage.kind == "options")).all()) == 2, "one per member"
+    assert "The times on offer are the newest we have" in answers(service)[-1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import select
 
 from inbound.itip import calendar_reply

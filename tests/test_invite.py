@@ -8,7 +8,6 @@ Radicale, started here, accepts the event and finds it at the right UTC time in 
 from __future__ import annotations
 
 import base64
-import os
 import socket
 import subprocess
 import sys
