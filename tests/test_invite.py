@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
+from hypothesis import given, settings, strategies as st
 import pytest
 import vobject
 
@@ -192,3 +193,26 @@ def test_radicale_accepts_the_event_at_the_right_utc_time(radicale: str, start: 
     assert _found(radicale, start + timedelta(minutes=5), start + timedelta(minutes=25))
     assert not _found(radicale, start - timedelta(hours=1), start - timedelta(minutes=1))
     assert not _found(radicale, start + timedelta(minutes=31), start + timedelta(hours=1, minutes=30))
+
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(names=st.lists(NAMES, min_size=2, max_size=4), place=NAMES,
+       start=st.datetimes(datetime(2026, 1, 1), datetime(2030, 12, 31), timezones=st.just(timezone.utc)),
+       sequence=st.integers(0, 10_000), method=st.sampled_from([REQUEST, CANCEL]))
+def test_whatever_people_type_both_readers_agree(names: list[str], place: str, start: datetime, sequence: int,
+                                                 method: str) -> None:
+    """Names and places come from profiles: any text must leave a well-formed object both readers read alike."""
+    start = start.replace(microsecond=0, second=0)
+    attendees = tuple((f"p{n}@example.org", name) for n, name in enumerate(names))
+    meeting = Meeting(**{**MEETING.__dict__, "start": start, "sequence": sequence, "location": place,
+                         "summary": "Coffee: " + ", ".join(names), "attendees": attendees})
+    data = calendar_object(meeting, method, NOW)
+    assert b"\n" not in data.replace(b"\r\n", b"") and max(len(line) for line in data.split(b"\r\n")) <= 75
+    event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    other = vobject.readOne(data.decode("utf-8")).vevent
+    assert event["DTSTART"].dt == other.dtstart.value == start
+    assert [str(a).removeprefix("mailto:") for a in event["ATTENDEE"]] == [a for a, _ in attendees]
+    assert int(other.sequence.value) == sequence
