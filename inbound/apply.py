@@ -19,11 +19,14 @@ from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
 from inbound.context import CAPPED, Context, HeldBack, group_for
 from inbound.handlers import dispatch
+from inbound.itip import calendar_reply
 from inbound.organiser import Letter, handle as handle_organiser, is_organiser
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
+from inbound.trust import dmarc_failed
 from mailer.headers import clean_header_text, writable
+from meetings.replies import record as record_calendar_reply
 from models import Disposition, InboundMessage, Participant
 from models.summary import HELD_BACK
 
@@ -63,6 +66,11 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
 
 def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
             now: datetime) -> Result:
+    found = calendar_reply(raw) if mail.calendar else None
+    if found is not None:  # before commands (its text quotes our invitation) and robots (a person clicked)
+        forged = dmarc_failed(mail.auth_results, mail.sender, settings.service.trusted_authserv_id)
+        return Result(Disposition.PROCESSED, "calendar-reply",
+                      record_calendar_reply(session, settings, mail.sender, found, record.id, now, forged))
     if looks_like_bounce(mail):
         action, reason = handle_bounce(session, settings, mail, raw, record, now)
         return Result(Disposition.PROCESSED, action, reason)

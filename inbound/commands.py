@@ -12,7 +12,9 @@ In a group's thread (`chat`) people write to each other, and a keyword often jus
 opens a sentence: "Leave it with me", "Skip the formalities", "Resume attached".
 There a keyword counts when it stands alone, is typed in capitals, is followed by a
 colon, or only by words a command takes ("Skip this month please"); MET and NOT MET,
-which the introduction asks for, count with any words ("Met on Tuesday, useful").
+which the introduction asks for, count with any words ("Met on Tuesday, useful"); and a
+reply opening with one of the times offered ("2", "Option 2 works", "Tuesday is good")
+is BOOK (`choosing.py`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from inbound.choosing import choice
 from inbound.phrases import EARLIER, WORDS, natural_command
 from inbound.quotes import new_text
 
@@ -28,6 +31,7 @@ ALIASES = {
     "RESUME": "RESUME", "LEAVE": "LEAVE", "UNSUBSCRIBE": "LEAVE", "STOP": "LEAVE", "PROFILE": "PROFILE",
     "SHARE": "SHARE", "FORGET": "FORGET", "MYDATA": "MYDATA", "SUBSCRIBE": "JOIN", "START": "JOIN", "UNSUB": "LEAVE",
     "NOT MET": "NOT MET", "MY DATA": "MYDATA", "NO TRIALS": "NO TRIALS", "NO TRIAL": "NO TRIALS", "NOTRIALS": "NO TRIALS",
+    "BOOK": "BOOK", "RESCHEDULE": "RESCHEDULE", "REBOOK": "RESCHEDULE",
 }
 FILLERS = {"YES", "YEP", "YEAH", "HI", "HELLO", "OK", "OKAY", "SURE", "THANKS", "PLEASE", "DEAR", "HEY", "GOOD",
            "MORNING", "AFTERNOON", "EVENING", "ALL", "BOTH", "SORRY"}
@@ -52,7 +56,7 @@ COMMAND_WORDS = frozenset(
     "PLEASE ME THANKS THANK YOU NOW AGAIN TOO ALSO FROM THE THIS THAT NEXT MONTH MONTHS ROUND ROUNDS TIME ONE "
     "LIST MAILING SCHEME SERVICE PROGRAMME EMAILS EMAIL COFFEE ROULETTE UP IN MY DATA DETAILS PROFILE "
     "TODAY YESTERDAY LAST WEEK ONLINE BOTH ALL EVERYONE PLS THX TA CHEERS AND FOR A FEW BIT COUPLE OF WHILE SORRY "
-    "EVERYTHING".split()
+    "EVERYTHING OPTION SLOT".split()
 ) | {name.upper() for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name)}
 FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
@@ -75,6 +79,7 @@ class Command:
     name: str
     args: str = ""
     body: str = ""
+    said: bool = False  # found in ordinary words ("2 works for me"), not typed as a command
 
 
 def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(), chat: bool = False) -> Command | None:
@@ -85,11 +90,21 @@ def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(
     found = subject_command(subject.translate(TYPOGRAPHIC), chat)
     if found:
         return Command(found.name, found.args, text)
-    found = body_command(lines, chat) or _answer_to_our_question(lines, answering)
+    found = body_command(lines, chat) or _answer_to_our_question(lines, answering) or \
+        (_chosen_option(lines) if chat else None)
     if found or not lines or len(text) > MAX_NATURAL_CHARS:
         return found
     said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
     return Command(said[0], said[1]) if said else None
+
+
+def _chosen_option(lines: list[str]) -> Command | None:
+    """"2 works for me, see you then!" in a group's thread, after any greeting: BOOK 2 (inbound/choosing.py)."""
+    for index, line in enumerate(lines[:MAX_LINES]):
+        picked = choice(line)
+        if picked or not is_greeting(line):
+            return Command("BOOK", picked, "\n".join(lines[index + 1:]), said=True) if picked else None
+    return None
 
 
 def _answer_to_our_question(lines: list[str], answering: frozenset[str]) -> Command | None:

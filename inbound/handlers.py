@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from inbound.booking import book, reschedule
 from inbound.context import CAPPED, Context, Decision, answer, held_back
 from inbound.membership import leave, pause, resume, skip
 from inbound.no_trials import no_trials
@@ -62,6 +63,8 @@ COMMANDS: dict[str, Callable[[Context], Decision]] = {
     "FORGET": forget,
     "MYDATA": mydata,
     "NO TRIALS": no_trials,
+    "BOOK": book,
+    "RESCHEDULE": reschedule,
 }
 
 

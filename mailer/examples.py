@@ -53,6 +53,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "participant/forget_confirm": {},
     "participant/forgotten": {},
+    "participant/invitation": {"method": "REQUEST", "update": False, "others": "Kim Lee", "short": "Tue 24 Nov 11:00",
+                               "when": "Tuesday 24 November, 11:00-11:30 (Europe/London)", "where": "https://meet.example/sam"},
+    "participant/invitation (moved)": {"method": "REQUEST", "update": True, "others": "Kim Lee", "short": "Thu 26 Nov 10:00",
+                                       "when": "Thursday 26 November, 10:00-10:30 (Europe/London)", "where": "https://meet.example/sam"},
+    "participant/invitation (cancelled)": {"method": "CANCEL", "update": False, "others": "Kim Lee", "short": "Thu 26 Nov 10:00",
+                                           "when": "Thursday 26 November, 10:00-10:30 (Europe/London)", "where": ""},
+    "group/options": {"greet": "Sam and Kim", "why": "Kim Lee can't make Thursday 26 November, 10:00-10:30 (Europe/London), "
+                      "so that meeting is off.", "options": [
+                          "Monday 30 November, 09:00-09:30 (Europe/London)", "Tuesday 1 December, 09:00-09:30 (Europe/London)",
+                          "Wednesday 2 December, 09:00-09:30 (Europe/London)"]},
+    "participant/booking_problem": {"problem": "no_such_option", "asked": "4", "count": 3, "numbers": "", "when": ""},
+    "participant/booking_problem (round closed)": {"problem": "closed", "asked": "2", "count": 3, "numbers": "", "when": ""},
     "organiser/bounce_notice": {"person": SAM, "bounces": 3},
     "organiser/digest": {
         "round": SimpleNamespace(number=5, groups=42, trios=1, met=27, not_met=8, no_report=7, new_connections=31),

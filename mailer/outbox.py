@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from mailer.compose import Attachment, Envelope, address, compose, new_message_id
+from mailer.compose import Attachment, CalendarPart, Envelope, address, compose, new_message_id
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
@@ -114,12 +114,46 @@ def enqueue_group(
     ) for m in members]
 
 
+def enqueue_invitation(
+    session: Session,
+    settings: Settings,
+    *,
+    member: Participant,
+    members: Sequence[Participant],
+    token: str,
+    now: datetime,
+    context: dict[str, Any],
+    calendar: CalendarPart,
+    thread: str | None,
+    dedupe_key: str,
+    message_id: str = "",
+) -> OutboundMessage:
+    """One member's own copy of a group's calendar invitation (or its update or cancellation).
+
+    One email per attendee, as iMIP guides advise, each with the time in the reader's own zone; it
+    comes From the service, which is the ORGANIZER, so Accept/Decline come back to us. Reply-To is the
+    group's, as on every group email: "3" written in answer to it moves the meeting for everyone.
+    It keeps its own subject ("Invitation: ...", as calendar mail does) but threads under the introduction.
+    The copies of one invitation share `message_id`, as a group email's do: erasing a member then finds
+    (and empties) every copy that names them."""
+    return _queue(
+        session, settings, template="participant/invitation", now=now, token=token,
+        recipients=[(member.email, member.name)],
+        context={"name": member.greeting_name, "full_name": member.name, **context},
+        thread=[thread] if thread else [], subject="", auto="auto-generated",
+        reply_to=[sub_address(settings, token)] + [m.email for m in members],
+        unsubscribe=sub_address(settings, member.reply_token), participant_id=member.id, in_reply_to=None,
+        dedupe_key=dedupe_key, calendar=calendar, message_id=message_id,
+        mail_from=sub_address(settings, f"b-{member.reply_token}") if settings.smtp.verp else None,
+    )
+
+
 def _queue(
     session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: list[str], subject: str, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
     dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
-    deliver_to: str = "", message_id: str = "", rendered: Rendered | None = None,
+    deliver_to: str = "", message_id: str = "", rendered: Rendered | None = None, calendar: CalendarPart | None = None,
 ) -> OutboundMessage:
     """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies,
     which share one `rendered` text)."""
@@ -134,7 +168,7 @@ def _queue(
         reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
         message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
         unsubscribe=unsubscribe, in_reply_to=thread[-1] if thread else None, references=thread,
-        unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments),
+        unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments), calendar=calendar,
     )
     row = OutboundMessage(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,

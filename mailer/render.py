@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 CUT_LINE = "## Please reply above this line ##"
 _URL = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])")
-_COMMAND = re.compile(r"\b(JOIN|CONFIRM|MET|NOT MET|SKIP|PAUSE|RESUME|LEAVE|PROFILE|SHARE|HELP|FORGET|MYDATA)\b")
+_COMMAND = re.compile(r"\b(JOIN|CONFIRM|MET|NOT MET|SKIP|PAUSE|RESUME|LEAVE|PROFILE|SHARE|HELP|FORGET|MYDATA|BOOK|RESCHEDULE)\b")
 
 
 @dataclass(frozen=True)

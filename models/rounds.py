@@ -107,6 +107,7 @@ class CalendarReply(Base):
     uid: Mapped[str] = mapped_column(Bounded(200), default="")
     sequence: Mapped[int] = mapped_column(default=0)
     partstat: Mapped[str] = mapped_column(String(16), default="")  # ACCEPTED, DECLINED, TENTATIVE, ...
+    stamp: Mapped[datetime | None]  # the reply's DTSTAMP: of two answers to one SEQUENCE the later-made counts
     applied: Mapped[bool] = mapped_column(default=False)  # False: stale SEQUENCE, unknown UID or attendee
     note: Mapped[str] = mapped_column(Bounded(200), default="")  # why it was or was not applied
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

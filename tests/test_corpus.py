@@ -9,6 +9,7 @@ any server, so a failure there points at parsing rather than handling.
 from __future__ import annotations
 
 import base64
+import json
 import random
 import shutil
 import sqlite3
@@ -86,14 +87,20 @@ def cases() -> list[Any]:
     return params
 
 
+OPTIONS = json.dumps(["2026-11-24T10:00:00+00:00", "2026-11-25T14:00:00+00:00", "2026-11-26T10:00:00+00:00"])
+
+
 def add_people_and_open_round(engine: Engine, config_path: Path) -> None:
-    """Sam and Kim, both active, introduced to each other in a round that has just opened."""
+    """Sam and Kim, both active, introduced to each other in a round that has just opened and offered
+    three times to meet (Tuesday to Thursday after TEST_START)."""
     with sessions(engine)() as s, s.begin():
         for email, (name, organisation, token) in PEOPLE.items():
             s.add(Participant(email=email, name=name, organisation=organisation, status=Status.ACTIVE,
                               reply_token=token))
     result = CliRunner().invoke(main, ["--config", str(config_path), "round", "open"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    with sessions(engine)() as s, s.begin():
+        s.scalars(select(Match)).one().options = OPTIONS
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Trials (issue 17): experiments, each person's arm, and participants.no_trials (replied NO TRIALS)
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-02 02:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import models.base
 
 
 revision = '0020'
-down_revision = '0014'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
