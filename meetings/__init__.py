@@ -1,0 +1,1 @@
+"""Meetings (issue 16): when and how people can meet, the options an introduction offers, its host and starter."""
