@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from inbound.phrases import EARLIER, WORDS, natural_command
 from inbound.quotes import new_text
+from meetings.words import MEETING_LINE, profile_in_words
 
 ALIASES = {
     "JOIN": "JOIN", "CONFIRM": "CONFIRM", "HELP": "HELP", "MET": "MET", "SKIP": "SKIP", "PAUSE": "PAUSE",
@@ -58,6 +59,9 @@ FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
+ASKS_WHEN_AND_HOW = {"welcome", "profile"}  # our emails that ask for Available:, Meet:, Where:, Time zone:
+SIGN_OFF = re.compile(r"^(thanks|thank you|many thanks|cheers|best|best wishes|regards|kind regards|all the best|ta)"
+                      r"\b[\W_]*(\w+[\W_]*){0,2}$", re.IGNORECASE)
 OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they have found a time
 # Everyday verbs: "Leave it for now", "Please stop emailing my old address". In chat only command words
 # may follow them, even after a comma; elsewhere punctuation or a command word must come first.
@@ -89,7 +93,25 @@ def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(
     if found or not lines or len(text) > MAX_NATURAL_CHARS:
         return found
     said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
-    return Command(said[0], said[1]) if said else None
+    if said:
+        return Command(said[0], said[1])
+    return profile_answer(lines) if answering & ASKS_WHEN_AND_HOW and not chat else None
+
+
+def profile_answer(lines: list[str]) -> Command | None:
+    """A reply to the welcome (or a PROFILE answer) that tells us when and how, without the word PROFILE:
+    "Available: Tue mornings" lines, or plain words all about it ("Mornings are best, I'm in Leeds")."""
+    said = _without_greeting_and_sign_off(lines)
+    if any(MEETING_LINE.match(line) for line in said[:MAX_LINES]):
+        return Command("PROFILE", "", "\n".join(said))
+    in_words = profile_in_words("\n".join(said))
+    return Command("PROFILE", "", "\n".join(in_words)) if in_words else None
+
+
+def _without_greeting_and_sign_off(lines: list[str]) -> list[str]:
+    start = next((i for i, line in enumerate(lines) if not is_greeting(line)), len(lines))
+    end = next((i for i, line in enumerate(lines) if i > start and SIGN_OFF.match(line)), len(lines))
+    return lines[start:end]
 
 
 def _answer_to_our_question(lines: list[str], answering: frozenset[str]) -> Command | None:

@@ -37,6 +37,7 @@ _MODE_CLAUSE = re.compile(
 _CLAUSES = re.compile(r"[.;!\n]+|,\s*(?:and\s+|but\s+)?|\s+(?:and|but)\s+(?=i'?m\b|i am\b|my\b|based\b|happy\b)",
                       re.I)
 MAX_CHARS = 300
+MEETING_LINE = re.compile(r"^\s*(available|availability|meet|where|time\s?zone)\s*[:=]", re.I)
 
 
 def parse_meet_mode(text: str) -> str | None:

@@ -18,9 +18,10 @@ from config import Settings
 from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
 from matching import Grouping, make_groups
-from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
+from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
+from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
-from rounds.schedule import next_opening, parse_cadence, timeline
+from rounds.schedule import at_local, next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
 from wording import plural
 
@@ -120,8 +121,14 @@ def introduce(session: Session, settings: Settings, rnd: Round, members: list[Pa
     session.add(match)
     session.flush()
     session.expire(rnd, ["matches"])
+    host = pick_host(session, match, members, rnd.seed)
+    starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
+    starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
+    personal = offer_context(settings, starts, members, host, where_to_meet(settings, members, host, match.token),
+                             starter)
     [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
-                        context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
+                              context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}",
+                              personal=personal)
     match.intro_message_id = row.message_id
 
 
@@ -162,18 +169,55 @@ def close_round(session: Session, settings: Settings, rnd: Round, now: datetime)
 
 
 def remind(session: Session, settings: Settings, rnd: Round, template: str, now: datetime) -> int:
-    """Queue a nudge or check-in to every group of the round that has not reported yet."""
-    reported = match_outcomes(session)
+    """Queue a nudge or check-in to every group of the round that has not reported yet.
+
+    A group that booked a time is not nudged, and is asked "Did you meet?" the working day after its
+    meeting instead (`step_booked_checkins`); a group nudged without a booking gets fresh options."""
+    reported = set(match_outcomes(session)) | asked(session, template, rnd)
     sent = 0
     for match in rnd.matches:
-        if match.id in reported:
+        if match.id in reported or _own_checkin(settings, rnd, match):
             continue
-        members = [session.get_one(Participant, m.participant_id) for m in match.members]
-        enqueue_group(session, settings, template=template, members=members, token=match.token, now=now,
-                      context=group_context(settings, rnd, members), thread=match.intro_message_id or None,
-                      dedupe_key=f"{template}:{match.id}")
+        if template == "group/nudge" and match.booked_start is not None:
+            continue
+        _remind_group(session, settings, rnd, match, template, now)
         sent += 1
     return sent
+
+
+def _remind_group(session: Session, settings: Settings, rnd: Round, match: Match, template: str,
+                  now: datetime) -> None:
+    members = [session.get_one(Participant, m.participant_id) for m in match.members]
+    personal = None
+    if template == "group/nudge":
+        host = session.get(Participant, match.host_id) if match.host_id else None
+        starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
+        personal = offer_context(settings, starts, members, host, where_to_meet(
+            settings, members, host or members[0], match.token), match.starter)
+    enqueue_group(session, settings, template=template, members=members, token=match.token, now=now,
+                  context=group_context(settings, rnd, members), thread=match.intro_message_id or None,
+                  dedupe_key=f"{template}:{match.id}", personal=personal)
+
+
+def asked(session: Session, template: str, rnd: Round) -> set[int]:
+    """The round's groups that already got this reminder (its dedupe keys, `template:match:member`, are taken)."""
+    keys = session.scalars(select(OutboundMessage.dedupe_key).where(
+        OutboundMessage.created_at >= rnd.opened_at, OutboundMessage.dedupe_key.startswith(f"{template}:")))
+    return {int(key.split(":")[1]) for key in keys if key and key.count(":") == 2}
+
+
+def booked_checkin_due(settings: Settings, match: Match) -> datetime | None:
+    """"Did you meet?" for a booked group: the working day after its meeting, at the round's opening hour."""
+    if match.booked_start is None:
+        return None
+    met_on = match.booked_start.astimezone(settings.tz).date()
+    return at_local(settings.calendar.on_or_after(met_on + timedelta(days=1)), settings.rounds.open_hour, settings.tz)
+
+
+def _own_checkin(settings: Settings, rnd: Round, match: Match) -> bool:
+    """A booked group is checked in with by itself, unless that would come after the round closes."""
+    due = booked_checkin_due(settings, match)
+    return due is not None and (rnd.closes_at is None or due < rnd.closes_at)
 
 
 def step_nudge(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
@@ -194,6 +238,23 @@ def step_checkin(session: Session, settings: Settings, now: datetime, seeds: See
     return f"round {rnd.number}: checked in with {plural(remind(session, settings, rnd, 'group/checkin', now), 'group')}"
 
 
+def step_booked_checkins(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
+    """"Did you meet?" to each booked group of the running round whose meeting day is over."""
+    rnd = current_round(session)
+    if rnd is None:
+        return None
+    booked = session.scalars(select(Match).where(Match.round_id == rnd.id, Match.booked_start.is_not(None),
+                                                 Match.booked_start < now)).all()
+    if not booked:
+        return None
+    done = set(match_outcomes(session)) | asked(session, "group/checkin", rnd)
+    due = [m for m in booked if m.id not in done and _own_checkin(settings, rnd, m)
+           and (booked_checkin_due(settings, m) or now) <= now]
+    for match in due:
+        _remind_group(session, settings, rnd, match, "group/checkin", now)
+    return f"round {rnd.number}: checked in with {plural(len(due), 'booked group')}" if due else None
+
+
 def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
     due = next_open_time(session, settings)
     if due is None or now < due:
@@ -202,7 +263,8 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
 
 
-STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (step_nudge, step_checkin, step_open)
+STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (
+    step_nudge, step_booked_checkins, step_checkin, step_open)
 
 
 def run_due(Session_: sessionmaker[Session], settings: Settings, now: datetime,
