@@ -69,10 +69,10 @@ def _fitting_by_day(people: list[Person], start: datetime, latest: datetime, rul
 def fits(person: Person, start: datetime, length: timedelta, rules: Rules) -> bool:
     """Whether [start, start + length) is inside this person's own working day and windows."""
     local_start, local_end = start.astimezone(person.zone), (start + length).astimezone(person.zone)
-    if local_start.date() != local_end.date() or not rules.calendar.is_working(local_start.date()):
-        return False
     begin = local_start.hour * 60 + local_start.minute
-    end = local_end.hour * 60 + local_end.minute
+    end = local_end.hour * 60 + local_end.minute + (24 * 60 if local_end.date() > local_start.date() else 0)
+    if end > 24 * 60 or not rules.calendar.is_working(local_start.date()):
+        return False
     if end - begin != rules.minutes:
         return False  # the wall clock jumped inside the slot
     return any(w_start <= begin and end <= w_end for w_start, w_end in _bounds(person, local_start.weekday(), rules))
