@@ -65,6 +65,7 @@ class Rule:
     hint: str = ""
     max_chars: int = 1000
     secret: bool = False
+    lines: bool = False  # several lines (a TOML ''' string): line breaks allowed, other control characters not
 
 
 DEFAULT_RULE = Rule()
@@ -170,7 +171,7 @@ class MeetingSettings:
     day_start: int = setting(9, high=23, hint="the first hour a slot may start, in the reader's own time zone")
     day_end: int = setting(17, low=1, high=24, hint="slots end by this hour")
     video_link: str = setting("", max_chars=500, hint="a link template for online meetings, e.g. https://meet.example.org/coffee-{token}")
-    starters: str = setting("", max_chars=20_000, hint="conversation starters, one per line")
+    starters: str = setting("", max_chars=20_000, lines=True, hint="conversation starters, one per line")
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,7 @@ def _in_range(key: str, value: int, rule: Rule, example: int) -> int:
 def _as_text(key: str, value: Any, rule: Rule, example: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "...", got {_shown(value)}')
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    if any(unicodedata.category(char) == "Cc" and not (rule.lines and char in "\r\n") for char in value):
         raise ConfigError(f"{key}: contains a control character (a line break, tab or the like); "
                           "write it on one line without them")
     if len(value) > rule.max_chars:

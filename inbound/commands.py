@@ -95,23 +95,21 @@ def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(
     said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
     if said:
         return Command(said[0], said[1])
-    return profile_answer(lines) if answering & ASKS_WHEN_AND_HOW and not chat else None
+    return profile_answer(text) if answering & ASKS_WHEN_AND_HOW and not chat else None
 
 
-def profile_answer(lines: list[str]) -> Command | None:
+def profile_answer(text: str) -> Command | None:
     """A reply to the welcome (or a PROFILE answer) that tells us when and how, without the word PROFILE:
-    "Available: Tue mornings" lines, or plain words all about it ("Mornings are best, I'm in Leeds")."""
-    said = _without_greeting_and_sign_off(lines)
+    "Available: Tue mornings" lines, or a first paragraph all about it ("Mornings are best, I'm in Leeds").
+    What follows (a sign-off, a signature) is not read."""
+    paragraphs = [[line for line in block.split("\n") if line.strip()] for block in re.split(r"\n\s*\n", text)]
+    said = next((lines for lines in paragraphs if lines and not all(is_greeting(line) for line in lines)), [])
+    said = said[next((i for i, line in enumerate(said) if not is_greeting(line)), 0):]
+    said = said[:next((i for i, line in enumerate(said) if i and SIGN_OFF.match(line)), len(said))]
     if any(MEETING_LINE.match(line) for line in said[:MAX_LINES]):
         return Command("PROFILE", "", "\n".join(said))
     in_words = profile_in_words("\n".join(said))
     return Command("PROFILE", "", "\n".join(in_words)) if in_words else None
-
-
-def _without_greeting_and_sign_off(lines: list[str]) -> list[str]:
-    start = next((i for i, line in enumerate(lines) if not is_greeting(line)), len(lines))
-    end = next((i for i, line in enumerate(lines) if i > start and SIGN_OFF.match(line)), len(lines))
-    return lines[start:end]
 
 
 def _answer_to_our_question(lines: list[str], answering: frozenset[str]) -> Command | None:

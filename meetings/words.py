@@ -23,7 +23,7 @@ _EITHER = re.compile(r"^(either|both|any|anything|whatever|no preference|don'?t 
 
 _PLACE = re.compile(
     r"^(?i:i'?m|i am|we'?re|i'?m based|i am based|based|i work|working|i live|i'?m usually|usually)\s+"
-    r"(?i:based\s+)?(?i:in|at|near|out of)\s+(?P<place>[A-Z][\w'&-]*(?:\s+(?:[A-Z][\w'&-]*|upon|on|the|of))*"
+    r"(?i:based\s+)?(?i:in|at|near|out of)\s+(?i:our\s+|the\s+)?(?P<place>[A-Z][\w'&-]*(?:\s+(?:[A-Z][\w'&-]*|upon|on|the|of))*"
     r"(?:\s+[A-Z][\w'&-]*)?)\s*(?:office)?$"
 )
 _ZONE = re.compile(r"^(?:my\s+)?(?:time\s*zone|tz)\s*(?:is|:)?\s*(?P<zone>.+)$|^(?:i'?m\s+)?on\s+(?P<on>.+?)\s+time$",
