@@ -65,9 +65,12 @@ def pick_host(session: Session, match: Match, members: Sequence[Participant], se
 def pick_starter(session: Session, settings: Settings, match: Match, members: Sequence[Participant],
                  seed: int) -> str:
     """A conversation starter nobody in the group was given before, stored on the match."""
+    starters = starter_lines(settings.meetings.starters)
+    if not starters:
+        return ""
     given = set(session.scalars(select(Match.starter).join(MatchMember, MatchMember.match_id == Match.id).where(
         MatchMember.participant_id.in_([p.id for p in members]), Match.starter != "", Match.id != match.id)))
-    match.starter = choose_starter(starter_lines(settings.meetings.starters), given, seed)
+    match.starter = choose_starter(starters, given, seed)
     return match.starter
 
 
