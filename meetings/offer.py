@@ -52,13 +52,21 @@ def stored_options(match: Match) -> list[datetime]:
         return []
 
 
-def pick_host(session: Session, match: Match, members: Sequence[Participant], seed: int) -> Participant:
-    """The member who has hosted least (ties drawn with the round's seed), stored on the match."""
-    ids = [p.id for p in members]
-    rows = session.execute(select(Match.host_id, func.count()).where(
-        Match.host_id.in_(ids), Match.id != match.id).group_by(Match.host_id))
-    counts = {host: count for host, count in rows}
-    match.host_id = choose_host(ids, counts, seed)
+def hosted_counts(session: Session, ids: Sequence[int] | None = None) -> dict[int, int]:
+    """How often each person (of `ids`, or everyone) has hosted a group."""
+    query = select(Match.host_id, func.count()).where(Match.host_id.is_not(None)).group_by(Match.host_id)
+    if ids is not None:
+        query = query.where(Match.host_id.in_(ids))
+    return {host: count for host, count in session.execute(query)}
+
+
+def pick_host(session: Session, match: Match, members: Sequence[Participant], seed: int,
+              hosted: dict[int, int] | None = None) -> Participant:
+    """The member who has hosted least (ties drawn with the round's seed), stored on the match. `hosted`: the
+    counts read once for a whole round (and kept up to date here), so a big round does not ask per group."""
+    counts = hosted if hosted is not None else hosted_counts(session, [p.id for p in members])
+    match.host_id = choose_host([p.id for p in members], counts, seed)
+    counts[match.host_id] = counts.get(match.host_id, 0) + 1
     return next(p for p in members if p.id == match.host_id)
 
 

@@ -18,7 +18,7 @@ from config import Settings
 from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
 from matching import Grouping, make_groups
-from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
+from meetings.offer import hosted_counts, offer_context, offer_times, pick_host, pick_starter, where_to_meet
 from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
 from rounds.schedule import at_local, next_opening, parse_cadence, timeline
@@ -99,8 +99,9 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
+    hosted = hosted_counts(session)
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now, hosted)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
@@ -112,16 +113,17 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
 
 
 def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
-               now: datetime) -> None:
+               now: datetime, hosted: dict[int, int] | None = None) -> None:
     """One group's match and introduction. The match is tied to the round by id, not appended to
-    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic."""
+    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
+    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`)."""
     match = Match(round_id=rnd.id, token=new_token(), created_at=now,
                   odd_one_id=trio_extra if len(members) == 3 else None,
                   members=[MatchMember(participant_id=p.id) for p in members])
     session.add(match)
     session.flush()
     session.expire(rnd, ["matches"])
-    host = pick_host(session, match, members, rnd.seed)
+    host = pick_host(session, match, members, rnd.seed, hosted)
     starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
     starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
     personal = offer_context(settings, starts, members, host, where_to_meet(settings, members, host, match.token),
