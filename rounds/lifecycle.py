@@ -180,7 +180,7 @@ def remind(session: Session, settings: Settings, rnd: Round, template: str, now:
     for match in rnd.matches:
         if match.id in reported or _own_checkin(settings, rnd, match):
             continue
-        if template == "group/nudge" and match.booked_start is not None:
+        if template == "group/nudge" and booked(match):
             continue
         _remind_group(session, settings, rnd, match, template, now)
         sent += 1
@@ -208,9 +208,14 @@ def asked(session: Session, template: str, rnd: Round) -> set[int]:
     return {int(key.split(":")[1]) for key in keys if key and key.count(":") == 2}
 
 
+def booked(match: Match) -> bool:
+    """A time is booked (a cancelled booking keeps its last start for the calendar's CANCEL, but is none)."""
+    return match.booked_start is not None and match.booking_state != "cancelled"
+
+
 def booked_checkin_due(settings: Settings, match: Match) -> datetime | None:
     """"Did you meet?" for a booked group: the working day after its meeting, at the round's opening hour."""
-    if match.booked_start is None:
+    if not booked(match) or match.booked_start is None:
         return None
     met_on = match.booked_start.astimezone(settings.tz).date()
     return at_local(settings.calendar.on_or_after(met_on + timedelta(days=1)), settings.rounds.open_hour, settings.tz)
@@ -245,12 +250,12 @@ def step_booked_checkins(session: Session, settings: Settings, now: datetime, se
     rnd = current_round(session)
     if rnd is None:
         return None
-    booked = session.scalars(select(Match).where(Match.round_id == rnd.id, Match.booked_start.is_not(None),
-                                                 Match.booked_start < now)).all()
-    if not booked:
+    met = session.scalars(select(Match).where(Match.round_id == rnd.id, Match.booked_start.is_not(None),
+                                              Match.booked_start < now)).all()
+    if not met:
         return None
     done = set(match_outcomes(session)) | asked(session, "group/checkin", rnd)
-    due = [m for m in booked if m.id not in done and _own_checkin(settings, rnd, m)
+    due = [m for m in met if m.id not in done and _own_checkin(settings, rnd, m)
            and (booked_checkin_due(settings, m) or now) <= now]
     for match in due:
         _remind_group(session, settings, rnd, match, "group/checkin", now)

@@ -184,3 +184,21 @@ def test_a_booked_group_is_asked_the_day_after_and_the_others_are_nudged_with_fr
     with service.session() as s:
         kinds = s.scalars(select(OutboundMessage.kind).where(OutboundMessage.kind == "checkin")).all()
         assert len(kinds) == 4 and s.scalar(select(Round)).checked_in_at is not None
+
+
+def test_a_cancelled_booking_is_none_and_a_meeting_too_late_for_the_round_gets_its_check_in(service: Service) -> None:
+    add(service, *({"email": f"p{i}@org{i}.example", "name": f"P{i}"} for i in range(4)))
+    run(service, at("2026-12-01T10:00"))
+    with service.session() as s, s.begin():
+        cancelled, late = s.scalars(select(Match).order_by(Match.id)).all()
+        cancelled.booked_start, cancelled.booking_state = at("2026-12-10T11:00"), "cancelled"
+        late.booked_start, late.booking_state = at("2026-12-31T11:00"), "booked"  # next working day: 4 January
+        cancelled_to = sorted(s.get_one(Participant, m.participant_id).email for m in cancelled.members)
+    service.smtp.wait_for(4)
+    service.smtp.clear()
+    assert run(service, at("2026-12-11T09:05")) == [], "a cancelled booking gets no check-in of its own"
+    assert run(service, at("2026-12-18T09:05")) == ["round 1: nudged 1 group"]
+    assert sorted(c.rcpt_tos[0] for c in service.smtp.wait_for(2)) == cancelled_to
+    assert run(service, at("2026-12-29T09:05")) == ["round 1: checked in with 2 groups"], \
+        "the round closes before the day after the late meeting, so the round's check-in asks"
+    assert run(service, at("2027-01-01T09:05")) == []
