@@ -20,7 +20,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from inbound.phrases import EARLIER, WORDS, natural_command
+from inbound.phrases import EARLIER, WORDS, first_outcome, natural_command
 from inbound.quotes import new_text
 from meetings.words import MEETING_LINE, profile_in_words
 
@@ -59,6 +59,7 @@ FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
+MET_WORD = re.compile(r"\bmet\b", re.IGNORECASE)  # never a word of a profile: a reply that has it is about a meeting
 ASKS_WHEN_AND_HOW = {"welcome", "profile"}  # our emails that ask for Available:, Meet:, Where:, Time zone:
 SIGN_OFF = re.compile(r"^(thanks|thank you|many thanks|cheers|best|best wishes|regards|kind regards|all the best|ta)"
                       r"\b[\W_]*(\w+[\W_]*){0,2}$", re.IGNORECASE)
@@ -106,6 +107,8 @@ def profile_answer(text: str) -> Command | None:
     said = next((lines for lines in paragraphs if lines and not all(is_greeting(line) for line in lines)), [])
     said = said[next((i for i, line in enumerate(said) if not is_greeting(line)), 0):]
     said = said[:next((i for i, line in enumerate(said) if i and SIGN_OFF.match(line)), len(said))]
+    if first_outcome(" ".join(said), loose=True) or any(MET_WORD.search(line) for line in said):
+        return None  # "Available: Fri, not met - she was on leave" is about a meeting, not a profile
     if any(MEETING_LINE.match(line) for line in said[:MAX_LINES]):
         return Command("PROFILE", "", "\n".join(said))
     in_words = profile_in_words("\n".join(said))

@@ -112,3 +112,21 @@ def test_plain_words_elsewhere_are_not_a_profile() -> None:
     a group's thread never does."""
     assert find_command("Re: meet Kim", "Mornings are best, I'm in Leeds", frozenset()) is None
     assert find_command("Re: meet Kim", "Mornings are best, I'm in Leeds", WELCOME, chat=True) is None
+
+
+OUTCOMES = ["We met on Tuesday", "Yes, we met!", "We didn't manage to meet", "Not met - she was on leave", "MET",
+            "Sadly we haven't met yet", "We had a lovely chat"]
+WHEN = ["mornings are best", "I'm in Leeds", "Tue, Thu mornings", "Available: Fri 2-4pm", "happy to meet online", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(OUTCOMES), st.sampled_from(WHEN), st.sampled_from([", ", ". ", "\n", "\n\n"]), st.booleans())
+def test_an_outcome_is_never_read_as_a_profile(outcome: str, when: str, joint: str, outcome_first: bool) -> None:
+    """Whatever meeting words come with it, a reply that reports an outcome is read as it would be without
+    them, in answer to the welcome or not."""
+    text = joint.join(filter(None, [outcome, when] if outcome_first else [when, outcome]))
+    plain = find_command("Re: Welcome", text, frozenset())
+    to_welcome = find_command("Re: Welcome", text, WELCOME)
+    if plain is not None and plain.name in ("MET", "NOT MET"):
+        assert to_welcome is not None and to_welcome.name == plain.name
+    assert to_welcome is None or to_welcome.name != "PROFILE", text
