@@ -368,6 +368,7 @@ def validate(settings: Settings) -> None:
             f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
         ) from None
     _check_rounds(settings.rounds)
+    _check_meetings(settings.meetings)
     _check_service_extras(settings)
     _check_unconfirmed_days(settings.service.unconfirmed_days)
     _check_oauth2(settings)
@@ -465,6 +466,15 @@ def _check_rounds(rounds: RoundSettings) -> None:
     if len(closed) > MAX_CLOSED_DAYS:
         raise ConfigError(f"rounds.closed_days: {len(closed)} days closed; rounds need working days, "
                           f"so list at most {MAX_CLOSED_DAYS} (pause the service instead: stop running tick)")
+
+
+def _check_meetings(meetings: MeetingSettings) -> None:
+    if meetings.day_end * 60 - meetings.day_start * 60 < meetings.slot_minutes:
+        raise ConfigError(f"meetings.day_end: {meetings.day_end} leaves no {meetings.slot_minutes}-minute slot after "
+                          f"day_start = {meetings.day_start}; make it later, e.g. day_end = 17")
+    if meetings.video_link and not meetings.video_link.startswith("https://"):
+        raise ConfigError(f"meetings.video_link: {meetings.video_link!r}; use an https:// link, e.g. "
+                          '"https://meet.example.org/coffee-{token}" ({token} becomes the group\'s), or "" for none')
 
 
 def _check_address(key: str, value: str) -> None:
