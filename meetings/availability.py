@@ -18,11 +18,6 @@ WEEKDAYS = (0, 1, 2, 3, 4)
 MAX_CHARS = 300
 EXAMPLE = "Available: Tue, Thu mornings; Fri 2-4pm"
 
-_DAY_WORDS = {
-    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
-    "sun": 6, "sunday": 6,
-}
 _DAY = r"(mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day)?s?|(?:tuesday|wednesday|thursday|saturday)s?"
 _TIME = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?"
 _PERIODS: dict[str, tuple[int | None, int | None]] = {
@@ -36,10 +31,10 @@ _EVERY_WEEKDAY = ("weekdays", "weekday", "every day", "everyday", "any day", "da
 FILLERS = frozenset(
     "and or on in the any are is best good fine free i'm im i am available usually mostly only works work suit suits "
     "me for at ok okay preferably prefer ideally generally most ish either great better days day times time "
-    "from between".split()
+    "from between preferred possible normally typically often".split()
 )
 _TOKEN = re.compile(
-    r"(?P<range>" + _TIME + r"\s*(?:-|to|until|till)\s*" + _TIME + r")"
+    r"(?P<range>(?:from\s+|between\s+)?" + _TIME + r"\s*(?:-|to|until|till|and)\s*" + _TIME + r")"
     r"|(?P<after>(?:from|after)\s+" + _TIME + r")"
     r"|(?P<before>(?:before|until|till|up to)\s+" + _TIME + r")"
     r"|(?P<period>" + "|".join(sorted((re.escape(p) for p in _PERIODS), key=len, reverse=True)) + r")s?\b"

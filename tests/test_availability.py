@@ -25,6 +25,8 @@ WELCOME = frozenset({"welcome"})
     ("Tue & Thu, 9 to 5", [Window(1, 9 * H, 17 * H), Window(3, 9 * H, 17 * H)]),
     ("tue,thu 2-4", [Window(1, 14 * H, 16 * H), Window(3, 14 * H, 16 * H)]),
     ("Monday 10am–12", [Window(0, 10 * H, 12 * H)]),
+    ("Wednesdays from 10 to 12", [Window(2, 10 * H, 12 * H)]),
+    ("between 2 and 4pm on Fridays preferred", [Window(4, 14 * H, 16 * H)]),
 ])
 def test_availability_in_the_words_people_use(text: str, windows: list[Window]) -> None:
     assert parse_availability(text) == windows
