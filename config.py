@@ -66,6 +66,7 @@ class Rule:
     hint: str = ""
     max_chars: int = 1000
     secret: bool = False
+    lines: bool = False  # several lines (a TOML ''' string): line breaks allowed, other control characters not
 
 
 DEFAULT_RULE = Rule()
@@ -171,7 +172,7 @@ class MeetingSettings:
     day_start: int = setting(9, high=23, hint="the first hour a slot may start, in the reader's own time zone")
     day_end: int = setting(17, low=1, high=24, hint="slots end by this hour")
     video_link: str = setting("", max_chars=500, hint="a link template for online meetings, e.g. https://meet.example.org/coffee-{token}")
-    starters: str = setting("", max_chars=20_000, hint="conversation starters, one per line")
+    starters: str = setting("", max_chars=20_000, lines=True, hint="conversation starters, one per line")
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ def _in_range(key: str, value: int, rule: Rule, example: int) -> int:
 def _as_text(key: str, value: Any, rule: Rule, example: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f'{key}: expected text in quotes, e.g. {key.split(".")[1]} = "...", got {_shown(value)}')
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    if any(unicodedata.category(char) == "Cc" and not (rule.lines and char in "\r\n") for char in value):
         raise ConfigError(f"{key}: contains a control character (a line break, tab or the like); "
                           "write it on one line without them")
     if len(value) > rule.max_chars:
@@ -368,6 +369,7 @@ def validate(settings: Settings) -> None:
             f"service.timezone: {settings.service.timezone!r} is not a known time zone; use a name like Europe/London"
         ) from None
     _check_rounds(settings.rounds, settings.data_path)
+    _check_meetings(settings.meetings)
     _check_service_extras(settings)
     _check_unconfirmed_days(settings.service.unconfirmed_days)
     _check_oauth2(settings)
@@ -465,6 +467,15 @@ def _check_rounds(rounds: RoundSettings, data_path: Path) -> None:
     if len(closed) > MAX_CLOSED_DAYS:
         raise ConfigError(f"rounds.closed_days: {len(closed)} days closed; rounds need working days, "
                           f"so list at most {MAX_CLOSED_DAYS} (pause the service instead: stop running tick)")
+
+
+def _check_meetings(meetings: MeetingSettings) -> None:
+    if meetings.day_end * 60 - meetings.day_start * 60 < meetings.slot_minutes:
+        raise ConfigError(f"meetings.day_end: {meetings.day_end} leaves no {meetings.slot_minutes}-minute slot after "
+                          f"day_start = {meetings.day_start}; make it later, e.g. day_end = 17")
+    if meetings.video_link and not meetings.video_link.startswith("https://"):
+        raise ConfigError(f"meetings.video_link: {meetings.video_link!r}; use an https:// link, e.g. "
+                          '"https://meet.example.org/coffee-{token}" ({token} becomes the group\'s), or "" for none')
 
 
 def _check_address(key: str, value: str) -> None:

@@ -23,8 +23,9 @@ import re
 from dataclasses import dataclass
 
 from inbound.choosing import choice
-from inbound.phrases import EARLIER, WORDS, natural_command
+from inbound.phrases import EARLIER, WORDS, first_outcome, natural_command
 from inbound.quotes import new_text
+from meetings.words import MEETING_LINE, profile_in_words
 
 ALIASES = {
     "JOIN": "JOIN", "CONFIRM": "CONFIRM", "HELP": "HELP", "MET": "MET", "SKIP": "SKIP", "PAUSE": "PAUSE",
@@ -62,6 +63,10 @@ FREE_TEXT = {"NOT MET"}
 MAX_LINES = 5
 MAX_SUBJECT_WORDS = 5
 MAX_NATURAL_CHARS = 400
+MET_WORD = re.compile(r"\bmet\b", re.IGNORECASE)  # never a word of a profile: a reply that has it is about a meeting
+ASKS_WHEN_AND_HOW = {"welcome", "profile"}  # our emails that ask for Available:, Meet:, Where:, Time zone:
+SIGN_OFF = re.compile(r"^(thanks|thank you|many thanks|cheers|best|best wishes|regards|kind regards|all the best|ta)"
+                      r"\b[\W_]*(\w+[\W_]*){0,2}$", re.IGNORECASE)
 OUTCOME_QUESTIONS = {"checkin"}  # "Did you meet?"; the nudge asks whether they have found a time
 # Everyday verbs: "Leave it for now", "Please stop emailing my old address". In chat only command words
 # may follow them, even after a comma; elsewhere punctuation or a command word must come first.
@@ -95,7 +100,25 @@ def find_command(subject: str, body: str, answering: frozenset[str] = frozenset(
     if found or not lines or len(text) > MAX_NATURAL_CHARS:
         return found
     said = natural_command(" ".join(lines[:2]), chat, did_you_meet=bool(answering & OUTCOME_QUESTIONS))
-    return Command(said[0], said[1]) if said else None
+    if said:
+        return Command(said[0], said[1])
+    return profile_answer(text) if answering & ASKS_WHEN_AND_HOW and not chat else None
+
+
+def profile_answer(text: str) -> Command | None:
+    """A reply to the welcome (or a PROFILE answer) that tells us when and how, without the word PROFILE:
+    "Available: Tue mornings" lines, or a first paragraph all about it ("Mornings are best, I'm in Leeds").
+    What follows (a sign-off, a signature) is not read."""
+    paragraphs = [[line for line in block.split("\n") if line.strip()] for block in re.split(r"\n\s*\n", text)]
+    said = next((lines for lines in paragraphs if lines and not all(is_greeting(line) for line in lines)), [])
+    said = said[next((i for i, line in enumerate(said) if not is_greeting(line)), 0):]
+    said = said[:next((i for i, line in enumerate(said) if i and SIGN_OFF.match(line)), len(said))]
+    if first_outcome(" ".join(said), loose=True) or any(MET_WORD.search(line) for line in said):
+        return None  # "Available: Fri, not met - she was on leave" is about a meeting, not a profile
+    if any(MEETING_LINE.match(line) for line in said[:MAX_LINES]):
+        return Command("PROFILE", "", "\n".join(said))
+    in_words = profile_in_words("\n".join(said))
+    return Command("PROFILE", "", "\n".join(in_words)) if in_words else None
 
 
 def _chosen_option(lines: list[str]) -> Command | None:

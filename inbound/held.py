@@ -25,7 +25,7 @@ def held_about(session: Session, person: Participant, tz: tzinfo, answering: int
     """`answering`: the MYDATA request's own record, left out (it has no outcome yet)."""
     day = _formatter(tz, "%-d %B %Y")
     return {
-        "profile": profile_lines(person), "status": str(person.status), "email": person.email,
+        "profile": profile_lines(person, getattr(tz, "key", "")), "status": str(person.status), "email": person.email,
         "joined": day(person.created_at), "confirmed": day(person.confirmed_at), "campaign": person.campaign,
         "state": state_lines(person, day) + trial_lines(session, person), "history": introductions(session, person),
         "reports": reports(session, person, day), "sat_out": sat_out(session, person),

@@ -13,8 +13,16 @@ KIM = SimpleNamespace(name="Kim Lee", email="kim.lee@nhs.net", role="Service des
 ALEX = SimpleNamespace(name="Alex Evans", email="alex.evans@cabinetoffice.gov.uk", role="Analyst",
                        organisation="Cabinet Office", bio="", video="", phone="", links="")
 GROUP = {"members": [SAM, KIM], "names": "Sam Jones and Kim Lee", "greet": "Sam and Kim", "deadline": "Friday 1 January", "round_no": 3}
+OFFER = {"options": ["Tue 8 Dec, 10:00–10:30 (London time)", "Thu 10 Dec, 14:00–14:30 (London time)",
+                     "Tue 15 Dec, 10:30–11:00 (London time)"], "numbers": "1, 2 or 3", "minutes": 30, "host_name": "Kim",
+         "meeting": {"mode": "online", "place": "", "link": "https://meet.example/sam"},
+         "starter": "What is one thing your team does that others should copy?"}
 PROFILE = ["Name: Sam Jones", "Call me: Sam (from your name)", "Organisation: Leeds City Council", "Role: Policy officer", "Phone: (not given)",
-           "Video: https://meet.example/sam", "Links: (not given)", "Bio: Working on adult social care data."]
+           "Video: https://meet.example/sam", "Links: (not given)", "Bio: Working on adult social care data.",
+           "Available: Tue, Thu mornings; Fri 2-4pm (we read: Tue, Thu until 12:00; Fri 14:00–16:00)", "Meet: in person",
+           "Where: Leeds", "Time zone: (not given: Europe/London)"]
+UNREAD = SimpleNamespace(field="Available", wrote="whenever suits", why='we could not read "whenever"',
+                         example="Available: Tue, Thu mornings; Fri 2-4pm")
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/confirm": {"expires_days": 7},
@@ -25,10 +33,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/help": {},
     "participant/not_understood": {},
     "participant/not_a_member": {"command": "MET", "no_group_yet": False},
-    "group/intro": GROUP,
-    "group/intro (trio)": {**GROUP, "members": [SAM, KIM, ALEX], "names": "Sam Jones, Kim Lee and Alex Evans",
-                            "greet": "Sam, Kim and Alex"},
-    "group/nudge": GROUP,
+    "group/intro": {**GROUP, **OFFER},
+    "group/intro (trio)": {**GROUP, **OFFER, "members": [SAM, KIM, ALEX], "names": "Sam Jones, Kim Lee and Alex Evans",
+                            "greet": "Sam, Kim and Alex", "numbers": "1 or 2", "options": OFFER["options"][:2],
+                            "meeting": {"mode": "in_person", "place": "Leeds", "link": ""}, "starter": ""},
+    "group/intro (no time fits)": {**GROUP, **OFFER, "options": [], "numbers": "",
+                                   "meeting": {"mode": "online", "place": "", "link": ""}},
+    "group/nudge": {**GROUP, **OFFER, "options": OFFER["options"][1:], "numbers": "1 or 2"},
     "group/checkin": GROUP,
     "participant/outcome_thanks": {"met": True, "reason": "", "others": "Kim Lee"},
     "participant/outcome_thanks (not met)": {"met": False, "reason": "we were both on leave", "others": "Kim Lee"},
@@ -40,7 +51,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "participant/left": {},
     "participant/still_in": {},
     "participant/paused_silent": {},
-    "participant/profile": {"lines": PROFILE, "updated": ["role"]},
+    "participant/profile": {"lines": PROFILE, "updated": ["availability", "place", "role"], "problems": []},
+    "participant/profile (a line we could not read)": {"lines": PROFILE, "updated": [], "problems": [UNREAD]},
     "participant/share_thanks": {},
     "participant/mydata": {
         "profile": PROFILE, "status": "active", "email": SAM.email, "joined": "23 November 2026",

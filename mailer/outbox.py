@@ -92,6 +92,7 @@ def enqueue_group(
     context: dict[str, Any],
     thread: str | None = None,
     dedupe_key: str | None = None,
+    personal: dict[int, dict[str, Any]] | None = None,
 ) -> list[OutboundMessage]:
     """One email to everyone in a group. Reply-To names the group's address and every member,
     so "reply" and "reply all" both reach the others and tell us the outcome. `thread`: the
@@ -99,14 +100,24 @@ def enqueue_group(
 
     Each member gets a copy of their own, addressed to them all and with the same Message-ID (so
     replies thread alike for everyone, as a mailing list's personalised copies do), but with a
-    List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail."""
+    List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail.
+    `personal`: more context for each member's own copy, by participant id (times in their own time zone)."""
     message_id = new_message_id(template.rpartition("/")[2], token, settings.service.domain)
-    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
+    texts: dict[str, Rendered] = {}
+
+    def rendered(member: Participant) -> Rendered:
+        """Members whose own part is alike (the same time zone) share one rendering."""
+        extra = (personal or {}).get(member.id, {})
+        if repr(extra) not in texts:
+            texts[repr(extra)] = render(template, {**base_context(settings), **context, **extra}, settings.templates_path)
+        return texts[repr(extra)]
+
     subject = group_subject(session, thread) if thread else ""
     everyone = [(m.email, m.name) for m in members]
     return [_queue(
         session, settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
-        message_id=message_id, context=context, rendered=rendered, thread=[thread] if thread else [], subject=subject,
+        message_id=message_id, context={**context, **(personal or {}).get(m.id, {})}, rendered=rendered(m),
+        thread=[thread] if thread else [], subject=subject,
         auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
         unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
         dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None,

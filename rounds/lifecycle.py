@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
-from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
-from rounds.schedule import next_opening, parse_cadence, timeline
+from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
+from rounds.schedule import at_local, next_opening, parse_cadence, timeline
 from wording import plural
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
     """Close the running round (if any), then match everyone eligible and queue the introductions."""
+    from meetings.offer import hosted_counts
     from rounds.history import active_by_id
     from rounds.pair_index import record_groups
 
@@ -105,8 +106,9 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
+    hosted = hosted_counts(session)
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now, hosted)
     record_groups(session, number, drawn.grouping.groups)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
@@ -119,17 +121,26 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
 
 
 def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
-               now: datetime) -> None:
+               now: datetime, hosted: dict[int, int] | None = None) -> None:
     """One group's match and introduction. The match is tied to the round by id, not appended to
-    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic."""
+    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
+    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`)."""
+    from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
+
     match = Match(round_id=rnd.id, token=new_token(), created_at=now,
                   odd_one_id=trio_extra if len(members) == 3 else None,
                   members=[MatchMember(participant_id=p.id) for p in members])
     session.add(match)
     session.flush()
     session.expire(rnd, ["matches"])
+    host = pick_host(session, match, members, rnd.seed, hosted)
+    starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
+    starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
+    personal = offer_context(settings, starts, members, host, where_to_meet(settings, members, host, match.token),
+                             starter)
     [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
-                        context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
+                              context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}",
+                              personal=personal)
     match.intro_message_id = row.message_id
 
 
@@ -172,20 +183,64 @@ def close_round(session: Session, settings: Settings, rnd: Round, now: datetime)
 
 
 def remind(session: Session, settings: Settings, rnd: Round, template: str, now: datetime) -> int:
-    """Queue a nudge or check-in to every group of the round that has not reported yet."""
+    """Queue a nudge or check-in to every group of the round that has not reported yet.
+
+    A group that booked a time is not nudged, and is asked "Did you meet?" the working day after its
+    meeting instead (`step_booked_checkins`); a group nudged without a booking gets fresh options."""
     from rounds.history import match_outcomes
 
-    reported = match_outcomes(session)
+    reported = set(match_outcomes(session)) | asked(session, template, rnd)
     sent = 0
     for match in rnd.matches:
-        if match.id in reported:
+        if match.id in reported or _own_checkin(settings, rnd, match):
             continue
-        members = [session.get_one(Participant, m.participant_id) for m in match.members]
-        enqueue_group(session, settings, template=template, members=members, token=match.token, now=now,
-                      context=group_context(settings, rnd, members), thread=match.intro_message_id or None,
-                      dedupe_key=f"{template}:{match.id}")
+        if template == "group/nudge" and booked(match):
+            continue
+        _remind_group(session, settings, rnd, match, template, now)
         sent += 1
     return sent
+
+
+def _remind_group(session: Session, settings: Settings, rnd: Round, match: Match, template: str,
+                  now: datetime) -> None:
+    from meetings.offer import offer_context, offer_times, where_to_meet
+
+    members = [session.get_one(Participant, m.participant_id) for m in match.members]
+    personal = None
+    if template == "group/nudge":
+        host = session.get(Participant, match.host_id) if match.host_id else None
+        starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
+        personal = offer_context(settings, starts, members, host, where_to_meet(
+            settings, members, host or members[0], match.token), match.starter)
+    enqueue_group(session, settings, template=template, members=members, token=match.token, now=now,
+                  context=group_context(settings, rnd, members), thread=match.intro_message_id or None,
+                  dedupe_key=f"{template}:{match.id}", personal=personal)
+
+
+def asked(session: Session, template: str, rnd: Round) -> set[int]:
+    """The round's groups that already got this reminder (its dedupe keys, `template:match:member`, are taken)."""
+    keys = session.scalars(select(OutboundMessage.dedupe_key).where(
+        OutboundMessage.created_at >= rnd.opened_at, OutboundMessage.dedupe_key.startswith(f"{template}:")))
+    return {int(key.split(":")[1]) for key in keys if key and key.count(":") == 2}
+
+
+def booked(match: Match) -> bool:
+    """A time is booked (a cancelled booking keeps its last start for the calendar's CANCEL, but is none)."""
+    return match.booked_start is not None and match.booking_state != "cancelled"
+
+
+def booked_checkin_due(settings: Settings, match: Match) -> datetime | None:
+    """"Did you meet?" for a booked group: the working day after its meeting, at the round's opening hour."""
+    if not booked(match) or match.booked_start is None:
+        return None
+    met_on = match.booked_start.astimezone(settings.tz).date()
+    return at_local(settings.calendar.on_or_after(met_on + timedelta(days=1)), settings.rounds.open_hour, settings.tz)
+
+
+def _own_checkin(settings: Settings, rnd: Round, match: Match) -> bool:
+    """A booked group is checked in with by itself, unless that would come after the round closes."""
+    due = booked_checkin_due(settings, match)
+    return due is not None and (rnd.closes_at is None or due < rnd.closes_at)
 
 
 def step_nudge(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
@@ -206,6 +261,25 @@ def step_checkin(session: Session, settings: Settings, now: datetime, seeds: See
     return f"round {rnd.number}: checked in with {plural(remind(session, settings, rnd, 'group/checkin', now), 'group')}"
 
 
+def step_booked_checkins(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
+    """"Did you meet?" to each booked group of the running round whose meeting day is over."""
+    rnd = current_round(session)
+    if rnd is None:
+        return None
+    met = session.scalars(select(Match).where(Match.round_id == rnd.id, Match.booked_start.is_not(None),
+                                              Match.booked_start < now)).all()
+    if not met:
+        return None
+    from rounds.history import match_outcomes
+
+    done = set(match_outcomes(session)) | asked(session, "group/checkin", rnd)
+    due = [m for m in met if m.id not in done and _own_checkin(settings, rnd, m)
+           and (booked_checkin_due(settings, m) or now) <= now]
+    for match in due:
+        _remind_group(session, settings, rnd, match, "group/checkin", now)
+    return f"round {rnd.number}: checked in with {plural(len(due), 'booked group')}" if due else None
+
+
 def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
     due = next_open_time(session, settings)
     if due is None or now < due:
@@ -214,7 +288,8 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
 
 
-STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (step_nudge, step_checkin, step_open)
+STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (
+    step_nudge, step_booked_checkins, step_checkin, step_open)
 
 
 def run_due(Session_: sessionmaker[Session], settings: Settings, now: datetime,

@@ -59,6 +59,9 @@ def test_missing_file_says_where_to_put_one(tmp_path: Path) -> None:
     ('[service]\nname = "  "\n', "service.name", "is empty"),
     ('[service]\nname = "Coffee\\r\\nBcc: everyone@example.org"\n', "service.name", "control character"),
     ('[rounds]\nodd = "pairs"\n', "rounds.odd", "use one of trio, sit_out"),
+    ("[meetings]\nday_start = 17\nday_end = 9\n", "meetings.day_end", "make it later, e.g. day_end = 17"),
+    ('[meetings]\nvideo_link = "meet.example.org/{token}"\n', "meetings.video_link", "use an https:// link"),
+    ('[meetings]\nstarters = "What\tnext?"\n', "meetings.starters", "control character"),
     ('[service]\ndigest = "sometimes"\n', "service.digest", "true or false"),
     ('[database]\nurl = "mysql://coffee@db/coffee"\n', "database.url", "mysql:// is not a database the service"),
     ('[database]\nurl = "not a url at all"\n', "database.url", "not a database URL"),
@@ -185,3 +188,9 @@ def test_the_example_addresses_are_warned_about(tmp_path: Path) -> None:
     assert warned == ["service.address", "service.organiser", "imap.host", "imap.user", "smtp.host", "smtp.user"]
     own = load_text(tmp_path, '[service]\naddress = "coffee@leeds.gov.uk"\norganiser = "ann@myexample.org"\n')
     assert config.placeholders(own) == []
+
+
+def test_conversation_starters_take_one_line_each(tmp_path: Path) -> None:
+    text = "[meetings]\nstarters = \"\"\"\nWhat surprised you this year?\nWho should we both meet?\n\"\"\"\n"
+    starters = load_text(tmp_path, text).meetings.starters
+    assert starters.strip().splitlines() == ["What surprised you this year?", "Who should we both meet?"]

@@ -204,7 +204,8 @@ def reading_of(case: dict[str, Any]) -> tuple[frozenset[str], bool]:
     """What `find_command` is told of a corpus message, as `inbound/apply.py` works it out: the kind
     of our email it directly answers, and whether it was written in a group's thread (a group token)."""
     raw = load_text(case)
-    answering = frozenset({"checkin"} if "In-Reply-To: {{CHECKIN_ID}}" in raw else ())
+    answering = frozenset({"checkin"} if "In-Reply-To: {{CHECKIN_ID}}" in raw else
+                          {"welcome"} if "In-Reply-To: {{WELCOME_ID}}" in raw else ())
     return answering, ("{{GROUP}}" in raw or "{{INTRO_ID}}" in raw) and not answering
 
 
