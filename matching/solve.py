@@ -49,10 +49,10 @@ def first_matching(problem: Problem, rng: Random) -> Start:
     order = largest_first(people, problem.orgs, rng)
     dummy = problem.dummy
     if dummy is None:
-        return greedy_mates(order, problem.size, problem.cost, rng)
+        return greedy_mates(order, problem.size, problem.cost, problem.orgs, rng)
     odd_one = rng.choice(odd_candidates(problem))
     order.remove(odd_one)
-    start = greedy_mates(order, problem.size, problem.cost, rng)
+    start = greedy_mates(order, problem.size, problem.cost, problem.orgs, rng)
     start.mate[odd_one], start.mate[dummy] = dummy, odd_one
     return start
 
