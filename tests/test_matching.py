@@ -517,3 +517,12 @@ def test_the_repairs_floor_is_a_lower_bound_and_exact_when_nobody_has_met(instan
     assert cost_floor(problem) <= best
     if not history:
         assert cost_floor(problem) == best
+
+
+@pytest.mark.parametrize(("big_turns", "floor"), [(0, 5), (1, 6)])
+def test_the_floor_follows_the_odd_role_rule(big_turns: int, floor: int) -> None:
+    """13 of 15 people in one organisation: one of them can sit out (5 pairs inside it are
+    forced) unless they have all had more odd turns (then 6)."""
+    people = [Person(i, "big", big_turns) for i in range(13)] + [Person(13, "a"), Person(14, "b")]
+    problem = build_problem(people, History())
+    assert cost_floor(problem) == floor == solve_exact(problem, random.Random(0), trio=False).cost
