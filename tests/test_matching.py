@@ -25,6 +25,7 @@ from matching import (Grouping, History, PastPair, Person, Score, Weights, make_
 from matching.bounds import cost_floor
 from matching.exact import solve_exact
 from matching.history import pair_key
+from matching.improve import CycleSearch
 from matching.problem import build_problem
 from matching.solve import solve_heuristic
 
@@ -526,3 +527,27 @@ def test_the_floor_follows_the_odd_role_rule(big_turns: int, floor: int) -> None
     people = [Person(i, "big", big_turns) for i in range(13)] + [Person(13, "a"), Person(14, "b")]
     problem = build_problem(people, History())
     assert cost_floor(problem) == floor == solve_exact(problem, random.Random(0), trio=False).cost
+
+
+def test_a_failed_pair_is_searched_again_only_when_something_near_it_changed() -> None:
+    """Two separate neighbourhoods: {0..3} has a costly pair no cycle improves, {4..7} has
+    one that a swap fixes. The fix starts a second sweep; it must not walk {0..3} again."""
+    costs = {frozenset(p): 1 for p in itertools.combinations(range(4), 2)}
+    costs[frozenset((2, 3))] = 0
+    costs.update({frozenset(p): 0 for p in itertools.combinations(range(4, 8), 2)})
+    costs[frozenset((4, 5))] = costs[frozenset((6, 7))] = 5
+    walked: Counter = Counter()
+
+    def candidates(y: int) -> list[int]:
+        walked[y < 4] += 1
+        return list(range(4)) if y < 4 else list(range(4, 8))
+
+    def searched(mate: list[int]) -> CycleSearch:
+        total = sum(costs[frozenset((a, b))] for a, b in enumerate(mate) if a < b)
+        return CycleSearch(mate, lambda i, j: costs[frozenset((i, j))], candidates, 4, 100, total)
+
+    searched([1, 0, 3, 2]).run([0])
+    alone, walked = walked[True], Counter()
+    search = searched([1, 0, 3, 2, 5, 4, 7, 6])
+    assert search.run([4, 6, 0]) == 10
+    assert search.mate[:4] == [1, 0, 3, 2] and walked[True] == alone
