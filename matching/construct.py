@@ -10,6 +10,7 @@ then, when the organisation holds more than half, pair among themselves.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import Random
@@ -31,14 +32,11 @@ class Start:
 
 def largest_first(people: Sequence[int], orgs: Sequence[int], rng: Random) -> list[int]:
     """``people`` grouped by organisation, largest first, each group in random order."""
-    sizes: dict[int, int] = {}
-    for i in people:
-        sizes[orgs[i]] = sizes.get(orgs[i], 0) + 1
+    sizes = Counter(orgs[i] for i in people)
     ranked = sorted(sizes, key=lambda org: (-sizes[org], rng.random()))
     rank = {org: float(k) for k, org in enumerate(ranked)}
     rand = rng.random
-    keys = {i: rank[orgs[i]] + rand() for i in people}
-    return sorted(people, key=keys.__getitem__)
+    return [i for _, i in sorted([(rank[orgs[i]] + rand(), i) for i in people])]
 
 
 def greedy_mates(order: Sequence[int], size: int, cost: PairCost, orgs: Sequence[int],

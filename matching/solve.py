@@ -1,4 +1,5 @@
-"""The fast path for large rounds: randomised greedy start, then cycle repair.
+"""The fast path for large rounds: randomised greedy start, then cycle repair
+down to the cost floor of :mod:`matching.bounds` at best.
 
 With an odd count, the dummy vertex of :mod:`matching.problem` takes part in
 the matching, so the repair also chooses who takes the odd role. For a trio,
