@@ -427,8 +427,8 @@ def test_skewed_even_rounds_match_the_exact_optimum(instance: Instance, seed: in
     assert_optimal_pairs(instance, seed)
 
 
-@settings(FAST, max_examples=30)
-@given(skewed_instances(st.integers(10, 17).map(lambda k: 2 * k + 1)), st.integers(0, 99))
+@settings(FAST, max_examples=15)
+@given(skewed_instances(st.integers(10, 13).map(lambda k: 2 * k + 1)), st.integers(0, 99))
 def test_skewed_odd_rounds_sitting_out_match_the_exact_optimum(instance: Instance, seed: int) -> None:
     people, history = instance
     orgs = {p.id: p.org for p in people}
@@ -458,11 +458,10 @@ def test_least_same_org_agrees_with_brute_force() -> None:
             assert brute_force_trio(people, []).same_org == least_same_org(people, "trio")
 
 
-@pytest.mark.parametrize("share", [0.6, 0.9, 1.0])
-@pytest.mark.parametrize("rounds", [0, 6])
+@pytest.mark.parametrize(("share", "rounds"), [(0.6, 6), (0.9, 0), (1.0, 6)])
 def test_skewed_large_rounds_match_the_exact_optimum(share: float, rounds: int) -> None:
     """Above 400 people the repair samples its candidates; still optimal on these shapes."""
-    n = 500
+    n = 420
     people = [Person(i, "big" if i % 10 < share * 10 else f"org{i % 7}") for i in range(n)]
     history, orgs, raw = History(), {p.id: p.org for p in people}, []
     outcomes = random.Random(n)
