@@ -8,7 +8,7 @@ Run from the repository root::
 
     .venv/bin/python bench/bench_matching.py            # full, a few minutes
     .venv/bin/python bench/bench_matching.py --quick    # about a minute
-    .venv/bin/python bench/bench_matching.py --skewed-only [--quick]   # section 4 alone
+    .venv/bin/python bench/bench_matching.py --skewed-only [--quick]   # sections 4 and 5 alone
 
 Every number is measured in this run; see bench/README.md for the method.
 """
@@ -439,7 +439,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds allowed to one exact solve (default 180)")
     parser.add_argument("--skewed-only", action="store_true",
-                        help="only section 4, skewed communities against networkx and rustworkx")
+                        help="only sections 4 and 5: skewed communities")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
