@@ -8,7 +8,7 @@ Run from the repository root::
 
     .venv/bin/python bench/bench_matching.py            # full, a few minutes
     .venv/bin/python bench/bench_matching.py --quick    # about a minute
-    .venv/bin/python bench/bench_matching.py --skewed-only [--quick]   # sections 4 and 5 alone
+    .venv/bin/python bench/bench_matching.py --skewed-only [exact|scale] [--quick]   # sections 4 and/or 5 alone
 
 Every number is measured in this run; see bench/README.md for the method.
 """
@@ -407,10 +407,17 @@ def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
     return rows
 
 
-def run_skewed(quick: bool, timeout: float) -> None:
-    sampled = {2, 10, 19, 28, HISTORY_ROUNDS + 1}
-    plan = ({200: {2, 19, HISTORY_ROUNDS + 1}, 1000: {2, HISTORY_ROUNDS + 1}} if quick else
-            {200: sampled, 500: sampled, 1000: sampled, 2000: {2, 19, HISTORY_ROUNDS + 1}})
+def run_skewed(quick: bool, timeout: float, sections: str = "both") -> None:
+    if sections in ("both", "exact"):
+        run_skewed_exact(quick, timeout)
+    if sections in ("both", "scale"):
+        run_skewed_scale(quick)
+
+
+def run_skewed_exact(quick: bool, timeout: float) -> None:
+    last = HISTORY_ROUNDS + 1
+    plan = ({200: {2, 19, last}, 1000: {2, last}} if quick else
+            {200: {2, 19, last}, 500: {2, last}, 1000: {2, last}, 2000: {last}})
     print(f"\n4. skewed communities ({'quick' if quick else 'full'}; load average "
           f"{os.getloadavg()[0]:.1f}): the largest organisation holds 50, 60, 90 or 100 % "
           f"(100 %: one organisation), the rest in 19 organisations, Zipf-like")
@@ -419,16 +426,25 @@ def run_skewed(quick: bool, timeout: float) -> None:
     print("   (max cardinality, solve time only); ours = the median of 5 identical runs; 'x rustworkx' = "
           "its solve time / ours, per instance: the least and the median; 'equal' = ours scored the "
           "same as the exact optimum; rx=nx: both exact matchers found the same score")
-    results = [skewed(share, n, rounds, timeout, history)
-               for share in SKEWED_SHARES for n, rounds in plan.items() for history in (False, True)]
-    print("\n".join(skewed_rows(results)))
+    print(skewed_rows([])[0], flush=True)
+    for share in SKEWED_SHARES:
+        for n, rounds in plan.items():
+            for history in (False, True):
+                print(skewed_rows([skewed(share, n, rounds, timeout, history)])[1], flush=True)
+
+
+def run_skewed_scale(quick: bool) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     print(f"\n5. scale on skewed communities: round 1 (no history) and round {HISTORY_ROUNDS + 1} after "
           f"{HISTORY_ROUNDS} rounds, 5 seeds each, each in a fresh process; 'x previous n' = "
           "median time / the median at the size ten times smaller")
-    runs = [(share, scale(n, rounds, 5, share)) for share in SKEWED_SHARES
-            for rounds in (0, HISTORY_ROUNDS) for n in sizes]
-    print("\n".join(skewed_scale_rows(runs)))
+    runs: list[tuple[float, dict]] = []
+    print(skewed_scale_rows([])[0], flush=True)
+    for share in SKEWED_SHARES:
+        for rounds in (0, HISTORY_ROUNDS):
+            for n in sizes:
+                runs.append((share, scale(n, rounds, 5, share)))
+                print(skewed_scale_rows(runs)[-1], flush=True)
 
 
 # ---------------------------------------------------------------- main
@@ -438,8 +454,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds allowed to one exact solve (default 180)")
-    parser.add_argument("--skewed-only", action="store_true",
-                        help="only sections 4 and 5: skewed communities")
+    parser.add_argument("--skewed-only", nargs="?", const="both", choices=["both", "exact", "scale"],
+                        help="only the skewed communities: sections 4 and 5, or one of them")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
@@ -447,7 +463,7 @@ def main() -> None:
         return
     if not args.skewed_only:
         run(args.quick, args.timeout)
-    run_skewed(args.quick, args.timeout)
+    run_skewed(args.quick, args.timeout, args.skewed_only or "both")
 
 
 def run(quick: bool, timeout: float) -> None:
