@@ -15,6 +15,7 @@ Every number is measured in this run; see bench/README.md for the method.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matching import Grouping, History, Person, Score, make_groups, score  # noqa: E402
 from matching.problem import build_problem  # noqa: E402
+from matching.solve import solve_heuristic  # noqa: E402
 
 ORGS = 20
 LARGEST_SHARE = 0.4
@@ -223,13 +225,27 @@ def scale_child(n: int, rounds: int, repeats: int, share_percent: int = round(10
     make_groups(people, history, seed=999)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    work = pair_costs(people, history, seed=998)
     return {
         "n": n, "history_pairs": len(history), "history_rounds": rounds,
         "cpu": [r[1] for r in runs], "wall": [r[2] for r in runs],
         "scores": [list(r[0].score) for r in runs], "mean_round_cpu": build_cpu / max(rounds, 1),
-        "tracemalloc_peak_mb": peak / 2**20,
+        "tracemalloc_peak_mb": peak / 2**20, "pair_costs": work,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def pair_costs(people: Sequence[Person], history: History, seed: int) -> int:
+    """How many pair costs one draw evaluates: the work, whatever the machine's load."""
+    problem = build_problem(people, history)
+    calls, cost = [0], problem.cost
+
+    def counted(i: int, j: int) -> int:
+        calls[0] += 1
+        return cost(i, j)
+
+    solve_heuristic(dataclasses.replace(problem, cost=counted), random.Random(seed), True)
+    return calls[0]
 
 
 def scale(n: int, rounds: int, repeats: int, share: float = LARGEST_SHARE) -> dict:
@@ -394,7 +410,7 @@ def skewed_rows(results: list[Skewed]) -> list[str]:
 
 def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
     rows = [f"{'largest':>7} {'n':>8} {'history':>7} {'cpu s med/max':>14} {'x previous n':>12} "
-            f"{'repeats':>7} {'same-org':>9} {'maxrss MB':>9}"]
+            f"{'repeats':>7} {'same-org':>9} {'pair costs/person':>17} {'maxrss MB':>9}"]
     previous: dict[tuple[float, int], float] = {}
     for share, r in results:
         med = statistics.median(r["cpu"])
@@ -403,7 +419,8 @@ def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
         previous[key] = med
         rows.append(f"{share:>7.0%} {r['n']:>8,} {r['history_rounds']:>7} {_med_max(r['cpu'], 1):>14} "
                     f"{growth:>12} {sum(s[0] + s[2] for s in r['scores']):>7} "
-                    f"{statistics.median(s[3] for s in r['scores']):>9.0f} {r['maxrss_mb']:>9.0f}")
+                    f"{statistics.median(s[3] for s in r['scores']):>9.0f} "
+                    f"{r.get('pair_costs', 0) / r['n']:>17.2f} {r['maxrss_mb']:>9.0f}")
     return rows
 
 

@@ -10,7 +10,6 @@ then, when the organisation holds more than half, pair among themselves.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import Random
@@ -32,11 +31,16 @@ class Start:
 
 def largest_first(people: Sequence[int], orgs: Sequence[int], rng: Random) -> list[int]:
     """``people`` grouped by organisation, largest first, each group in random order."""
-    sizes = Counter(orgs[i] for i in people)
-    ranked = sorted(sizes, key=lambda org: (-sizes[org], rng.random()))
-    rank = {org: float(k) for k, org in enumerate(ranked)}
-    rand = rng.random
-    return [i for _, i in sorted([(rank[orgs[i]] + rand(), i) for i in people])]
+    groups: dict[int, list[int]] = {}
+    for i in people:
+        groups.setdefault(orgs[i], []).append(i)
+    ranked = sorted(groups, key=lambda org: (-len(groups[org]), rng.random()))
+    order: list[int] = []
+    for org in ranked:
+        members = groups[org]
+        rng.shuffle(members)
+        order += members
+    return order
 
 
 def greedy_mates(order: Sequence[int], size: int, cost: PairCost, orgs: Sequence[int],
