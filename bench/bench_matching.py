@@ -424,14 +424,15 @@ def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
     return rows
 
 
-def run_skewed(quick: bool, timeout: float, sections: str = "both") -> None:
+def run_skewed(quick: bool, timeout: float, sections: str = "both",
+               shares: Sequence[float] = SKEWED_SHARES) -> None:
     if sections in ("both", "exact"):
-        run_skewed_exact(quick, timeout)
+        run_skewed_exact(quick, timeout, shares)
     if sections in ("both", "scale"):
-        run_skewed_scale(quick)
+        run_skewed_scale(quick, shares)
 
 
-def run_skewed_exact(quick: bool, timeout: float) -> None:
+def run_skewed_exact(quick: bool, timeout: float, shares: Sequence[float]) -> None:
     last = HISTORY_ROUNDS + 1
     plan = ({200: {2, 19, last}, 1000: {2, last}} if quick else
             {200: {2, 19, last}, 500: {2, last}, 1000: {2, last}, 2000: {last}})
@@ -444,20 +445,20 @@ def run_skewed_exact(quick: bool, timeout: float) -> None:
           "its solve time / ours, per instance: the least and the median; 'equal' = ours scored the "
           "same as the exact optimum; rx=nx: both exact matchers found the same score")
     print(skewed_rows([])[0], flush=True)
-    for share in SKEWED_SHARES:
+    for share in shares:
         for n, rounds in plan.items():
             for history in (False, True):
                 print(skewed_rows([skewed(share, n, rounds, timeout, history)])[1], flush=True)
 
 
-def run_skewed_scale(quick: bool) -> None:
+def run_skewed_scale(quick: bool, shares: Sequence[float]) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     print(f"\n5. scale on skewed communities: round 1 (no history) and round {HISTORY_ROUNDS + 1} after "
           f"{HISTORY_ROUNDS} rounds, 5 seeds each, each in a fresh process; 'x previous n' = "
           "median time / the median at the size ten times smaller")
     runs: list[tuple[float, dict]] = []
     print(skewed_scale_rows([])[0], flush=True)
-    for share in SKEWED_SHARES:
+    for share in shares:
         for rounds in (0, HISTORY_ROUNDS):
             for n in sizes:
                 runs.append((share, scale(n, rounds, 5, share)))
@@ -473,6 +474,9 @@ def main() -> None:
                         help="seconds allowed to one exact solve (default 180)")
     parser.add_argument("--skewed-only", nargs="?", const="both", choices=["both", "exact", "scale"],
                         help="only the skewed communities: sections 4 and 5, or one of them")
+    parser.add_argument("--shares", type=lambda text: tuple(float(x) / 100 for x in text.split(",")),
+                        default=SKEWED_SHARES, help="largest organisation's shares in %% for the "
+                        "skewed sections, comma-separated (default 50,60,90,100)")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
@@ -480,7 +484,7 @@ def main() -> None:
         return
     if not args.skewed_only:
         run(args.quick, args.timeout)
-    run_skewed(args.quick, args.timeout, args.skewed_only or "both")
+    run_skewed(args.quick, args.timeout, args.skewed_only or "both", args.shares)
 
 
 def run(quick: bool, timeout: float) -> None:
