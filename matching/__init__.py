@@ -28,7 +28,9 @@ Rules, in order of precedence:
 Up to 20 people the result is optimal (dynamic programming over subsets,
 :mod:`matching.exact`); above, a randomised greedy start is repaired by a
 local search for improving alternating cycles (:mod:`matching.solve` and
-:mod:`matching.improve`), checked against an exact matcher in
+:mod:`matching.improve`), which stops as soon as the cost reaches a lower bound
+(:mod:`matching.bounds`: the same-organisation pairs that are forced when one
+organisation holds more than half), checked against an exact matcher in
 ``tests/test_matching.py`` and ``bench/bench_matching.py``. No I/O, no clock, no global
 random state.
 """

@@ -7,11 +7,13 @@ groupings (odd counts).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
+import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import networkx as nx
 import pytest
@@ -20,7 +22,12 @@ from hypothesis import strategies as st
 
 from matching import (Grouping, History, PastPair, Person, Score, Weights, make_groups,
                       organisation_key, score)
+from matching.bounds import cost_floor
+from matching.exact import solve_exact
 from matching.history import pair_key
+from matching.improve import CycleSearch
+from matching.problem import build_problem
+from matching.solve import solve_heuristic
 
 FAST = settings(derandomize=True, deadline=None, max_examples=100,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -357,3 +364,189 @@ def test_organisation_key(organisation: str | None, email: str, key: str) -> Non
 def test_organisation_key_needs_an_email_domain() -> None:
     with pytest.raises(ValueError):
         organisation_key(None, "not-an-email")
+
+
+# ---------------------------------------------------------------- one organisation holding most people
+
+SHARES = [0.5, 0.6, 0.75, 0.9, 1.0]
+
+
+@st.composite
+def skewed_instances(draw: st.DrawFn, sizes: st.SearchStrategy[int],
+                     densities: Sequence[float] = (0.0, 0.05, 0.15)) -> Instance:
+    """One organisation holding half to all of the people, the rest in up to four others."""
+    n = draw(sizes)
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    ids = rng.sample(range(10**6), n)
+    big, others = math.ceil(n * rng.choice(SHARES)), rng.randint(1, 4)
+    people = [Person(i, "big" if k < big else f"org{rng.randrange(others)}", rng.choice([0, 0, 0, 1]))
+              for k, i in enumerate(ids)]
+    density = rng.choice(densities)
+    history = [PastPair(a, b, round_no, rng.choice([True, False, None]))
+               for round_no in range(1, rng.randint(1, 8))
+               for a, b in itertools.combinations(ids, 2) if rng.random() < density * 0.4]
+    return people, history
+
+
+def least_same_org(people: Sequence[Person], odd: str) -> int:
+    """The fewest same-organisation pairs of any grouping when nobody has met.
+
+    Nobody having met, a set of people can be paired with ``surplus`` same-
+    organisation pairs and no fewer (the largest organisation's excess pairs up
+    inside it, everyone else across organisations); an odd round is the least
+    over who sits out, or over the trio's organisations and its extra.
+    """
+    sizes = Counter(p.org for p in people)
+    eligible = {p.org for p in people if p.id in eligible_ids(people)}
+
+    def surplus(counts: Counter) -> int:
+        return max(0, 2 * max(counts.values(), default=0) - sum(counts.values())) // 2
+
+    if len(people) % 2 == 0:
+        return surplus(sizes)
+    options = []
+    for trio in ([(o,) for o in sizes] if odd == "sit_out"
+                 else itertools.combinations_with_replacement(sorted(sizes), 3)):
+        rest = sizes - Counter(trio)
+        if sum(rest.values()) == len(people) - len(trio) and eligible & set(trio):
+            inside = sum(a == b for a, b in itertools.combinations(trio, 2))
+            options.append(inside + surplus(rest))
+    return min(options)
+
+
+def counted(cost: Callable[[int, int], int], calls: list[int]) -> Callable[[int, int], int]:
+    def count(i: int, j: int) -> int:
+        calls[0] += 1
+        return cost(i, j)
+    return count
+
+
+@settings(FAST, max_examples=60)
+@given(skewed_instances(st.integers(11, 30).map(lambda k: 2 * k)), st.integers(0, 99))
+def test_skewed_even_rounds_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    assert_optimal_pairs(instance, seed)
+
+
+@settings(FAST, max_examples=15)
+@given(skewed_instances(st.integers(10, 13).map(lambda k: 2 * k + 1)), st.integers(0, 99))
+def test_skewed_odd_rounds_sitting_out_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    people, history = instance
+    orgs = {p.id: p.org for p in people}
+    best = min(score(exact_pairs([i for i in orgs if i != out], history, orgs), history, orgs)
+               for out in eligible_ids(people))
+    assert make_groups(people, history, seed, "sit_out").score <= best
+
+
+@settings(FAST, max_examples=60)
+@given(skewed_instances(st.integers(3, 300), densities=(0.0,)), st.sampled_from(["trio", "sit_out"]),
+       st.integers(0, 99))
+def test_skewed_rounds_without_history_have_the_fewest_same_organisation_pairs(
+        instance: Instance, odd: str, seed: int) -> None:
+    people, _ = instance
+    grouping = make_groups(people, [], seed, odd)  # type: ignore[arg-type]
+    assert grouping.score == Score(0, 0, 0, least_same_org(people, odd))
+
+
+def test_least_same_org_agrees_with_brute_force() -> None:
+    """The reference above, checked where brute force can reach."""
+    rng = random.Random(5)
+    for n in (3, 5, 7, 9):
+        for share in SHARES:
+            big = math.ceil(n * share)
+            people = [Person(k, "big" if k < big else f"org{rng.randrange(3)}", rng.choice([0, 1]))
+                      for k in range(n)]
+            assert brute_force_trio(people, []).same_org == least_same_org(people, "trio")
+
+
+@pytest.mark.parametrize(("share", "rounds"), [(0.6, 6), (0.9, 0), (1.0, 6)])
+def test_skewed_large_rounds_match_the_exact_optimum(share: float, rounds: int) -> None:
+    """Above 400 people the repair samples its candidates; still optimal on these shapes."""
+    n = 420
+    people = [Person(i, "big" if i % 10 < share * 10 else f"org{i % 7}") for i in range(n)]
+    history, orgs, raw = History(), {p.id: p.org for p in people}, []
+    outcomes = random.Random(n)
+    for round_no in range(1, rounds + 1):
+        for a, b in make_groups(people, history, round_no).groups:
+            met = outcomes.choice([True, True, False, None])
+            history.record(a, b, round_no, met)
+            raw.append(PastPair(a, b, round_no, met))
+    charges = {frozenset((p.a, p.b)): pair_charges(p.a, p.b, raw, orgs) for p in raw}
+    best = score(exact_pairs_from(list(orgs), charges, orgs), history, orgs)
+    assert make_groups(people, history, rounds + 1).score == best
+
+
+def exact_pairs_from(ids: Sequence[int], charges: dict[frozenset[int], Score],
+                     orgs: dict[int, str]) -> list[tuple[int, int]]:
+    """:func:`exact_pairs` with each past pair's charges computed once."""
+    base = 10**6
+    graph = nx.Graph()
+    for a, b in itertools.combinations(ids, 2):
+        s = charges.get(frozenset((a, b)), Score(0, 0, 0, int(orgs[a] == orgs[b])))
+        graph.add_edge(a, b, weight=base**4 - (((s.met_repeats * base + s.met_repeat_rounds) * base
+                                                + s.not_met_repeats) * base + s.same_org))
+    return list(nx.max_weight_matching(graph, maxcardinality=True))
+
+
+@pytest.mark.parametrize("share", [0.5, 0.6, 0.9, 1.0])
+@pytest.mark.parametrize("n", [200, 2001])
+def test_a_repair_that_cannot_improve_stops_early(share: float, n: int) -> None:
+    """Issue 15: with one organisation over half, the pairs it must make inside itself
+    cannot be improved; the repair used to search from each of them to the end of
+    its budget (millions of pair costs at 2,000 people). The work is counted, not timed."""
+    people = [Person(i, "big" if i < share * n else f"org{i % 19}") for i in range(n)]
+    history = History()
+    for round_no in range(1, 4):
+        for group in make_groups(people, history, round_no).groups:
+            for a, b in itertools.combinations(group, 2):
+                history.record(a, b, round_no, True)
+    problem = build_problem(people, history)
+    calls = [0]
+    plan = solve_heuristic(dataclasses.replace(problem, cost=counted(problem.cost, calls)),
+                           random.Random(4), trio=True)
+    assert problem.weights.decode(plan.cost) == Score(0, 0, 0, least_same_org(people, "trio"))
+    assert calls[0] < 20 * n
+
+
+@settings(FAST, max_examples=150)
+@given(st.one_of(instances(st.integers(2, 14)), skewed_instances(st.integers(2, 14))))
+def test_the_repairs_floor_is_a_lower_bound_and_exact_when_nobody_has_met(instance: Instance) -> None:
+    """The repair stops at this floor, so a floor above the optimum would stop it short."""
+    people, history = instance
+    problem = build_problem(people, History(history))
+    best = solve_exact(problem, random.Random(0), trio=False).cost
+    assert cost_floor(problem) <= best
+    if not history:
+        assert cost_floor(problem) == best
+
+
+@pytest.mark.parametrize(("big_turns", "floor"), [(0, 5), (1, 6)])
+def test_the_floor_follows_the_odd_role_rule(big_turns: int, floor: int) -> None:
+    """13 of 15 people in one organisation: one of them can sit out (5 pairs inside it are
+    forced) unless they have all had more odd turns (then 6)."""
+    people = [Person(i, "big", big_turns) for i in range(13)] + [Person(13, "a"), Person(14, "b")]
+    problem = build_problem(people, History())
+    assert cost_floor(problem) == floor == solve_exact(problem, random.Random(0), trio=False).cost
+
+
+def test_a_failed_pair_is_searched_again_only_when_something_near_it_changed() -> None:
+    """Two separate neighbourhoods: {0..3} has a costly pair no cycle improves, {4..7} has
+    one that a swap fixes. The fix starts a second sweep; it must not walk {0..3} again."""
+    costs = {frozenset(p): 1 for p in itertools.combinations(range(4), 2)}
+    costs[frozenset((2, 3))] = 0
+    costs.update({frozenset(p): 0 for p in itertools.combinations(range(4, 8), 2)})
+    costs[frozenset((4, 5))] = costs[frozenset((6, 7))] = 5
+    walked: Counter = Counter()
+
+    def candidates(y: int) -> list[int]:
+        walked[y < 4] += 1
+        return list(range(4)) if y < 4 else list(range(4, 8))
+
+    def searched(mate: list[int]) -> CycleSearch:
+        total = sum(costs[frozenset((a, b))] for a, b in enumerate(mate) if a < b)
+        return CycleSearch(mate, lambda i, j: costs[frozenset((i, j))], candidates, 4, 100, total)
+
+    searched([1, 0, 3, 2]).run([0])
+    alone, walked = walked[True], Counter()
+    search = searched([1, 0, 3, 2, 5, 4, 7, 6])
+    assert search.run([4, 6, 0]) == 10
+    assert search.mate[:4] == [1, 0, 3, 2] and walked[True] == alone
