@@ -17,8 +17,9 @@ a person sitting out takes the role too. Roles go only to the people with
 the fewest ``odd_turns`` (when more roles are needed than such people exist,
 all of them take one and the rest go to the next fewest), so they rotate.
 
-The search: people are placed largest organisation first, each group taking
-the cheapest of a few random free people; then members are swapped between
+The search: people are dealt round the groups seat by seat, largest
+organisation first (each seat takes the first of the next few who costs
+nothing there), so every organisation spreads evenly; then members are swapped between
 groups (or moved between a group of 3 and one of 4) while that lowers the
 cost. Up to :data:`FULL_SCAN` people every person is a candidate and the
 search restarts from :data:`RESTARTS` random starts, keeping the best; any
@@ -26,7 +27,8 @@ search stops as soon as it reaches a lower bound on the cost.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
 
@@ -35,10 +37,11 @@ from matching.history import History
 from matching.model import Grouping, Person
 from matching.problem import Problem, build_problem
 
-DRAWS = 16
+WINDOW = 16
 SAMPLE = 24
 FULL_SCAN = 200
 RESTARTS = 12
+RESTART_PEOPLE = 240
 PASSES = 50
 
 
@@ -71,12 +74,13 @@ def make_bigger_groups(people: Sequence[Person], history: History, seed: int, si
     sizes = group_sizes(len(problem.ids), size, sit_out)
     roles = Roles.of([p.odd_turns for p in sorted(people, key=lambda p: p.id)],
                      sum(s == 1 or s > size for s in sizes))
-    best = Search.start(problem, sizes, size, roles, rng)
+    floor = lower_bound(problem, sizes)
+    best = Search.start(problem, sizes, size, roles, rng, floor)
     best.improve()
-    for _ in range(RESTARTS - 1 if len(problem.ids) <= FULL_SCAN else 0):
-        if best.total <= best.floor:
+    for _ in range(min(RESTARTS, RESTART_PEOPLE // len(problem.ids)) - 1):
+        if best.total <= floor:
             break
-        search = Search.start(problem, sizes, size, roles, rng)
+        search = Search.start(problem, sizes, size, roles, rng, floor)
         search.improve()
         if search.total < best.total:
             best = search
@@ -116,19 +120,20 @@ class Search:
     total: int = 0
     floor: int = 0
     group_cost: list[int] = field(default_factory=list)
+    passed: list[int] = field(default_factory=list)
 
     @classmethod
-    def start(cls, problem: Problem, sizes: list[int], size: int, roles: Roles, rng: Random) -> Search:
+    def start(cls, problem: Problem, sizes: list[int], size: int, roles: Roles, rng: Random,
+              floor: int) -> Search:
         """The greedy start: role holders first, then largest organisation first."""
         count = len(problem.ids)
         role = [s == 1 or s > size for s in sizes]
         search = cls(problem.cost, [[] for _ in sizes], [-1] * count, role, list(role), [False] * count,
-                     roles.eligible, problem, rng, size)
+                     roles.eligible, problem, rng, size, group_cost=[0] * len(sizes))
         search.place_roles(roles, sizes)
         search.fill(sizes, largest_first(problem.orgs, search.where, rng))
-        search.group_cost = [search.cost_of(g) for g in search.members]
         search.total = sum(search.group_cost)
-        search.floor = lower_bound(problem.cost, sizes) if count <= FULL_SCAN else 0
+        search.floor = floor
         return search
 
     def place_roles(self, roles: Roles, sizes: list[int]) -> None:
@@ -148,33 +153,40 @@ class Search:
         self.where[person] = g
 
     def fill(self, sizes: list[int], order: list[int]) -> None:
-        """Each group in random order takes the next person of ``order`` as its seed (if
-        empty), then the cheapest of :data:`DRAWS` random free people per seat."""
-        pool = [i for i in order if self.where[i] < 0]
-        pool_at = {person: k for k, person in enumerate(pool)}
-        seeds = iter(order)
+        """Deal ``order`` round the groups seat by seat, as cards are dealt: organisations come
+        largest first, so each spreads as evenly as the groups allow. Each seat takes the first
+        of the next :data:`WINDOW` people who costs nothing with the group, else the cheapest."""
         groups = list(range(len(sizes)))
         self.rng.shuffle(groups)
-        for g in groups:
-            while len(self.members[g]) < sizes[g]:
-                person = self.next_seed(seeds) if not self.members[g] else self.draw(g, pool)
-                self.put(person, g)
-                take(pool, pool_at, person)
+        self.passed, head = [0] * len(self.where), 0
+        for seat in range(max(sizes, default=0)):
+            for g in groups:
+                if len(self.members[g]) <= seat < sizes[g]:
+                    pick, added = self.pick(g, order, head)
+                    order[head], order[pick] = order[pick], order[head]
+                    self.put(order[head], g)
+                    self.group_cost[g] += added
+                    head += 1
 
-    def next_seed(self, seeds: Iterator[int]) -> int:
-        return next(i for i in seeds if self.where[i] < 0)
+    def pick(self, g: int, order: list[int], head: int) -> tuple[int, int]:
+        """The position in ``order`` of the person seat ``head`` should take (see :meth:`fill`).
 
-    def draw(self, g: int, pool: list[int]) -> int:
-        """The first free person who costs nothing with the group, else the cheapest drawn."""
-        best, best_cost, rand, members = -1, -1, self.rng.random, self.members[g]
-        for _ in range(DRAWS):
-            person = pool[int(rand() * len(pool))]
-            added = sum(self.cost(person, m) for m in members)
+        Someone passed over :data:`WINDOW` times is taken anyway: whoever costs something
+        everywhere would otherwise ride along at the front of every window."""
+        members, cost = self.members[g], self.cost
+        if self.passed[order[head]] >= WINDOW:
+            return head, sum(cost(order[head], m) for m in members)
+        self.passed[order[head]] += 1
+        best, best_cost = head, -1
+        for k in range(head, min(head + WINDOW, len(order))):
+            person, added = order[k], 0
+            for m in members:
+                added += cost(person, m)
             if added == 0:
-                return person
-            if best < 0 or added < best_cost:
-                best, best_cost = person, added
-        return best
+                return k, 0
+            if best_cost < 0 or added < best_cost:
+                best, best_cost = k, added
+        return best, best_cost
 
     def cost_of(self, group: Sequence[int]) -> int:
         cost = self.cost
@@ -284,14 +296,6 @@ class Search:
         return pinned[0] if pinned else self.rng.choice(sorted(i for i in group if self.eligible[i]))
 
 
-def take(pool: list[int], pool_at: dict[int, int], person: int) -> None:
-    """Remove ``person`` from ``pool`` in O(1) (the last one fills the hole)."""
-    k = pool_at.pop(person)
-    last = pool.pop()
-    if last != person:
-        pool[k], pool_at[last] = last, k
-
-
 def largest_first(orgs: Sequence[int], where: Sequence[int], rng: Random) -> list[int]:
     """Everyone not yet placed, grouped by organisation, largest first, each in random order."""
     sizes: dict[int, int] = {}
@@ -304,9 +308,26 @@ def largest_first(orgs: Sequence[int], where: Sequence[int], rng: Random) -> lis
     return sorted((i for i in range(len(orgs)) if where[i] < 0), key=keys.__getitem__)
 
 
-def lower_bound(cost: PairCost, sizes: list[int]) -> int:
-    """No grouping into ``sizes`` costs less: each person sits in at least (smallest
-    size - 1) pairs, each no cheaper than their cheapest, and each pair has two ends."""
+def lower_bound(problem: Problem, sizes: list[int]) -> int:
+    """No grouping into ``sizes`` costs less: the larger of the organisations' bound and,
+    up to :data:`FULL_SCAN` people, the people's bound."""
+    orgs = organisation_bound(problem.orgs, len(sizes)) * problem.weights.same_org
+    return max(orgs, people_bound(problem.cost, sizes) if len(problem.ids) <= FULL_SCAN else 0)
+
+
+def organisation_bound(orgs: Sequence[int], groups: int) -> int:
+    """Same-organisation pairs no grouping avoids: each organisation spread as evenly as
+    ``groups`` groups allow still puts ``q + 1`` of its people together in ``r`` of them."""
+    pairs = 0
+    for members in Counter(orgs).values():
+        q, r = divmod(members, groups)
+        pairs += r * (q + 1) * q // 2 + (groups - r) * q * (q - 1) // 2
+    return pairs
+
+
+def people_bound(cost: PairCost, sizes: list[int]) -> int:
+    """Each person sits in at least (smallest size - 1) pairs, each no cheaper than their
+    cheapest, and each pair has two ends."""
     count, seats = sum(sizes), min(sizes) - 1
     if seats <= 0:
         return 0
