@@ -36,6 +36,12 @@ def place_key(place: str | None) -> str:
     return " ".join((place or "").split()).strip(" .,;").casefold()
 
 
+def mode_key(mode: str | None) -> str:
+    """A stored meeting mode as the matcher reads it: one of :data:`MODES`, else "" (no preference)."""
+    value = (mode or "").strip().casefold().replace("-", "_").replace(" ", "_")
+    return value if value in MODES else ""
+
+
 def states_something(person: Person) -> bool:
     return bool(person.slots or person.mode or person.place)
 

@@ -75,11 +75,14 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
                         settings.calendar)
 
 
-def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
+def plan(session: Session, settings: Settings, seed: int | None = None, now: datetime | None = None) -> Plan:
+    """The draw: groups of ``rounds.group_size``; free hours compared in the week of ``now``."""
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
     seed = random_seed() if seed is None else seed
-    grouping = make_groups(people_for_matching(session, taking_part), past_pairs(session), seed, odd=settings.rounds.odd)
+    week_of = now.astimezone(settings.tz).date() if now else None
+    people = people_for_matching(session, taking_part, settings.tz, week_of)
+    grouping = make_groups(people, past_pairs(session), seed, odd=settings.rounds.odd, size=settings.rounds.group_size)
     return Plan(seed, grouping, [c.id for c in everyone if c.skip_next])
 
 
@@ -89,7 +92,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     if running is not None:
         close_round(session, settings, running, now)
     resume_due_pauses(session, now)
-    drawn = plan(session, settings, seed)
+    drawn = plan(session, settings, seed, now)
     number = (session.scalar(select(func.max(Round.number))) or 0) + 1
     rnd = Round(number=number, seed=drawn.seed, opened_at=now)
     session.add(rnd)
@@ -98,8 +101,9 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
+    extras = set(drawn.grouping.extras)
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+        introduce(session, settings, rnd, [people[i] for i in group], extra_in(group, extras), now)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
@@ -110,12 +114,18 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
+def extra_in(group: tuple[int, ...], extras: set[int]) -> int | None:
+    """The member of ``group`` who took the round's odd role in it, if any (at most one a group)."""
+    return next((i for i in group if i in extras), None)
+
+
+def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], extra: int | None,
                now: datetime) -> None:
-    """One group's match and introduction. The match is tied to the round by id, not appended to
+    """One group's match and introduction; ``extra`` is the member with the odd role (stored as
+    ``odd_one_id``, which counts their odd turns). The match is tied to the round by id, not appended to
     ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic."""
     match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                  odd_one_id=trio_extra if len(members) == 3 else None,
+                  odd_one_id=extra if extra in {p.id for p in members} else None,
                   members=[MatchMember(participant_id=p.id) for p in members])
     session.add(match)
     session.flush()
