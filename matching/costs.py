@@ -107,10 +107,11 @@ def score(groups: Iterable[Sequence[int]], history: History | Iterable[PastPair]
 
 
 def index_cost(ids: Sequence[int], orgs: Sequence[int], history: History,
-               weights: Weights, terms: MeetingTerms | None = None) -> PairCost:
-    """The encoded cost of pairing positions i and j, where ``ids`` is ascending."""
+               weights: Weights, terms: MeetingTerms | None = None, missed: bool = True) -> PairCost:
+    """The encoded cost of pairing positions i and j, where ``ids`` is ascending
+    (without ``in_person_missed`` when ``missed`` is False)."""
     if terms is not None:
-        return meeting_cost(ids, orgs, history, weights, terms)
+        return meeting_cost(ids, orgs, history, weights, terms, missed)
     get = history.packed_get()
     met, met_round, not_met = weights.met, weights.met_round, weights.not_met
     shift = ID_BITS
@@ -129,12 +130,12 @@ def index_cost(ids: Sequence[int], orgs: Sequence[int], history: History,
 
 
 def meeting_cost(ids: Sequence[int], orgs: Sequence[int], history: History,
-                 weights: Weights, terms: MeetingTerms) -> PairCost:
+                 weights: Weights, terms: MeetingTerms, missed: bool = True) -> PairCost:
     """:func:`index_cost` with the meeting tiers; a pair where neither states anything
     (nor seeks an in-person match) skips them."""
     get = history.packed_get()
     met, met_round, not_met, same_org = weights.met, weights.met_round, weights.not_met, weights.same_org
-    clash_w, overlap_w, shift = weights.mode_clash, weights.no_overlap, ID_BITS
+    clash_w, overlap_w, missed_w, shift = weights.mode_clash, weights.no_overlap, int(missed), ID_BITS
     stated = [terms.has_any(i) for i in range(len(ids))]
     charges = terms.charges
 
@@ -145,8 +146,8 @@ def meeting_cost(ids: Sequence[int], orgs: Sequence[int], history: History,
         if packed is not None:
             total += met + (packed >> 1) * met_round if packed & 1 else not_met
         if stated[i] or stated[j]:
-            clash, no_overlap, missed = charges(i, j)
-            total += clash * clash_w + no_overlap * overlap_w + missed
+            clash, no_overlap, apart = charges(i, j)
+            total += clash * clash_w + no_overlap * overlap_w + apart * missed_w
         return total
 
     return cost

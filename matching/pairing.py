@@ -12,6 +12,7 @@ from matching.model import Grouping, PastPair, Person
 from matching.plan import Plan
 from matching.problem import Problem, build_problem
 from matching.solve import solve_heuristic
+from matching.together import PLACES_FROM, solve_with_places
 
 OddMode = Literal["trio", "sit_out"]
 
@@ -31,8 +32,11 @@ def make_groups(people: Sequence[Person], history: History | Iterable[PastPair],
     people_count = len(problem.ids)
     if people_count < 2:
         return alone(problem)
-    solver = solve_exact if people_count <= EXACT_LIMIT else solve_heuristic
-    return assemble(problem, solver(problem, rng, odd == "trio"))
+    if people_count <= EXACT_LIMIT:
+        return assemble(problem, solve_exact(problem, rng, odd == "trio"))
+    if people_count > PLACES_FROM and problem.terms is not None and any(problem.terms.seeker):
+        return assemble(problem, solve_with_places(problem, index, rng, odd == "trio"))
+    return assemble(problem, solve_heuristic(problem, rng, odd == "trio"))
 
 
 def alone(problem: Problem) -> Grouping:

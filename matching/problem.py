@@ -26,6 +26,7 @@ class Problem:
     eligible: list[bool]
     cost: PairCost
     weights: Weights
+    terms: MeetingTerms | None = None
 
     @property
     def size(self) -> int:
@@ -55,7 +56,7 @@ def build_problem(people: Sequence[Person], history: History, pairs_per_person: 
     eligible = [p.odd_turns == fewest for p in roster]
     terms = MeetingTerms.of(roster)
     weights = Weights.for_size(len(ids) * pairs_per_person, history.max_round, terms is not None)
-    return Problem(ids, orgs, eligible, index_cost(ids, orgs, history, weights, terms), weights)
+    return Problem(ids, orgs, eligible, index_cost(ids, orgs, history, weights, terms), weights, terms)
 
 
 def matching_cost(problem: Problem, allowed: Sequence[bool] | None = None) -> PairCost:

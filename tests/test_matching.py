@@ -323,6 +323,20 @@ def test_with_meeting_preferences_trio_rounds_match_brute_force(instance: Instan
     assert make_groups(people, history, seed, "trio").score <= brute_force_trio(people, history)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_with_meeting_preferences_rounds_above_64_match_the_exact_optimum(seed: int) -> None:
+    """Above 64 people, same-place people are brought together after the pairing
+    (``matching.together``); four rounds of a 100-person community, each made by the matcher."""
+    rng = random.Random(seed)
+    people = [Person(i, f"org{rng.randrange(6)}", **(meeting_fields(rng) if rng.random() < 0.6 else {}))  # type: ignore[arg-type]
+              for i in range(100)]
+    history: list[PastPair] = []
+    for round_no in range(1, 5):
+        assert_optimal_pairs((people, history), seed * 10 + round_no)
+        drawn = make_groups(people, history, seed * 10 + round_no)
+        history += [PastPair(a, b, round_no, rng.choice([True, None])) for a, b in drawn.groups]
+
+
 def test_score_counts_the_meeting_tiers() -> None:
     people = [Person(1, "a", mode="in_person", place="leeds"), Person(2, "b", mode="in_person", place="york"),
               Person(3, "c", mode="either", place="leeds", slots=frozenset({9, 10})),
