@@ -431,7 +431,7 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     from rounds.views import plan_view
 
     with reading(app.ready_engine())() as session:
-        view = plan_view(session, plan(session, app.settings, seed))
+        view = plan_view(session, plan(session, app.settings, seed, app.now()))
     lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, "
              f"{plural(view['repeats'], 'repeated pair')}, "
              f"{plural(view['same_organisation'], 'same-organisation pair')}):", *group_lines(view["groups"])]

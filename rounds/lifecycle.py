@@ -7,7 +7,7 @@ dedupe key, so a step happens exactly once however often tick runs.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
@@ -40,10 +40,13 @@ class Plan:
     seed: int
     grouping: Grouping
     skipping: list[int]
+    trial_off: list[int] = field(default_factory=list)   # two-monthly people in a trial, in their month off
+    waiting: list[int] = field(default_factory=list)     # sitting out for an odd number in a trial arm's own draw
 
     def everyone(self) -> set[int]:
         """Every id the plan places: in a group, sitting out, or skipping."""
-        placed = {i for group in self.grouping.groups for i in group} | set(self.skipping)
+        placed = {i for group in self.grouping.groups for i in group} | set(self.skipping) | set(self.trial_off)
+        placed |= set(self.waiting)
         return placed if self.grouping.sitting_out is None else placed | {self.grouping.sitting_out}
 
 
@@ -75,16 +78,28 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
                         settings.calendar)
 
 
-def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
+def plan(session: Session, settings: Settings, seed: int | None = None, now: datetime | None = None) -> Plan:
+    """The draw: groups of ``rounds.group_size``; free hours compared in the week of ``now``. People in a
+    running trial whose arms change the meeting are drawn with their own arm (see trials.rounds)."""
     from matching import make_groups  # the matcher and the history: only for a draw, not on every tick
     from rounds.history import eligible, people_for_matching
     from rounds.pair_index import past_pairs
+    from trials.draw import combine, round_trials_now
 
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
     seed = random_seed() if seed is None else seed
-    grouping = make_groups(people_for_matching(session, taking_part), past_pairs(session), seed, odd=settings.rounds.odd)
-    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next])
+    week_of = now.astimezone(settings.tz).date() if now else None
+    trials = round_trials_now(session, [c.id for c in taking_part])
+    history = past_pairs(session)
+    groupings = []
+    for n, (part, ids) in enumerate(sorted(trials.parts.items())):
+        chosen = set(ids)
+        people = people_for_matching(session, [c for c in taking_part if c.id in chosen], settings.tz, week_of)
+        groupings.append(make_groups(people, history, seed + n, odd=settings.rounds.odd,
+                                     size=trials.group_size(part, settings.rounds.group_size)))
+    grouping, waiting = combine(groupings)
+    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next], sorted(trials.sitting_out), waiting)
 
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
@@ -97,7 +112,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     if running is not None:
         close_round(session, settings, running, now)
     resume_due_pauses(session, now)
-    drawn = plan(session, settings, seed)
+    drawn = plan(session, settings, seed, now)
     number = (session.scalar(select(func.max(Round.number))) or 0) + 1
     rnd = Round(number=number, seed=drawn.seed, opened_at=now)
     session.add(rnd)
@@ -107,10 +122,12 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
     hosted = hosted_counts(session)
+    extras = set(drawn.grouping.extras)
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now, hosted)
+        introduce(session, settings, rnd, [people[i] for i in group], extra_in(group, extras), now, hosted)
     record_groups(session, number, drawn.grouping.groups)
-    sitting = [(people[i], "skip") for i in drawn.skipping]
+    sitting = [(people[i], "skip") for i in drawn.skipping] + [(people[i], "odd") for i in drawn.waiting]
+    sitting += [(people[i], "trial") for i in drawn.trial_off]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
     for person, reason in sitting:
@@ -120,15 +137,21 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
+def extra_in(group: tuple[int, ...], extras: set[int]) -> int | None:
+    """The member of ``group`` who took the round's odd role in it, if any (at most one a group)."""
+    return next((i for i in group if i in extras), None)
+
+
+def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], extra: int | None,
                now: datetime, hosted: dict[int, int] | None = None) -> None:
-    """One group's match and introduction. The match is tied to the round by id, not appended to
+    """One group's match and introduction; ``extra`` is the member with the odd role (stored as
+    ``odd_one_id``, which counts their odd turns). The match is tied to the round by id, not appended to
     ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
     `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`)."""
     from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
 
     match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                  odd_one_id=trio_extra if len(members) == 3 else None,
+                  odd_one_id=extra if extra in {p.id for p in members} else None,
                   members=[MatchMember(participant_id=p.id) for p in members])
     session.add(match)
     session.flush()
@@ -158,6 +181,8 @@ def _joined(names: list[str]) -> str:
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,
              now: datetime) -> None:
     rnd.sit_outs.append(SitOut(participant_id=person.id, reason=reason))
+    if reason == "trial":
+        return   # their month off in a two-monthly trial arm: the trial's email told them, and skip_next waits
     person.skip_next = False
     next_round = (rnd.closes_at or now).astimezone(settings.tz).strftime("%-d %B")
     enqueue(session, settings, template="participant/sit_out", to=person, now=now,

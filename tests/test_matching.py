@@ -37,14 +37,28 @@ Instance = tuple[list[Person], list[PastPair]]
 
 # ---------------------------------------------------------------- generators and references
 
+MORNINGS = frozenset(d * 24 + h for d in range(5) for h in range(8, 12))
+AFTERNOONS = frozenset(d * 24 + h for d in range(5) for h in range(13, 17))
+TUESDAYS = frozenset(range(24 + 8, 24 + 17))
+
+
+def meeting_fields(rng: random.Random) -> dict[str, object]:
+    """How one person can meet, at random; most state nothing or only part of it."""
+    return {"slots": rng.choice([frozenset(), frozenset(), MORNINGS, AFTERNOONS, TUESDAYS]),
+            "mode": rng.choice(["", "", "online", "in_person", "in_person", "either"]),
+            "place": rng.choice(["", "leeds", "leeds", "york", "bristol"])}
+
+
 @st.composite
-def instances(draw: st.DrawFn, sizes: st.SearchStrategy[int]) -> Instance:
-    """People in a few organisations with a random history of met / not met / unconfirmed pairs."""
+def instances(draw: st.DrawFn, sizes: st.SearchStrategy[int], meeting: bool = False) -> Instance:
+    """People in a few organisations with a random history of met / not met / unconfirmed pairs
+    (and with ``meeting``, random availability, meeting modes and places)."""
     n = draw(sizes)
     rng = random.Random(draw(st.integers(0, 2**32)))
     ids = rng.sample(range(10**6), n)
     orgs = rng.randint(1, 5)
-    people = [Person(i, f"org{rng.randrange(orgs)}", rng.choice([0, 0, 0, 1, 2])) for i in ids]
+    people = [Person(i, f"org{rng.randrange(orgs)}", rng.choice([0, 0, 0, 1, 2]),
+                     **(meeting_fields(rng) if meeting else {})) for i in ids]  # type: ignore[arg-type]
     density = rng.choice([0.0, 0.1, 0.3, 0.6])
     history = [PastPair(a, b, round_no, rng.choice([True, False, None]))
                for round_no in range(1, rng.randint(1, 8))
@@ -52,33 +66,54 @@ def instances(draw: st.DrawFn, sizes: st.SearchStrategy[int]) -> Instance:
     return people, history
 
 
-def pair_charges(a: int, b: int, history: Sequence[PastPair], orgs: dict[int, str]) -> Score:
-    """One pair's score straight from the raw history."""
+def pair_charges(a: int, b: int, history: Sequence[PastPair], orgs: dict[int, str],
+                 people: Sequence[Person] = ()) -> Score:
+    """One pair's score straight from the raw history (and the roster, for the meeting tiers)."""
     past = [p for p in history if {p.a, p.b} == {a, b}]
     same = int(orgs[a] == orgs[b])
+    meeting = meeting_charges(a, b, people) if people else (0, 0, 0)
     if not past:
-        return Score(0, 0, 0, same)
+        return Score(0, 0, 0, same, *meeting)
     if any(p.met is not False for p in past):
-        return Score(1, max(p.round_no for p in past), 0, same)
-    return Score(0, 0, 1, same)
+        return Score(1, max(p.round_no for p in past), 0, same, *meeting)
+    return Score(0, 0, 1, same, *meeting)
+
+
+def meeting_charges(a: int, b: int, people: Sequence[Person]) -> tuple[int, int, int]:
+    """The meeting tiers of one pair, as the issue states them: (in-person-only with someone who
+    cannot meet them in person, no common free hour, in-person seekers of one place kept apart)."""
+    by_id = {p.id: p for p in people}
+    x, y = by_id[a], by_id[b]
+    both_places = bool(x.place and y.place)
+    clash = "in_person" in (x.mode, y.mode) and ("online" in (x.mode, y.mode)
+                                                  or (both_places and x.place != y.place))
+    no_overlap = bool(x.slots and y.slots and not x.slots & y.slots)
+    willing = [p for p in people if p.mode in ("in_person", "either") and p.place]
+    seekers = {p.id for p in willing if sum(q.place == p.place for q in willing) >= 2}
+    together = a in seekers and b in seekers and x.place == y.place
+    missed = 0 if together else (a in seekers) + (b in seekers)
+    return int(clash), int(no_overlap), missed
 
 
 def add(x: Score, y: Score) -> Score:
     return Score(*(a + b for a, b in zip(x, y)))
 
 
-def exact_pairs(ids: Sequence[int], history: Sequence[PastPair], orgs: dict[int, str]) -> list[tuple[int, int]]:
+def exact_pairs(ids: Sequence[int], history: Sequence[PastPair], orgs: dict[int, str],
+                people: Sequence[Person] = ()) -> list[tuple[int, int]]:
     """An optimal perfect matching by networkx over weights that order like scores."""
     base = 10**6
 
     def weight(s: Score) -> int:
-        return base**4 - (((s.met_repeats * base + s.met_repeat_rounds) * base
-                           + s.not_met_repeats) * base + s.same_org)
+        key = 0
+        for tier in s:
+            key = key * base + tier
+        return base**len(s) - key
 
     graph = nx.Graph()
     graph.add_nodes_from(ids)
     for a, b in itertools.combinations(ids, 2):
-        graph.add_edge(a, b, weight=weight(pair_charges(a, b, history, orgs)))
+        graph.add_edge(a, b, weight=weight(pair_charges(a, b, history, orgs, people)))
     return list(nx.max_weight_matching(graph, maxcardinality=True))
 
 
@@ -91,12 +126,12 @@ def brute_force_trio(people: Sequence[Person], history: Sequence[PastPair]) -> S
     """The best score over every grouping into pairs and one trio holding an eligible person."""
     orgs = {p.id: p.org for p in people}
     eligible = eligible_ids(people)
-    charge = functools.cache(lambda a, b: pair_charges(a, b, history, orgs))
+    charge = functools.cache(lambda a, b: pair_charges(a, b, history, orgs, people))
 
     @functools.cache
     def best(rest: tuple[int, ...], trio_done: bool) -> Score | None:
         if not rest:
-            return Score(0, 0, 0, 0) if trio_done else None
+            return Score(0, 0, 0, 0, 0, 0, 0) if trio_done else None
         a, others = rest[0], rest[1:]
         options = []
         for k, b in enumerate(others):
@@ -220,7 +255,7 @@ def test_larger_even_rounds_match_the_exact_optimum(instance: Instance, seed: in
 def assert_optimal_pairs(instance: Instance, seed: int) -> None:
     people, history = instance
     orgs = {p.id: p.org for p in people}
-    best = score(exact_pairs(list(orgs), history, orgs), history, orgs)
+    best = score(exact_pairs(list(orgs), history, orgs, people), history, orgs, people)
     assert make_groups(people, history, seed).score <= best
 
 
@@ -273,6 +308,78 @@ def test_avoids_same_organisation_when_a_large_organisation_allows_it() -> None:
     assert make_groups(people, [], 3).score == Score(0, 0, 0, 0)
 
 
+# ---------------------------------------------------------------- meeting preferences
+
+@settings(FAST, max_examples=150)
+@given(instances(st.integers(1, 8).map(lambda k: 2 * k), meeting=True), st.integers(0, 99))
+def test_with_meeting_preferences_even_rounds_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    assert_optimal_pairs(instance, seed)
+
+
+@settings(FAST, max_examples=40)
+@given(instances(st.integers(11, 20).map(lambda k: 2 * k), meeting=True), st.integers(0, 99))
+def test_with_meeting_preferences_larger_rounds_match_the_exact_optimum(instance: Instance, seed: int) -> None:
+    assert_optimal_pairs(instance, seed)
+
+
+@FAST
+@given(instances(st.integers(1, 6).map(lambda k: 2 * k + 1), meeting=True), st.integers(0, 99))
+def test_with_meeting_preferences_trio_rounds_match_brute_force(instance: Instance, seed: int) -> None:
+    people, history = instance
+    assert make_groups(people, history, seed, "trio").score <= brute_force_trio(people, history)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_with_meeting_preferences_rounds_above_64_match_the_exact_optimum(seed: int) -> None:
+    """Above 64 people, same-place people are brought together after the pairing
+    (``matching.together``); four rounds of a 100-person community, each made by the matcher."""
+    rng = random.Random(seed)
+    people = [Person(i, f"org{rng.randrange(6)}", **(meeting_fields(rng) if rng.random() < 0.6 else {}))  # type: ignore[arg-type]
+              for i in range(100)]
+    history: list[PastPair] = []
+    for round_no in range(1, 5):
+        assert_optimal_pairs((people, history), seed * 10 + round_no)
+        drawn = make_groups(people, history, seed * 10 + round_no)
+        history += [PastPair(a, b, round_no, rng.choice([True, None])) for a, b in drawn.groups]
+
+
+def test_score_counts_the_meeting_tiers() -> None:
+    people = [Person(1, "a", mode="in_person", place="leeds"), Person(2, "b", mode="in_person", place="york"),
+              Person(3, "c", mode="either", place="leeds", slots=frozenset({9, 10})),
+              Person(4, "d", mode="online", slots=frozenset({11})), Person(5, "e"),
+              Person(6, "f", mode="either", place="york", slots=frozenset({10}))]
+    orgs = {p.id: p.org for p in people}
+    # (1, 2): in person only, two places; (3, 4): no common hour, and 3 could have met 1 in Leeds;
+    # (5, 6): 6 could have met 2 in York.
+    assert score([(1, 2), (3, 4), (5, 6)], [], orgs, people) == Score(0, 0, 0, 0, 1, 1, 4)
+    assert score([(1, 3), (2, 6), (4, 5)], [], orgs, people) == Score(0, 0, 0, 0, 0, 0, 0)
+    assert make_groups(people, [], 7).groups == ((1, 3), (2, 6), (4, 5))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_in_person_only_people_in_different_places_are_kept_apart(seed: int) -> None:
+    """300 people (the fast path): a third meet only in person, in three towns (34, 33 and 33 of
+    them); the rest state nothing. Nobody in person only is paired across towns, and all but one
+    in each odd town meet someone from their own."""
+    towns = ["leeds", "york", "hull"]
+    people = [Person(i, f"org{i % 7}", mode="in_person" if i % 3 == 0 else "", place=towns[i % 9 // 3] if i % 3 == 0 else "")
+              for i in range(300)]
+    grouping = make_groups(people, [], seed)
+    assert grouping.score == Score(0, 0, 0, 0, 0, 0, 2)
+    where = {p.id: p.place for p in people if p.mode}
+    for a, b in grouping.groups:
+        assert not (a in where and b in where and where[a] != where[b])
+
+
+def test_a_round_where_nobody_states_anything_costs_what_it_did() -> None:
+    """The three meeting tiers weigh nothing and cost nothing when nobody uses them."""
+    assert Weights.for_size(10, 3) == Weights(11, 121, 121 * 11 * 4, 121 * 11 * 4 * 11)
+    people = [Person(i, f"org{i % 3}") for i in range(8)]
+    problem = build_problem(people, History([PastPair(0, 1, 2, True)]))
+    assert problem.weights.mode_clash == problem.weights.no_overlap == 0
+    assert problem.cost.__qualname__ == "index_cost.<locals>.cost"
+
+
 # ---------------------------------------------------------------- the odd role rotates
 
 @pytest.mark.parametrize("n", [7, 25])
@@ -305,17 +412,18 @@ def test_score_counts_each_kind_of_pair() -> None:
 
 
 @FAST
-@given(instances(st.integers(4, 14)), st.integers(0, 99), st.integers(0, 99))
-def test_weights_order_groupings_like_scores(instance: Instance, seed_a: int, seed_b: int) -> None:
+@given(instances(st.integers(4, 14), meeting=True), st.integers(0, 99), st.integers(0, 99), st.booleans())
+def test_weights_order_groupings_like_scores(instance: Instance, seed_a: int, seed_b: int, meeting: bool) -> None:
     people, history = instance
     orgs = {p.id: p.org for p in people}
     index = History(history)
-    weights = Weights.for_size(len(people), index.max_round)
+    weights = Weights.for_size(len(people), index.max_round, meeting)
     ids = sorted(orgs)
     draws = []
     for seed in (seed_a, seed_b):
         random.Random(seed).shuffle(ids)
-        draws.append(score([tuple(ids[k:k + 2]) for k in range(0, len(ids) - 1, 2)], index, orgs))
+        draws.append(score([tuple(ids[k:k + 2]) for k in range(0, len(ids) - 1, 2)], index, orgs,
+                           people if meeting else ()))
     x, y = draws
     assert (x < y) == (weights.encode(x) < weights.encode(y))
     assert weights.decode(weights.encode(x)) == x
