@@ -23,6 +23,7 @@ from wording import plural
 
 if TYPE_CHECKING:
     from matching import Grouping
+    from trials.rounds import RoundTrials
 
 
 Seeds = Callable[[], int]
@@ -42,6 +43,7 @@ class Plan:
     skipping: list[int]
     trial_off: list[int] = field(default_factory=list)   # two-monthly people in a trial, in their month off
     waiting: list[int] = field(default_factory=list)     # sitting out for an odd number in a trial arm's own draw
+    trials: RoundTrials | None = None                    # what running trials change in this round
 
     def everyone(self) -> set[int]:
         """Every id the plan places: in a group, sitting out, or skipping."""
@@ -99,7 +101,7 @@ def plan(session: Session, settings: Settings, seed: int | None = None, now: dat
         groupings.append(make_groups(people, history, seed + n, odd=settings.rounds.odd,
                                      size=trials.group_size(part, settings.rounds.group_size)))
     grouping, waiting = combine(groupings)
-    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next], sorted(trials.sitting_out), waiting)
+    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next], sorted(trials.sitting_out), waiting, trials)
 
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
@@ -124,7 +126,7 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     hosted = hosted_counts(session)
     extras = set(drawn.grouping.extras)
     for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], extra_in(group, extras), now, hosted)
+        introduce(session, settings, rnd, [people[i] for i in group], extra_in(group, extras), now, hosted, drawn.trials)
     record_groups(session, number, drawn.grouping.groups)
     sitting = [(people[i], "skip") for i in drawn.skipping] + [(people[i], "odd") for i in drawn.waiting]
     sitting += [(people[i], "trial") for i in drawn.trial_off]
@@ -143,12 +145,14 @@ def extra_in(group: tuple[int, ...], extras: set[int]) -> int | None:
 
 
 def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], extra: int | None,
-               now: datetime, hosted: dict[int, int] | None = None) -> None:
+               now: datetime, hosted: dict[int, int] | None = None, trials: RoundTrials | None = None) -> None:
     """One group's match and introduction; ``extra`` is the member with the odd role (stored as
     ``odd_one_id``, which counts their odd turns). The match is tied to the round by id, not appended to
     ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
-    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`)."""
+    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`); `trials`: whose
+    copy leaves out the options or the starter (a trial arm)."""
     from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
+    from trials.rounds import as_arms_say
 
     match = Match(round_id=rnd.id, token=new_token(), created_at=now,
                   odd_one_id=extra if extra in {p.id for p in members} else None,
@@ -159,8 +163,8 @@ def introduce(session: Session, settings: Settings, rnd: Round, members: list[Pa
     host = pick_host(session, match, members, rnd.seed, hosted)
     starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
     starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
-    personal = offer_context(settings, starts, members, host, where_to_meet(settings, members, host, match.token),
-                             starter)
+    personal = as_arms_say(offer_context(settings, starts, members, host,
+                                         where_to_meet(settings, members, host, match.token), starter), trials)
     [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
                               context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}",
                               personal=personal)
