@@ -24,7 +24,7 @@ from models import Participant, Status
 from models.summary import all_quarantined
 from report.command import report_command
 from rounds.admin import AdminError, change_status, close_running, find_participant, top_up
-from rounds.lifecycle import open_round, plan
+from rounds.lifecycle import group_count, open_round, plan
 from rounds.person import participant_record
 from rounds.views import find_round, person_view, plan_view, round_view
 from runlock import Busy, exclusive
@@ -426,7 +426,7 @@ def round_open(app: App, seed: int | None) -> None:
     """
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
-        click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
+        click.echo(f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
 

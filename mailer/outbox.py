@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -100,12 +100,26 @@ def enqueue_group(
     Each member gets a copy of their own, addressed to them all and with the same Message-ID (so
     replies thread alike for everyone, as a mailing list's personalised copies do), but with a
     List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail."""
-    message_id = new_message_id(template.rpartition("/")[2], token, settings.service.domain)
-    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
     subject = group_subject(session, thread) if thread else ""
+    rows = [OutboundMessage(**values) for values in group_copies(
+        settings, template=template, members=members, token=token, now=now, context=context, thread=thread,
+        subject=subject, dedupe_key=dedupe_key)]
+    session.add_all(rows)
+    return rows
+
+
+def group_copies(
+    settings: Settings, *, template: str, members: Sequence[Participant], token: str, now: datetime,
+    context: dict[str, Any], message_id: str = "", thread: str | None = None, subject: str = "",
+    dedupe_key: str | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows (as column values) of `enqueue_group`'s copies, built without the database:
+    the text rendered once, then one composed email per member. `subject`: the thread's, if any."""
+    message_id = message_id or new_message_id(template.rpartition("/")[2], token, settings.service.domain)
+    rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
     everyone = [(m.email, m.name) for m in members]
-    return [_queue(
-        session, settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
+    return [_values(
+        settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
         message_id=message_id, context=context, rendered=rendered, thread=[thread] if thread else [], subject=subject,
         auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
         unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
@@ -114,13 +128,26 @@ def enqueue_group(
     ) for m in members]
 
 
-def _queue(
-    session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
+def queue_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many outbox rows (as `group_copies` builds them) in one executemany INSERT, with no ORM object
+    or flush per row: opening a round queues thousands at once."""
+    if rows:
+        session.execute(insert(OutboundMessage.__table__), rows)
+
+
+def _queue(session: Session, settings: Settings, **kwargs: Any) -> OutboundMessage:
+    row = OutboundMessage(**_values(settings, **kwargs))
+    session.add(row)
+    return row
+
+
+def _values(
+    settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: list[str], subject: str, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
     dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
     deliver_to: str = "", message_id: str = "", rendered: Rendered | None = None,
-) -> OutboundMessage:
+) -> dict[str, Any]:
     """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies,
     which share one `rendered` text)."""
     kind = template.rpartition("/")[2]
@@ -136,15 +163,13 @@ def _queue(
         unsubscribe=unsubscribe, in_reply_to=thread[-1] if thread else None, references=thread,
         unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments),
     )
-    row = OutboundMessage(
+    return dict(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
         recipients=deliver_to or "\n".join(email for email, _ in recipients), subject=rendered.subject,
         stranger=stranger, rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
         raw=compose(rendered, envelope), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,
     )
-    session.add(row)
-    return row
 
 
 def _one_click(settings: Settings, unsubscribe: str) -> str:

@@ -11,7 +11,8 @@ from inbound.parse import normalise_address
 from matching import make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, past_pairs, people_for_matching
-from rounds.lifecycle import close_round, current_round, introduce
+from rounds.introductions import introduce_all
+from rounds.lifecycle import close_round, current_round
 from wording import plural
 
 MOVES = {
@@ -56,8 +57,8 @@ def top_up(session: Session, settings: Settings, now: datetime, seed: int) -> in
         raise AdminError(f"{plural(len(waiting), 'person')} waiting; at least two are needed for a top-up")
     grouping = make_groups(people_for_matching(session, waiting), past_pairs(session), seed, odd="trio")
     by_id = active_by_id(session, (c.id for c in waiting))
-    for group in grouping.groups:
-        introduce(session, settings, rnd, [by_id[i] for i in group], grouping.trio_extra, now)
+    introduce_all(session, settings, rnd, [[by_id[i] for i in group] for group in grouping.groups],
+                  grouping.trio_extra, now)
     session.add(AuditEvent(at=now, action="round-top-up", source="organiser",
                            detail=f"round {rnd.number}: {len(grouping.groups)} more groups, seed {seed}"))
     return len(grouping.groups)

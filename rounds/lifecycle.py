@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
 from matching import Grouping, make_groups
-from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
+from models import AuditEvent, Match, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, match_outcomes, past_pairs, people_for_matching
+from rounds.introductions import group_context, introduce_all
 from rounds.schedule import next_opening, parse_cadence, timeline
 from rounds.silence import handle_silence
 from wording import plural
@@ -98,8 +98,8 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
-    for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now)
+    introduce_all(session, settings, rnd, [[people[i] for i in group] for group in drawn.grouping.groups],
+                  drawn.grouping.trio_extra, now)
     sitting = [(people[i], "skip") for i in drawn.skipping]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
@@ -110,30 +110,9 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
-               now: datetime) -> None:
-    """One group's match and introduction. The match is tied to the round by id, not appended to
-    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic."""
-    match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                  odd_one_id=trio_extra if len(members) == 3 else None,
-                  members=[MatchMember(participant_id=p.id) for p in members])
-    session.add(match)
-    session.flush()
-    session.expire(rnd, ["matches"])
-    [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
-                        context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
-    match.intro_message_id = row.message_id
-
-
-def group_context(settings: Settings, rnd: Round, members: list[Participant]) -> dict[str, object]:
-    deadline = (rnd.closes_at or rnd.opened_at).astimezone(settings.tz).strftime("%A %-d %B")
-    names = _joined([p.name or p.email.split("@")[0] for p in members])
-    greet = _joined([p.greeting_name or p.email.split("@")[0] for p in members])
-    return {"members": members, "names": names, "greet": greet, "deadline": deadline, "round_no": rnd.number}
-
-
-def _joined(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+def group_count(session: Session, rnd: Round) -> int:
+    """How many groups a round has, counted by the database rather than by loading every match."""
+    return session.scalar(select(func.count(Match.id)).where(Match.round_id == rnd.id)) or 0
 
 
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,
@@ -199,7 +178,7 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     if due is None or now < due:
         return None
     rnd = open_round(session, settings, now, source="schedule", seed=seeds())
-    return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
+    return f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}"
 
 
 STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (step_nudge, step_checkin, step_open)
