@@ -159,9 +159,13 @@ def baseline(url: str, data_dir: str, groups: list[tuple[int, ...]]) -> Timing:
     return measure(work)
 
 
-def ours(url: str, data_dir: str, groups: list[tuple[int, ...]], old: bool, profile: bool) -> Timing:
-    """`open_round` with SEED, committed; `part`: the time in introduce_all."""
+def ours(url: str, data_dir: str, groups: list[tuple[int, ...]], old: bool, profile: bool,
+         inline: bool = False) -> Timing:
+    """`open_round` with SEED, committed; `part`: the time in introduce_all. `inline`: each chunk's
+    INSERT in the calling thread (to see what the writer thread buys)."""
     settings, engine = settings_for(url, data_dir), make_engine(url)
+    if inline:
+        introductions._Writer.put = lambda self, rows: introductions.queue_rows(self.connection, rows)  # type: ignore
     if old:
         from tests.test_open_round import one_group_at_a_time
         lifecycle.introduce_all = one_group_at_a_time  # type: ignore[assignment]
@@ -224,12 +228,12 @@ def mean(a: Timing, b: Timing) -> Timing:
     return Timing((a.wall + b.wall) / 2, (a.cpu + b.cpu) / 2, max(a.peak_mib, b.peak_mib))
 
 
-def one_run(fresh_url: Callable[[str], str], people: int, old: bool, profile: bool) -> Run:
+def one_run(fresh_url: Callable[[str], str], people: int, old: bool, profile: bool, inline: bool) -> Run:
     with tempfile.TemporaryDirectory(prefix="bench-open-") as data_dir:
         url = fresh_url(data_dir)
         groups = in_fresh_process(setup, url, data_dir, people)
         before = in_fresh_process(baseline, url, data_dir, groups)
-        mine = in_fresh_process(ours, url, data_dir, groups, False, profile)
+        mine = in_fresh_process(ours, url, data_dir, groups, False, profile, inline)
         after = in_fresh_process(baseline, url, data_dir, groups)
         if not old:
             return Run(mean(before, after), mine, None)
@@ -267,6 +271,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 people, one run each")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--old", action="store_true", help="also time one group at a time, as before")
+    parser.add_argument("--inline", action="store_true", help="ours without the writer thread")
     parser.add_argument("--profile", action="store_true", help="run ours under cProfile and print where time goes")
     args = parser.parse_args(argv)
     sizes = [1000, 10000] if args.quick else [int(n) for n in args.people.split(",")]
@@ -279,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs = []
                 for _ in range(repeats):
                     started = time.perf_counter()
-                    runs.append(one_run(fresh_url, people, args.old, args.profile))
+                    runs.append(one_run(fresh_url, people, args.old, args.profile, args.inline))
                     print(f"{label} {people} people: queue {runs[-1].queue.wall:.2f} s, baseline "
                           f"{runs[-1].base.wall:.2f} s ({time.perf_counter() - started:.0f} s with setup)", flush=True)
                     profiles.append(f"{label} {people}:\n{runs[-1].ours.profile}")

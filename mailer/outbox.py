@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -128,7 +128,7 @@ def group_copies(
     ) for m in members]
 
 
-def queue_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+def queue_rows(session: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Many outbox rows (as `group_copies` builds them) in one executemany INSERT, with no ORM object
     or flush per row: opening a round queues thousands at once."""
     if rows:

@@ -109,14 +109,14 @@ def test_a_round_that_fails_in_a_later_chunk_saves_nothing(
     and none of its matches, members or emails stays behind."""
     settings = settings_for(database_url, tmp_path)
     monkeypatch.setattr(introductions, "CHUNK", 1)
-    chunks, inner = [], introductions._introduce_chunk
-    monkeypatch.setattr(introductions, "_introduce_chunk", lambda *args: chunks.append(1) or inner(*args))
+    chunks, inner = [], introductions.queue_rows
+    monkeypatch.setattr(introductions, "queue_rows", lambda *args: chunks.append(1) or inner(*args))
     with sessions(engine).begin() as session:
         session.add(Participant(email="zoë@exämple.org", name="Zoë", status=Status.ACTIVE, reply_token="tzoe"))
     with pytest.raises(Unwritable, match="zoë@exämple.org"):
         with sessions(engine).begin() as session:
             lifecycle.open_round(session, settings, NOW, source="organiser", seed=5)
-    assert len(chunks) > 1, "the failing group came after at least one chunk was inserted"
+    assert chunks, "the failing group came after at least one chunk's emails were inserted"
     with sessions(engine)() as session:
         for table in (Round, Match, MatchMember, OutboundMessage, SitOut, AuditEvent):
             assert session.scalars(select(table)).all() == [], table.__name__
