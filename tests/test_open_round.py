@@ -120,3 +120,26 @@ def test_a_round_that_fails_in_a_later_chunk_saves_nothing(
     with sessions(engine)() as session:
         for table in (Round, Match, MatchMember, OutboundMessage, SitOut, AuditEvent):
             assert session.scalars(select(table)).all() == [], table.__name__
+
+
+def test_an_insert_that_fails_in_the_writer_thread_fails_the_whole_round(
+        engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emails of each chunk are inserted in a writer thread; its error reaches the round's
+    transaction, which rolls back everything, the chunks already inserted included."""
+    settings = settings_for(database_url, tmp_path)
+    monkeypatch.setattr(introductions, "CHUNK", 1)
+    inserted, inner = [], introductions.queue_rows
+
+    def full_disk(connection: Any, rows: Any) -> None:
+        if len(inserted) == 2:
+            raise OSError("No space left on device")
+        inner(connection, rows)
+        inserted.append(rows)
+    monkeypatch.setattr(introductions, "queue_rows", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        with sessions(engine).begin() as session:
+            lifecycle.open_round(session, settings, NOW, source="organiser", seed=5)
+    assert len(inserted) == 2
+    with sessions(engine)() as session:
+        for table in (Round, Match, MatchMember, OutboundMessage, SitOut, AuditEvent):
+            assert session.scalars(select(table)).all() == [], table.__name__
