@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from mailer.compose import Attachment, Envelope, address, compose, new_message_id
+from mailer.compose import Attachment, Envelope, address, compose, compose_copies, new_message_id
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
@@ -114,18 +114,24 @@ def group_copies(
     dedupe_key: str | None = None,
 ) -> list[dict[str, Any]]:
     """The outbox rows (as column values) of `enqueue_group`'s copies, built without the database:
-    the text rendered once, then one composed email per member. `subject`: the thread's, if any."""
-    message_id = message_id or new_message_id(template.rpartition("/")[2], token, settings.service.domain)
+    the text rendered and the email composed once, then a copy per member with its own
+    List-Unsubscribe (`compose_copies`). `subject`: the thread's, if any."""
+    kind = template.rpartition("/")[2]
+    message_id = message_id or new_message_id(kind, token, settings.service.domain)
     rendered = render(template, {**base_context(settings), **context}, settings.templates_path)
-    everyone = [(m.email, m.name) for m in members]
-    return [_values(
-        settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
-        message_id=message_id, context=context, rendered=rendered, thread=[thread] if thread else [], subject=subject,
-        auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
-        unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
-        dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None,
-        mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else None,
-    ) for m in members]
+    if subject:
+        rendered = replace(rendered, subject=subject)
+    envelope = _envelope(settings, recipients=[(m.email, m.name) for m in members], message_id=message_id, now=now,
+                         reply_to=[sub_address(settings, token)] + [m.email for m in members],
+                         auto="auto-generated", unsubscribe="", thread=[thread] if thread else [])
+    unsubscribes = [sub_address(settings, m.reply_token) for m in members]
+    raws = compose_copies(rendered, envelope, [(u, _one_click(settings, u)) for u in unsubscribes])
+    return [dict(
+        message_id=message_id, dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None, kind=kind,
+        mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else settings.service.address,
+        recipients=m.email, subject=rendered.subject, stranger=False, rate_key="", raw=raw, participant_id=m.id,
+        token=token, in_reply_to=None, next_try_at=now, created_at=now,
+    ) for m, raw in zip(members, raws)]
 
 
 def queue_rows(session: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -155,20 +161,27 @@ def _values(
     if subject:
         rendered = replace(rendered, subject=subject)
     message_id = message_id or new_message_id(kind, token, settings.service.domain)
-    envelope = Envelope(
-        sender=address(settings.service.address, settings.service.name),
-        to=[address(email, name) for email, name in recipients],
-        reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
-        message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
-        unsubscribe=unsubscribe, in_reply_to=thread[-1] if thread else None, references=thread,
-        unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments),
-    )
+    envelope = _envelope(settings, recipients=recipients, message_id=message_id, now=now, reply_to=reply_to, auto=auto,
+                         unsubscribe=unsubscribe, thread=thread, attachments=attachments)
     return dict(
         message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
         recipients=deliver_to or "\n".join(email for email, _ in recipients), subject=rendered.subject,
         stranger=stranger, rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
         raw=compose(rendered, envelope), participant_id=participant_id, token=token,
         in_reply_to=in_reply_to, next_try_at=now, created_at=now,
+    )
+
+
+def _envelope(settings: Settings, *, recipients: list[tuple[str, str]], message_id: str, now: datetime,
+              reply_to: list[str], auto: str, unsubscribe: str, thread: list[str],
+              attachments: Sequence[Attachment] = ()) -> Envelope:
+    return Envelope(
+        sender=address(settings.service.address, settings.service.name),
+        to=[address(email, name) for email, name in recipients],
+        reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
+        message_id=message_id, date=now, loop_id=settings.service.domain, auto_submitted=auto,
+        unsubscribe=unsubscribe, in_reply_to=thread[-1] if thread else None, references=thread,
+        unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments),
     )
 
 

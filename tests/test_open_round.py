@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 import config
 from inbound.tokens import new_token
 from mailer.headers import Unwritable
-from mailer.outbox import enqueue_group
+from mailer.compose import new_message_id
+from mailer.outbox import _queue, base_context, sub_address
+from mailer.render import render
 from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
 from models.db import make_engine, sessions, upgrade
 from rounds import introductions, lifecycle
@@ -51,16 +53,26 @@ def settings_for(database_url: str, tmp_path: Path) -> config.Settings:
 
 def one_group_at_a_time(session: Session, settings: config.Settings, rnd: Round,
                         groups: Sequence[Sequence[Participant]], trio_extra: int | None, now: datetime) -> None:
-    """How a round was introduced before the bulk path: a Match flushed per group, then `enqueue_group`."""
+    """How a round was introduced before the bulk path: a Match flushed per group, then each member's
+    copy rendered once and composed on its own (`enqueue_group` as it was, through `_queue`)."""
     for members in groups:
         match = Match(round_id=rnd.id, token=new_token(), created_at=now,
                       odd_one_id=trio_extra if len(members) == 3 else None,
                       members=[MatchMember(participant_id=p.id) for p in members])
         session.add(match)
         session.flush()
-        [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token,
-                                  now=now, context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}")
-        match.intro_message_id = row.message_id
+        context = group_context(settings, rnd, members)
+        message_id = new_message_id("intro", match.token, settings.service.domain)
+        rendered = render("group/intro", {**base_context(settings), **context}, settings.templates_path)
+        for m in members:
+            _queue(session, settings, template="group/intro", now=now, token=match.token,
+                   recipients=[(p.email, p.name) for p in members], deliver_to=m.email, message_id=message_id,
+                   context=context, rendered=rendered, thread=[], subject="", auto="auto-generated",
+                   reply_to=[sub_address(settings, match.token)] + [p.email for p in members],
+                   unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
+                   dedupe_key=f"intro:{match.id}:{m.id}",
+                   mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else None)
+        match.intro_message_id = message_id
 
 
 def opened(engine: Engine, settings: config.Settings) -> dict[str, Any]:
