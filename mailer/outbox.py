@@ -129,7 +129,8 @@ def group_copies(
     return [dict(
         message_id=message_id, dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None, kind=kind,
         mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else settings.service.address,
-        recipients=m.email, subject=rendered.subject, stranger=False, rate_key="", raw=raw, participant_id=m.id,
+        recipients=m.email, subject=rendered.subject, stranger=False,
+        rate_key=rate_key(m.email) if len(members) == 1 else "", raw=raw, participant_id=m.id,
         token=token, in_reply_to=None, next_try_at=now, created_at=now,
     ) for m, raw in zip(members, raws)]
 
