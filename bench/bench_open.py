@@ -165,7 +165,7 @@ def ours(url: str, data_dir: str, groups: list[tuple[int, ...]], old: bool, prof
     INSERT in the calling thread (to see what the writer thread buys)."""
     settings, engine = settings_for(url, data_dir), make_engine(url)
     if inline:
-        introductions._Writer.put = lambda self, rows: introductions.queue_rows(self.connection, rows)  # type: ignore
+        introductions._Writer.put = lambda self, chunk: self._write(chunk)  # type: ignore
     if old:
         from tests.test_open_round import one_group_at_a_time
         lifecycle.introduce_all = one_group_at_a_time  # type: ignore[assignment]

@@ -2,15 +2,16 @@
 
 A round of 10,000 groups is 10,000 matches, 20,000 members and 20,000 outbox rows. Written as
 ORM objects with a flush per group, the database work cost several times the emails themselves.
-Here the matches and members go in with two executemany INSERTs, and the emails, built exactly
-as `mailer.outbox.enqueue_group` builds them (`group_copies`), go in chunk by chunk, each
-chunk's INSERT running in a writer thread while the next chunk is rendered (the database works
-while Python renders). All of it is in the caller's transaction, so a round is still opened
-whole or not at all.
+Here the emails are built exactly as `mailer.outbox.enqueue_group` builds them (`group_copies`),
+chunk by chunk, and each chunk's rows (matches, members, outbox) go in with one executemany
+INSERT per table, in a writer thread while the next chunk is rendered: the database works while
+Python renders. All of it is in the caller's transaction, so a round is still opened whole or
+not at all.
 """
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Sequence
@@ -35,50 +36,70 @@ def introduce_all(session: Session, settings: Settings, rnd: Round, groups: Sequ
                   trio_extra: int | None, now: datetime) -> None:
     """Each group's match, its members and one introduction per member, in `rnd` (already flushed).
     `trio_extra`: the person whose turn it was to make a trio (recorded on a group of three)."""
-    if not groups:
-        return
-    tokens = [new_token() for _ in groups]
-    message_ids = [new_message_id(INTRO.rpartition("/")[2], token, settings.service.domain) for token in tokens]
-    match_ids = _insert_matches(session, rnd, groups, tokens, message_ids, trio_extra, now)
     shared = round_context(settings, rnd)
-    with _Writer(session.connection()) as writer:
+    last_id = session.scalar(select(func.max(Match.id)).where(Match.round_id == rnd.id)) or 0
+    with _Writer(session.connection(), rnd.id, trio_extra, now, last_id) as writer:
         for start in range(0, len(groups), CHUNK):
-            writer.put([row for at in range(start, min(start + CHUNK, len(groups))) for row in group_copies(
-                settings, template=INTRO, members=groups[at], token=tokens[at], now=now,
-                context={**shared, **members_context(groups[at])}, message_id=message_ids[at],
-                dedupe_key=f"intro:{match_ids[at]}")])
+            chunk = groups[start:start + CHUNK]
+            tokens = [new_token() for _ in chunk]
+            message_ids = [new_message_id(INTRO.rpartition("/")[2], token, settings.service.domain) for token in tokens]
+            emails = [group_copies(settings, template=INTRO, members=members, token=token, now=now,
+                                   context={**shared, **members_context(members)}, message_id=message_id)
+                      for members, token, message_id in zip(chunk, tokens, message_ids)]
+            writer.put(Chunk(chunk, tokens, message_ids, emails))
     session.expire(rnd, ["matches"])
 
 
-def _insert_matches(session: Session, rnd: Round, groups: Sequence[Sequence[Participant]], tokens: list[str],
-                    message_ids: list[str], trio_extra: int | None, now: datetime) -> list[int]:
-    """The groups' match and member rows; returns each match's id, read back by its token (an
-    executemany with RETURNING is much slower on PostgreSQL: psycopg parses each long statement)."""
-    before = session.scalar(select(func.max(Match.id)).where(Match.round_id == rnd.id)) or 0
-    session.execute(insert(MATCHES), [
-        {"round_id": rnd.id, "token": token, "created_at": now, "intro_message_id": message_id,
-         "odd_one_id": trio_extra if len(members) == 3 else None}
-        for token, message_id, members in zip(tokens, message_ids, groups)])
-    by_token = dict(session.execute(select(Match.token, Match.id).where(Match.round_id == rnd.id, Match.id > before)).all())
-    match_ids = [by_token[token] for token in tokens]
-    session.execute(insert(MEMBERS), [{"match_id": match_id, "participant_id": p.id}
-                                      for match_id, members in zip(match_ids, groups) for p in members])
-    return match_ids
+@dataclass(frozen=True)
+class Chunk:
+    """Some groups of the round, with their tokens and Message-IDs and each group's copies (no dedupe key
+    yet: it names the match's id, which the writer learns when it inserts the match)."""
+
+    groups: Sequence[Sequence[Participant]]
+    tokens: list[str]
+    message_ids: list[str]
+    emails: list[list[dict[str, Any]]]
 
 
 class _Writer:
-    """Runs each `put` chunk's INSERT in a thread of its own, one at a time, while the caller builds the
-    next. The caller must not use the connection in between; leaving waits for the last INSERT, and an
-    INSERT's error is raised at the next `put` or on leaving (so the transaction is rolled back)."""
+    """Writes each `put` chunk (matches, members, outbox rows) in a thread of its own, one chunk at a
+    time, while the caller renders the next. The caller must not use the connection in between;
+    leaving waits for the last chunk, and a chunk's error is raised at the next `put` or on leaving
+    (so the transaction is rolled back)."""
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self, connection: Connection, round_id: int, trio_extra: int | None, now: datetime,
+                 last_id: int) -> None:
+        self.connection, self.round_id, self.trio_extra, self.now = connection, round_id, trio_extra, now
+        self.last_id = last_id
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-round-writer")
         self.pending: Future[None] | None = None
 
-    def put(self, rows: list[dict[str, Any]]) -> None:
+    def put(self, chunk: Chunk) -> None:
         self._wait()
-        self.pending = self.pool.submit(queue_rows, self.connection, rows)
+        self.pending = self.pool.submit(self._write, chunk)
+
+    def _write(self, chunk: Chunk) -> None:
+        match_ids = self._insert_matches(chunk)
+        self.connection.execute(insert(MEMBERS), [{"match_id": match_id, "participant_id": p.id}
+                                                  for match_id, members in zip(match_ids, chunk.groups)
+                                                  for p in members])
+        for match_id, copies in zip(match_ids, chunk.emails):
+            for copy in copies:
+                copy["dedupe_key"] = f"intro:{match_id}:{copy['participant_id']}"
+        queue_rows(self.connection, [copy for copies in chunk.emails for copy in copies])
+
+    def _insert_matches(self, chunk: Chunk) -> list[int]:
+        """The chunk's match rows; their ids read back by token (an executemany with RETURNING is much
+        slower on PostgreSQL: psycopg parses each long statement)."""
+        self.connection.execute(insert(MATCHES), [
+            {"round_id": self.round_id, "token": token, "created_at": self.now, "intro_message_id": message_id,
+             "odd_one_id": self.trio_extra if len(members) == 3 else None}
+            for token, message_id, members in zip(chunk.tokens, chunk.message_ids, chunk.groups)])
+        by_token = dict(self.connection.execute(select(Match.token, Match.id).where(
+            Match.round_id == self.round_id, Match.id > self.last_id)).all())
+        match_ids = [by_token[token] for token in chunk.tokens]
+        self.last_id = max(self.last_id, *match_ids)
+        return match_ids
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None
