@@ -16,20 +16,21 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.tokens import new_token
 from mailer.compose import new_message_id
 from mailer.outbox import group_copies, queue_rows
-from models import Match, MatchMember, Participant, Round
+from models import Match, MatchMember, OutboundMessage, Participant, Round
+from models.copy import copy_rows
 
 CHUNK = 500
 """Groups whose emails are written at a time: bounds the memory they take (about 5 kB an email)."""
 
 INTRO = "group/intro"
-MATCHES, MEMBERS = Match.__table__, MatchMember.__table__
+MATCHES, MEMBERS, OUTBOX = Match.__table__, MatchMember.__table__, OutboundMessage.__table__
 
 
 def introduce_all(session: Session, settings: Settings, rnd: Round, groups: Sequence[Sequence[Participant]],
@@ -80,18 +81,28 @@ class _Writer:
 
     def _write(self, chunk: Chunk) -> None:
         match_ids = self._insert_matches(chunk)
-        self.connection.execute(insert(MEMBERS), [{"match_id": match_id, "participant_id": p.id}
-                                                  for match_id, members in zip(match_ids, chunk.groups)
-                                                  for p in members])
+        self._insert(MEMBERS, [{"match_id": match_id, "participant_id": p.id}
+                               for match_id, members in zip(match_ids, chunk.groups) for p in members])
         for match_id, copies in zip(match_ids, chunk.emails):
             for copy in copies:
                 copy["dedupe_key"] = f"intro:{match_id}:{copy['participant_id']}"
-        queue_rows(self.connection, [copy for copies in chunk.emails for copy in copies])
+        rows = [copy for copies in chunk.emails for copy in copies]
+        if self.connection.dialect.name == "postgresql":
+            copy_rows(self.connection, OUTBOX, rows)
+        else:
+            queue_rows(self.connection, rows)
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """An executemany INSERT; on PostgreSQL a COPY, which costs it a fraction of one INSERT a row."""
+        if self.connection.dialect.name == "postgresql":
+            copy_rows(self.connection, table, rows)
+        else:
+            self.connection.execute(insert(table), rows)
 
     def _insert_matches(self, chunk: Chunk) -> list[int]:
         """The chunk's match rows; their ids read back by token (an executemany with RETURNING is much
         slower on PostgreSQL: psycopg parses each long statement)."""
-        self.connection.execute(insert(MATCHES), [
+        self._insert(MATCHES, [
             {"round_id": self.round_id, "token": token, "created_at": self.now, "intro_message_id": message_id,
              "odd_one_id": self.trio_extra if len(members) == 3 else None}
             for token, message_id, members in zip(chunk.tokens, chunk.message_ids, chunk.groups)])

@@ -121,8 +121,8 @@ def test_a_round_that_fails_in_a_later_chunk_saves_nothing(
     and none of its matches, members or emails stays behind."""
     settings = settings_for(database_url, tmp_path)
     monkeypatch.setattr(introductions, "CHUNK", 1)
-    chunks, inner = [], introductions.queue_rows
-    monkeypatch.setattr(introductions, "queue_rows", lambda *args: chunks.append(1) or inner(*args))
+    chunks, inner = [], introductions._Writer._write
+    monkeypatch.setattr(introductions._Writer, "_write", lambda *args: chunks.append(1) or inner(*args))
     with sessions(engine).begin() as session:
         session.add(Participant(email="zoë@exämple.org", name="Zoë", status=Status.ACTIVE, reply_token="tzoe"))
     with pytest.raises(Unwritable, match="zoë@exämple.org"):
@@ -136,18 +136,18 @@ def test_a_round_that_fails_in_a_later_chunk_saves_nothing(
 
 def test_an_insert_that_fails_in_the_writer_thread_fails_the_whole_round(
         engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The emails of each chunk are inserted in a writer thread; its error reaches the round's
+    """Each chunk's rows are inserted in a writer thread; its error reaches the round's
     transaction, which rolls back everything, the chunks already inserted included."""
     settings = settings_for(database_url, tmp_path)
     monkeypatch.setattr(introductions, "CHUNK", 1)
-    inserted, inner = [], introductions.queue_rows
+    inserted, inner = [], introductions._Writer._write
 
-    def full_disk(connection: Any, rows: Any) -> None:
+    def full_disk(writer: Any, chunk: Any) -> None:
         if len(inserted) == 2:
             raise OSError("No space left on device")
-        inner(connection, rows)
-        inserted.append(rows)
-    monkeypatch.setattr(introductions, "queue_rows", full_disk)
+        inner(writer, chunk)
+        inserted.append(chunk)
+    monkeypatch.setattr(introductions._Writer, "_write", full_disk)
     with pytest.raises(OSError, match="No space left"):
         with sessions(engine).begin() as session:
             lifecycle.open_round(session, settings, NOW, source="organiser", seed=5)
