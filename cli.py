@@ -451,11 +451,11 @@ def round_open(app: App, seed: int | None) -> None:
       unmentoring round open && unmentoring send
     """
     from models.db import sessions
-    from rounds.lifecycle import open_round
+    from rounds.lifecycle import group_count, open_round
 
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
-        click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
+        click.echo(f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
-from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
+from models import AuditEvent, Match, OutboundMessage, Participant, Round, SitOut, Status
+from rounds.introductions import group_context
 from rounds.schedule import at_local, next_opening, parse_cadence, timeline
 from wording import plural
 
@@ -106,8 +106,8 @@ def plan(session: Session, settings: Settings, seed: int | None = None, now: dat
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
     """Close the running round (if any), then match everyone eligible and queue the introductions."""
-    from meetings.offer import hosted_counts
     from rounds.history import active_by_id
+    from rounds.introductions import introduce_all
     from rounds.pair_index import record_groups
 
     running = current_round(session)
@@ -123,10 +123,8 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
-    hosted = hosted_counts(session)
-    extras = set(drawn.grouping.extras)
-    for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], extra_in(group, extras), now, hosted, drawn.trials)
+    introduce_all(session, settings, rnd, [[people[i] for i in group] for group in drawn.grouping.groups],
+                  set(drawn.grouping.extras), now, drawn.trials)
     record_groups(session, number, drawn.grouping.groups)
     sitting = [(people[i], "skip") for i in drawn.skipping] + [(people[i], "odd") for i in drawn.waiting]
     sitting += [(people[i], "trial") for i in drawn.trial_off]
@@ -139,47 +137,9 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def extra_in(group: tuple[int, ...], extras: set[int]) -> int | None:
-    """The member of ``group`` who took the round's odd role in it, if any (at most one a group)."""
-    return next((i for i in group if i in extras), None)
-
-
-def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], extra: int | None,
-               now: datetime, hosted: dict[int, int] | None = None, trials: RoundTrials | None = None) -> None:
-    """One group's match and introduction; ``extra`` is the member with the odd role (stored as
-    ``odd_one_id``, which counts their odd turns). The match is tied to the round by id, not appended to
-    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
-    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`); `trials`: whose
-    copy leaves out the options or the starter (a trial arm)."""
-    from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
-    from trials.rounds import as_arms_say
-
-    match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                  odd_one_id=extra if extra in {p.id for p in members} else None,
-                  members=[MatchMember(participant_id=p.id) for p in members])
-    session.add(match)
-    session.flush()
-    session.expire(rnd, ["matches"])
-    host = pick_host(session, match, members, rnd.seed, hosted)
-    starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
-    starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
-    personal = as_arms_say(offer_context(settings, starts, members, host,
-                                         where_to_meet(settings, members, host, match.token), starter), trials)
-    [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
-                              context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}",
-                              personal=personal)
-    match.intro_message_id = row.message_id
-
-
-def group_context(settings: Settings, rnd: Round, members: list[Participant]) -> dict[str, object]:
-    deadline = (rnd.closes_at or rnd.opened_at).astimezone(settings.tz).strftime("%A %-d %B")
-    names = _joined([p.name or p.email.split("@")[0] for p in members])
-    greet = _joined([p.greeting_name or p.email.split("@")[0] for p in members])
-    return {"members": members, "names": names, "greet": greet, "deadline": deadline, "round_no": rnd.number}
-
-
-def _joined(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+def group_count(session: Session, rnd: Round) -> int:
+    """How many groups a round has, counted by the database rather than by loading every match."""
+    return session.scalar(select(func.count(Match.id)).where(Match.round_id == rnd.id)) or 0
 
 
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,
@@ -314,7 +274,7 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     if due is None or now < due:
         return None
     rnd = open_round(session, settings, now, source="schedule", seed=seeds())
-    return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
+    return f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}"
 
 
 STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (
