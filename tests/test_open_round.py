@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 import pytest
 from sqlalchemy import Engine, select
@@ -52,19 +52,25 @@ def settings_for(database_url: str, tmp_path: Path) -> config.Settings:
 
 
 def one_group_at_a_time(session: Session, settings: config.Settings, rnd: Round,
-                        groups: Sequence[Sequence[Participant]], trio_extra: int | None, now: datetime) -> None:
+                        groups: Sequence[Sequence[Participant]], extras: Collection[int], now: datetime,
+                        trials: object = None) -> None:
     """How a round was introduced before the bulk path: a Match flushed per group, then each member's
-    copy rendered once and composed on its own (`enqueue_group` as it was, through `_queue`)."""
-    for members in groups:
-        match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                      odd_one_id=trio_extra if len(members) == 3 else None,
-                      members=[MatchMember(participant_id=p.id) for p in members])
+    copy rendered and composed on its own (`enqueue_group` as it was, through `_queue`). The meeting
+    help (host, options, starter) is chosen as the bulk path chooses it: what is compared is the writing."""
+    helping = introductions.Helping.read(session, settings, rnd, groups, None, now)
+    for n, members in enumerate(groups):
+        token = new_token()
+        meeting = helping.meeting(members, token, n)
+        match = Match(round_id=rnd.id, token=token, created_at=now,
+                      odd_one_id=next((p.id for p in members if p.id in extras), None),
+                      members=[MatchMember(participant_id=p.id) for p in members], **meeting.columns)
         session.add(match)
         session.flush()
         context = group_context(settings, rnd, members)
         message_id = new_message_id("intro", match.token, settings.service.domain)
-        rendered = render("group/intro", {**base_context(settings), **context}, settings.templates_path)
         for m in members:
+            rendered = render("group/intro", {**base_context(settings), **context, **meeting.personal[m.id]},
+                              settings.templates_path)
             _queue(session, settings, template="group/intro", now=now, token=match.token,
                    recipients=[(p.email, p.name) for p in members], deliver_to=m.email, message_id=message_id,
                    context=context, rendered=rendered, thread=[], subject="", auto="auto-generated",
@@ -108,7 +114,7 @@ def test_a_round_opened_in_bulk_queues_the_same_emails_as_one_group_at_a_time(
     settings = settings_for(database_url, tmp_path)
     monkeypatch.setattr(introductions, "CHUNK", 2)  # three chunks, the last one a trio
     bulk = opened(engine, settings)
-    monkeypatch.setattr(lifecycle, "introduce_all", one_group_at_a_time)
+    monkeypatch.setattr(introductions, "introduce_all", one_group_at_a_time)
     reference = opened(engine, settings)
     assert len(bulk["matches"]) == 5 and sorted(len(m[1]) for m in bulk["matches"]) == [2, 2, 2, 2, 3]
     assert len(bulk["outbox"]) == 11 and "List-Unsubscribe-Post" in bulk["outbox"][0][-1]
