@@ -334,7 +334,9 @@ def main(argv: list[str] | None = None) -> None:
             if args.profile:
                 profiles.append((label, ours(account, fresh_url, profile=True)[2]))
         print(table(rows))
-        print(steps_table(pure_steps(count, settings_for(account, "sqlite://", ".")), rows[0][2] / count))
+        with tempfile.TemporaryDirectory(prefix="bench-pure-") as data_dir:
+            pure = settings_for(account, f"sqlite:///{data_dir}/unused.sqlite3", data_dir)
+            print(steps_table(pure_steps(count, pure), rows[0][2] / count))
         for label, profile in profiles:
             print(f"\nprofile ({label}; a second run, under cProfile, so slower than the table):\n{profile}")
 
