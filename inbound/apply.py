@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -25,7 +25,7 @@ from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
 from mailer.headers import clean_header_text, writable
 from models import Disposition, InboundMessage, Participant
-from models.rows import insert_row, update_row
+from models.rows import first, insert_row, scalar, update_row
 from models.summary import HELD_BACK
 
 _KNOWN = select(InboundMessage.disposition, InboundMessage.action).where(InboundMessage.message_id == bindparam("key"))
@@ -55,7 +55,7 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
         return quarantine(session, raw, where, now, str(exc))
     existing = _known(session, mail.key)
     if existing is not None:
-        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+        return Result(*existing, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
     result = _decide(session, settings, mail, raw, record, now)
     if record.capped and "not answered" not in result.reason:
@@ -73,9 +73,9 @@ def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
     update_row(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
 
 
-def _known(session: Session, key: str) -> Row[tuple[str, str]] | None:
-    """How a message with this dedupe key was handled, if it was."""
-    return session.connection().execute(_KNOWN, {"key": key}).first()
+def _known(session: Session, key: str) -> tuple[str, str] | None:
+    """(disposition, action) of the message with this dedupe key, if it was handled."""
+    return first(session, _KNOWN, key=key)
 
 
 def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
@@ -137,7 +137,7 @@ def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datet
 def _participant_id(session: Session, mail: Parsed) -> int | None:
     """The sender's participant as handling left it (after a flush: FORGET changes the address)."""
     session.flush()
-    return session.connection().execute(_PARTICIPANT_ID, {"email": mail.sender}).scalar()
+    return scalar(session, _PARTICIPANT_ID, email=mail.sender)
 
 
 def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "",
@@ -151,7 +151,7 @@ def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason
         key = "sha256:" + hashlib.sha256(raw).hexdigest()
     existing = _known(session, key)
     if existing is not None:
-        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+        return Result(*existing, "already handled", duplicate=True)
     sender, subject = ("", "") if minimal else headline(raw)
     insert_row(session, InboundMessage(
         message_id=key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid, size=len(raw),

@@ -14,7 +14,7 @@ from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
-from models.rows import insert_row
+from models.rows import insert_row, scalar
 from wording import plural
 
 _PARTICIPANT_ID = select(Participant.id).where(Participant.email == bindparam("email"))
@@ -51,7 +51,7 @@ class Context:
     @cached_property
     def participant(self) -> Participant | None:
         """The sender's participant (found by id first: most mail to a busy inbox is from strangers)."""
-        found = self.session.connection().execute(_PARTICIPANT_ID, {"email": self.mail.sender}).scalar()
+        found = scalar(self.session, _PARTICIPANT_ID, email=self.mail.sender)
         return self.session.get(Participant, found) if found is not None else None
 
     @cached_property

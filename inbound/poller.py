@@ -110,13 +110,32 @@ def poll(
     return report
 
 
+class Savepoints:
+    """The batch's one session, handing out a savepoint at a time: each message is applied in its own
+    and rolled back alone if it fails. What one message loaded is forgotten before the next, which
+    sees only what the database holds (as a session of its own would, at a fraction of the cost)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        try:
+            with self.session.begin_nested():
+                yield self.session
+        finally:
+            self.session.expunge_all()
+
+
 @contextmanager
-def _one_commit(Session_: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
-    """Sessions whose transactions are savepoints inside one connection's transaction,
-    committed when the block ends (rolled back, all of it, if the block raises)."""
+def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
+    """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
+    all of it, if the block raises)."""
     engine: Engine = Session_.kw["bind"]
     with engine.connect() as connection, connection.begin():
-        yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
+            yield Savepoints(session)
+            session.commit()
 
 
 def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
@@ -156,16 +175,16 @@ def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport)
     return sorted(fetched, key=lambda item: item.uid)
 
 
-def _apply(Session_: sessionmaker[Session], settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
+def _apply(savepoints: Savepoints, settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
     """Act on one message; one that cannot be acted on is set aside (quarantined, or at worst left)."""
     if item.oversized:
-        return _set_aside(Session_, item.raw, where, now,
+        return _set_aside(savepoints, item.raw, where, now,
                           f"too large: {item.size} bytes (limit {settings.imap.max_message_bytes})")
     try:
-        return _apply_one(Session_, settings, item.raw, where, now)
+        return _apply_one(savepoints, settings, item.raw, where, now)
     except Exception as error:
         log.error("uid %s: handling failed: %r", where.uid, error)
-        return _set_aside(Session_, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
+        return _set_aside(savepoints, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
                           f"it, and retry once upgraded): {type(error).__name__}: {error}")
 
 
@@ -182,19 +201,19 @@ def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, l
     return moves
 
 
-def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def _apply_one(savepoints: Savepoints, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
     """Apply in one (nested) transaction, rolled back alone if it raises.
 
     An IntegrityError usually means a concurrent run recorded the same message
     first: trying once more then finds it and reports a duplicate.
     """
     try:
-        return _transaction(Session_, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, where, now)
     except IntegrityError:
-        return _transaction(Session_, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, where, now)
 
 
-def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: datetime, reason: str) -> Result:
+def _set_aside(savepoints: Savepoints, raw: bytes, where: Where, now: datetime, reason: str) -> Result:
     """Quarantine with the reason, and the sender and subject the organiser knows it by; if the database
     refuses that, with nothing read from the email; if it refuses even that, leave it in the inbox, reported,
     for the next run. Whatever this one message holds, the rest of the run goes on."""
@@ -205,7 +224,7 @@ def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: d
     ]
     for attempt in attempts:
         try:
-            with Session_.begin() as session:
+            with savepoints.begin() as session:
                 return attempt(session)
         except Exception as exc:
             log.error("uid %s: could not be quarantined: %r", where.uid, exc)
@@ -223,8 +242,8 @@ def _key(raw: bytes) -> str:
         return ""
 
 
-def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
-    with Session_.begin() as session:
+def _transaction(savepoints: Savepoints, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+    with savepoints.begin() as session:
         return apply_message(session, settings, raw, where, now)
 
 
@@ -252,8 +271,8 @@ def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
         client.expunge()
 
 
-def _remember(Session_: sessionmaker[Session], folder: str, uidvalidity: int, last_uid: int) -> None:
-    with Session_.begin() as session:
+def _remember(savepoints: Savepoints, folder: str, uidvalidity: int, last_uid: int) -> None:
+    with savepoints.begin() as session:
         state = session.get(FolderState, folder)
         if state is None:
             session.add(FolderState(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid))

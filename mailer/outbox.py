@@ -13,7 +13,7 @@ from mailer.compose import Attachment, Envelope, address, compose, new_message_i
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
-from models.rows import add_row
+from models.rows import add_row, scalar
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
@@ -179,11 +179,12 @@ _STRANGERS = select(func.count(OutboundMessage.id)).where(
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
     """How many answers (of one kind, or any) went to this address, in any +tag form, in the last 24 hours:
     the loop breaker. (Outbox rows are written at once, never left pending: the count needs no flush.)"""
-    query = _SENT_TODAY[bool(kind)]
-    return session.connection().execute(query, {"rate_key": rate_key(email), "since": now - timedelta(days=1),
-                                                "kind": kind}).scalar() or 0
+    since = now - timedelta(days=1)
+    if kind:
+        return scalar(session, _SENT_TODAY[True], rate_key=rate_key(email), since=since, kind=kind)
+    return scalar(session, _SENT_TODAY[False], rate_key=rate_key(email), since=since)
 
 
 def strangers_answered(session: Session, now: datetime) -> int:
     """Answers queued in the last hour to people not taking part (no participant, or not yet confirmed)."""
-    return session.connection().execute(_STRANGERS, {"since": now - timedelta(hours=1)}).scalar() or 0
+    return scalar(session, _STRANGERS, since=now - timedelta(hours=1))
