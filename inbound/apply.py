@@ -10,10 +10,10 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound import lookups
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
@@ -24,12 +24,10 @@ from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
 from inbound.tokens import candidate_tokens, our_references
 from mailer.headers import clean_header_text, writable
-from models import Disposition, InboundMessage, Participant
-from models.rows import first, insert_row, scalar, update_row
+from models import Disposition, InboundMessage
+from models.rows import insert_row, update_row
 from models.summary import HELD_BACK
 
-_KNOWN = select(InboundMessage.disposition, InboundMessage.action).where(InboundMessage.message_id == bindparam("key"))
-_PARTICIPANT_ID = select(Participant.id).where(Participant.email == bindparam("email"))
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,14 @@ class Result:
     left: bool = False  # not recorded at all: it stays in the inbox for the next run
 
 
-def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime,
+                  mail: Parsed | None = None) -> Result:
+    """`mail`: `raw` already parsed (the poller parses a batch before its transaction opens)."""
     try:
-        mail = parse(raw)
+        mail = mail or parse(raw)
     except Unreadable as exc:
         return quarantine(session, raw, where, now, str(exc))
-    existing = _known(session, mail.key)
+    existing = lookups.handled(session, mail.key)
     if existing is not None:
         return Result(*existing, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
@@ -71,11 +71,7 @@ def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
     query of its own (FORGET blanks the sender and subject of every record of theirs, this one too)."""
     filled_in = ("sender",) if record.sender != mail.sender else ()
     update_row(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
-
-
-def _known(session: Session, key: str) -> tuple[str, str] | None:
-    """(disposition, action) of the message with this dedupe key, if it was handled."""
-    return first(session, _KNOWN, key=key)
+    lookups.recorded(session, record.message_id, record.disposition, record.action)
 
 
 def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
@@ -135,9 +131,9 @@ def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datet
 
 
 def _participant_id(session: Session, mail: Parsed) -> int | None:
-    """The sender's participant as handling left it (after a flush: FORGET changes the address)."""
-    session.flush()
-    return scalar(session, _PARTICIPANT_ID, email=mail.sender)
+    """The sender's participant as handling left it (FORGET changes the address, a purge deletes them)."""
+    person = lookups.sender(session, mail.sender) if mail.sender else None
+    return person.id if person is not None else None
 
 
 def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "",
@@ -149,7 +145,7 @@ def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason
     """
     if minimal or not key:
         key = "sha256:" + hashlib.sha256(raw).hexdigest()
-    existing = _known(session, key)
+    existing = lookups.handled(session, key)
     if existing is not None:
         return Result(*existing, "already handled", duplicate=True)
     sender, subject = ("", "") if minimal else headline(raw)
@@ -158,4 +154,5 @@ def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason
         sender=sender, subject=subject, received_at=now, disposition=Disposition.QUARANTINED,
         action="quarantined", reason=reason,
     ))
+    lookups.recorded(session, key, Disposition.QUARANTINED, "quarantined")
     return Result(Disposition.QUARANTINED, "quarantined", reason)

@@ -9,15 +9,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound import lookups
 from inbound.commands import Command
 from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
-from models.rows import insert_row, scalar
+from models.rows import insert_row
 from wording import plural
 
-_PARTICIPANT_ID = select(Participant.id).where(Participant.email == bindparam("email"))
 _GROUP = select(Match).where(Match.token.in_(bindparam("tokens", expanding=True))).limit(1)
 
 CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
@@ -50,9 +50,7 @@ class Context:
 
     @cached_property
     def participant(self) -> Participant | None:
-        """The sender's participant (found by id first: most mail to a busy inbox is from strangers)."""
-        found = scalar(self.session, _PARTICIPANT_ID, email=self.mail.sender)
-        return self.session.get(Participant, found) if found is not None else None
+        return lookups.sender(self.session, self.mail.sender)
 
     @cached_property
     def trusted(self) -> bool:

@@ -28,8 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ImapSettings, Settings
+from inbound import lookups
 from inbound.apply import Result, Where, apply_message, quarantine
-from inbound.parse import dedupe_key
+from inbound.parse import Parsed, dedupe_key, parse
 from models import Disposition, FolderState, InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,14 @@ def poll(
         for folder in targets.values():
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
-        for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
-            fetched = _fetch(client, batch, imap.max_message_bytes, report)
+        for uids in _batches(sorted(client.search(["ALL"])), imap.batch_size):
+            fetched = _fetch(client, uids, imap.max_message_bytes, report)
+            mails = {item.uid: _read(item) for item in fetched}
             with _one_commit(Session_) as each:
-                results = [(item.uid, _apply(each, settings, item, Where(imap.inbox, uidvalidity, item.uid), now()))
-                           for item in fetched]
-                _remember(each, imap.inbox, uidvalidity, max(batch))
+                lookups.load(each.session, [mail for mail in mails.values() if mail is not None])
+                results = [(item.uid, _apply(each, settings, item, mails[item.uid],
+                                             Where(imap.inbox, uidvalidity, item.uid), now())) for item in fetched]
+                _remember(each, imap.inbox, uidvalidity, max(uids))
             _file(client, _moves(results, report), targets)
     finally:
         _logout(client)
@@ -123,6 +126,9 @@ class Savepoints:
         try:
             with self.session.begin_nested():
                 yield self.session
+        except Exception:
+            lookups.forget(self.session)  # what the batch looked up may have changed in the rolled-back part
+            raise
         finally:
             self.session.expunge_all()
 
@@ -175,13 +181,24 @@ def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport)
     return sorted(fetched, key=lambda item: item.uid)
 
 
-def _apply(savepoints: Savepoints, settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
+def _read(item: Fetched) -> Parsed | None:
+    """The message parsed, before its batch's transaction opens (None: `_apply` meets the problem again)."""
+    if item.oversized:
+        return None
+    try:
+        return parse(item.raw)
+    except Exception:
+        return None
+
+
+def _apply(savepoints: Savepoints, settings: Settings, item: Fetched, mail: Parsed | None, where: Where,
+           now: datetime) -> Result:
     """Act on one message; one that cannot be acted on is set aside (quarantined, or at worst left)."""
     if item.oversized:
         return _set_aside(savepoints, item.raw, where, now,
                           f"too large: {item.size} bytes (limit {settings.imap.max_message_bytes})")
     try:
-        return _apply_one(savepoints, settings, item.raw, where, now)
+        return _apply_one(savepoints, settings, item.raw, mail, where, now)
     except Exception as error:
         log.error("uid %s: handling failed: %r", where.uid, error)
         return _set_aside(savepoints, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
@@ -201,16 +218,17 @@ def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, l
     return moves
 
 
-def _apply_one(savepoints: Savepoints, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def _apply_one(savepoints: Savepoints, settings: Settings, raw: bytes, mail: Parsed | None, where: Where,
+               now: datetime) -> Result:
     """Apply in one (nested) transaction, rolled back alone if it raises.
 
     An IntegrityError usually means a concurrent run recorded the same message
     first: trying once more then finds it and reports a duplicate.
     """
     try:
-        return _transaction(savepoints, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, mail, where, now)
     except IntegrityError:
-        return _transaction(savepoints, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, mail, where, now)
 
 
 def _set_aside(savepoints: Savepoints, raw: bytes, where: Where, now: datetime, reason: str) -> Result:
@@ -242,9 +260,10 @@ def _key(raw: bytes) -> str:
         return ""
 
 
-def _transaction(savepoints: Savepoints, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def _transaction(savepoints: Savepoints, settings: Settings, raw: bytes, mail: Parsed | None, where: Where,
+                 now: datetime) -> Result:
     with savepoints.begin() as session:
-        return apply_message(session, settings, raw, where, now)
+        return apply_message(session, settings, raw, where, now, mail)
 
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inbound import lookups
 from inbound.commands import Command
 from inbound.context import Context, Decision, answer, audit, held_back, make_room
 from inbound.tokens import new_token, sub_addresses
@@ -39,6 +40,7 @@ def _new_participant(ctx: Context) -> Participant:
         reply_token=new_token(), campaign=_campaign(ctx), created_at=ctx.now, updated_at=ctx.now,
     )
     add_row(ctx.session, person)
+    lookups.joined(ctx.session, person)
     ctx.__dict__["participant"] = person
     audit(ctx, person, "joined", "", f"campaign={person.campaign}" if person.campaign else "")
     return person
