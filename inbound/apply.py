@@ -110,6 +110,9 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
         decision = dispatch(ctx)
     except HeldBack as held:
         return Result(Disposition.QUARANTINED, HELD_BACK, str(held))
+    finally:
+        if lookups.still_theirs(session, ctx.participant, mail.sender):
+            record.participant_id = record.participant_id or ctx.participant.id  # type: ignore[union-attr]
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
 
 

@@ -68,7 +68,12 @@ def sender(session: Session, email: str) -> Participant | None:
     else:
         person_id = scalar(session, _ONE_PERSON, email=email)
     person = session.get(Participant, person_id) if person_id is not None else None
-    return person if person is not None and person.email == email and person not in session.deleted else None
+    return person if still_theirs(session, person, email) else None
+
+
+def still_theirs(session: Session, person: Participant | None, email: str) -> bool:
+    """Whether `person` still has this address in this transaction (not forgotten, not deleted)."""
+    return person is not None and person.email == email and person not in session.deleted
 
 
 def joined(session: Session, person: Participant) -> None:
