@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -13,6 +13,7 @@ from mailer.compose import Attachment, CalendarPart, Envelope, address, compose,
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
+from models.rows import add_row, scalar
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
@@ -61,11 +62,13 @@ def enqueue(
     """Render `template` for a participant (or a bare address) and add it to the outbox.
 
     `token` (default: the participant's reply token) goes into Reply-To and the
-    Message-ID; `answering` makes the email a reply to that inbound message, in its thread.
+    Message-ID; `answering` makes the email a reply to that inbound message, in its thread. An answer to
+    someone not taking part (no participant, or not confirmed; never the organiser) counts against the
+    hourly cap on answers to strangers.
     """
     person = to if isinstance(to, Participant) else None
     email, name = (person.email, person.name) if person else (to, "")
-    stranger = answering is not None and (person is None or person.status == Status.PENDING)
+    stranger = answering is not None and (person.status == Status.PENDING if person else email != settings.service.organiser)
     token = token or (person.reply_token if person else None)
     thread = references(answering.record.message_id, answering.references, answering.in_reply_to) if answering else []
     return _queue(
@@ -187,9 +190,8 @@ def enqueue_invitation(
 
 
 def _queue(session: Session, settings: Settings, **kwargs: Any) -> OutboundMessage:
-    row = OutboundMessage(**_values(settings, **kwargs))
-    session.add(row)
-    return row
+    """One email written to the outbox now (models.rows.add_row: one INSERT, no flush), kept in the session."""
+    return add_row(session, OutboundMessage(**_values(settings, **kwargs)))
 
 
 def _values(
@@ -248,22 +250,24 @@ def rate_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
+_RECENT = (OutboundMessage.rate_key == bindparam("rate_key"), OutboundMessage.created_at > bindparam("since"))
+_SENT_TODAY = {
+    True: select(func.count(OutboundMessage.id)).where(*_RECENT, OutboundMessage.kind == bindparam("kind")),
+    False: select(func.count(OutboundMessage.id)).where(*_RECENT, OutboundMessage.in_reply_to.is_not(None)),
+}
+_STRANGERS = select(func.count(OutboundMessage.id)).where(
+    OutboundMessage.stranger.is_(True), OutboundMessage.created_at > bindparam("since"))
+
+
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
     """How many answers (of one kind, or any) went to this address, in any +tag form, in the last 24 hours:
-    the loop breaker."""
-    query = select(func.count(OutboundMessage.id)).where(
-        OutboundMessage.rate_key == rate_key(email),
-        OutboundMessage.created_at > now - timedelta(days=1),
-    )
+    the loop breaker. (Outbox rows are written at once, never left pending: the count needs no flush.)"""
+    since = now - timedelta(days=1)
     if kind:
-        query = query.where(OutboundMessage.kind == kind)
-    else:
-        query = query.where(OutboundMessage.in_reply_to.is_not(None))
-    return session.scalar(query) or 0
+        return scalar(session, _SENT_TODAY[True], rate_key=rate_key(email), since=since, kind=kind)
+    return scalar(session, _SENT_TODAY[False], rate_key=rate_key(email), since=since)
 
 
 def strangers_answered(session: Session, now: datetime) -> int:
     """Answers queued in the last hour to people not taking part (no participant, or not yet confirmed)."""
-    query = select(func.count(OutboundMessage.id)).where(
-        OutboundMessage.stranger.is_(True), OutboundMessage.created_at > now - timedelta(hours=1))
-    return session.scalar(query) or 0
+    return scalar(session, _STRANGERS, since=now - timedelta(hours=1))
