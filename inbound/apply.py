@@ -32,7 +32,6 @@ from models.rows import insert_row, update_row
 from models.summary import HELD_BACK
 
 
-
 @dataclass(frozen=True)
 class Where:
     folder: str
@@ -116,12 +115,13 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
         ctx.participant.bounce_score = 0
     try:
         decision = dispatch(ctx)
+        result = Result(Disposition.PROCESSED, decision.action, decision.reason)
     except HeldBack as held:
-        return Result(Disposition.QUARANTINED, HELD_BACK, str(held))
-    finally:
-        if lookups.still_theirs(session, ctx.participant, mail.sender):
-            record.participant_id = record.participant_id or ctx.participant.id  # type: ignore[union-attr]
-    return Result(Disposition.PROCESSED, decision.action, decision.reason)
+        result = Result(Disposition.QUARANTINED, HELD_BACK, str(held))
+    person = ctx.participant  # the sender's, as handling left it: no look-up needed afterwards
+    if person is not None and lookups.still_theirs(session, person, mail.sender):
+        record.participant_id = record.participant_id or person.id
+    return result
 
 
 def _from_us(sender: str, settings: Settings) -> str | None:
