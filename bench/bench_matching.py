@@ -6,9 +6,10 @@ networkx and rustworkx.
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_matching.py            # full, a few minutes
-    .venv/bin/python bench/bench_matching.py --quick    # about a minute
+    .venv/bin/python bench/bench_matching.py            # full: sections 1-3 a few minutes, 4-5 longer
+    .venv/bin/python bench/bench_matching.py --quick    # a few minutes
     .venv/bin/python bench/bench_matching.py --skewed-only [exact|scale] [--quick]   # sections 4 and/or 5 alone
+    .venv/bin/python bench/bench_matching.py --skewed-only exact --shares 60 --sizes 2000   # one shape, one size
 
 Every number is measured in this run; see bench/README.md for the method.
 """
@@ -484,7 +485,7 @@ def run_skewed_scale(quick: bool, shares: Sequence[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds allowed to one exact solve (default 180)")
     parser.add_argument("--skewed-only", nargs="?", const="both", choices=["both", "exact", "scale"],
