@@ -6,9 +6,10 @@ networkx and rustworkx.
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_matching.py            # full, a few minutes
-    .venv/bin/python bench/bench_matching.py --quick    # about a minute
+    .venv/bin/python bench/bench_matching.py            # full: sections 1-3 a few minutes, 4-5 longer
+    .venv/bin/python bench/bench_matching.py --quick    # a few minutes
     .venv/bin/python bench/bench_matching.py --skewed-only [exact|scale] [--quick]   # sections 4 and/or 5 alone
+    .venv/bin/python bench/bench_matching.py --skewed-only exact --shares 60 --sizes 2000   # one shape, one size
 
 Every number is measured in this run; see bench/README.md for the method.
 """
@@ -338,6 +339,7 @@ class Skewed:
     rx_solve: dict[int, float] = field(default_factory=dict)
     rx_equal: int = 0
     timeouts: int = 0
+    timeout: float = 0.0
 
 
 def skewed(share: float, n: int, exact_rounds: set[int], timeout: float, history: bool) -> Skewed:
@@ -345,7 +347,7 @@ def skewed(share: float, n: int, exact_rounds: set[int], timeout: float, history
     rounds 1..37, each seeing the earlier ones, solved exactly on ``exact_rounds``."""
     people, past, rng = community(n, share=share), History(), random.Random(n)
     orgs = {p.id: p.org for p in people}
-    out = Skewed(share, n, history)
+    out = Skewed(share, n, history, timeout=timeout)
     rounds = range(1, HISTORY_ROUNDS + 2) if history else range(1, FRESH_SEEDS + 1)
     solved: tuple | None = None
     for round_no in rounds:
@@ -374,13 +376,25 @@ def steady(fn: Callable[[], Grouping], repeats: int = 5) -> tuple[Grouping, floa
 
 def exact_both(people: Sequence[Person], history: History, orgs: dict[int, str],
                timeout: float) -> tuple[Score, float, float, bool] | None:
-    """(networkx's optimum, networkx solve s, rustworkx solve s, both optima equal)."""
+    """(the optimum, networkx solve s, rustworkx solve s, both optima equal); a matcher that
+    timed out counts as ``timeout`` seconds (a lower bound on its time), None if both did."""
     by_nx = exact(people, history, timeout, "networkx")
     by_rx = exact(people, history, timeout, "rustworkx")
-    if by_nx is None or by_rx is None:
+    if by_nx is None and by_rx is None:
         return None
-    best = score(by_nx[0], history, orgs)
-    return best, by_nx[2], by_rx[2], best == score(by_rx[0], history, orgs)
+    scores = [score(found[0], history, orgs) for found in (by_nx, by_rx) if found is not None]
+    solve = [found[2] if found is not None else timeout for found in (by_nx, by_rx)]
+    return scores[0], solve[0], solve[1], len(scores) == 2 and scores[0] == scores[1]
+
+
+def _at_least(times, timeout: float) -> str:
+    median = statistics.median(times)
+    return f">{timeout:.0f}" if median >= timeout else f"{median:.3g}"
+
+
+def _ratios(ratios: list[float], timed_out: bool) -> str:
+    mark = ">" if timed_out else ""
+    return f"{mark}{min(ratios):.0f}x/{statistics.median(ratios):.0f}x"
 
 
 def skewed_rows(results: list[Skewed]) -> list[str]:
@@ -400,10 +414,10 @@ def skewed_rows(results: list[Skewed]) -> list[str]:
         rows.append(
             f"{r.share:>7.0%} {r.n:>5} {'36 rnds' if r.history else 'none':>7} "
             f"{len(keys):>6}{'+' + str(r.timeouts) + 't/o' if r.timeouts else ''} "
-            f"{_med_max(ours, 1000):>15} {statistics.median(r.nx_solve.values()):>10.3g} "
-            f"{statistics.median(r.rx_solve.values()):>11.3g} "
-            f"{f'{min(vs_rx):.0f}x/{statistics.median(vs_rx):.0f}x':>19} "
-            f"{f'{min(vs_nx):.0f}x/{statistics.median(vs_nx):.0f}x':>18} "
+            f"{_med_max(ours, 1000):>15} {_at_least(r.nx_solve.values(), r.timeout):>10} "
+            f"{_at_least(r.rx_solve.values(), r.timeout):>11} "
+            f"{_ratios(vs_rx, r.timeout in r.rx_solve.values()):>19} "
+            f"{_ratios(vs_nx, r.timeout in r.nx_solve.values()):>18} "
             f"{f'{equal}/{len(keys)}':>6} {same:>13} {f'{r.rx_equal}/{len(keys)}':>5}")
     return rows
 
@@ -425,17 +439,19 @@ def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
 
 
 def run_skewed(quick: bool, timeout: float, sections: str = "both",
-               shares: Sequence[float] = SKEWED_SHARES) -> None:
+               shares: Sequence[float] = SKEWED_SHARES, sizes: set[int] | None = None) -> None:
     if sections in ("both", "exact"):
-        run_skewed_exact(quick, timeout, shares)
+        run_skewed_exact(quick, timeout, shares, sizes)
     if sections in ("both", "scale"):
         run_skewed_scale(quick, shares)
 
 
-def run_skewed_exact(quick: bool, timeout: float, shares: Sequence[float]) -> None:
+def run_skewed_exact(quick: bool, timeout: float, shares: Sequence[float],
+                     sizes: set[int] | None = None) -> None:
     last = HISTORY_ROUNDS + 1
     plan = ({200: {2, 19, last}, 1000: {2, last}} if quick else
             {200: {2, 19, last}, 500: {2, last}, 1000: {2, last}, 2000: {last}})
+    plan = {n: rounds for n, rounds in plan.items() if sizes is None or n in sizes}
     print(f"\n4. skewed communities ({'quick' if quick else 'full'}; load average "
           f"{os.getloadavg()[0]:.1f}): the largest organisation holds 50, 60, 90 or 100 % "
           f"(100 %: one organisation), the rest in 19 organisations, Zipf-like")
@@ -469,7 +485,7 @@ def run_skewed_scale(quick: bool, shares: Sequence[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds allowed to one exact solve (default 180)")
     parser.add_argument("--skewed-only", nargs="?", const="both", choices=["both", "exact", "scale"],
@@ -477,6 +493,8 @@ def main() -> None:
     parser.add_argument("--shares", type=lambda text: tuple(float(x) / 100 for x in text.split(",")),
                         default=SKEWED_SHARES, help="largest organisation's shares in %% for the "
                         "skewed sections, comma-separated (default 50,60,90,100)")
+    parser.add_argument("--sizes", type=lambda text: {int(x) for x in text.split(",")},
+                        help="section 4 only at these sizes, comma-separated (of 200,500,1000,2000)")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
@@ -484,7 +502,7 @@ def main() -> None:
         return
     if not args.skewed_only:
         run(args.quick, args.timeout)
-    run_skewed(args.quick, args.timeout, args.skewed_only or "both", args.shares)
+    run_skewed(args.quick, args.timeout, args.skewed_only or "both", args.shares, args.sizes)
 
 
 def run(quick: bool, timeout: float) -> None:
