@@ -27,6 +27,7 @@ round holds the planned groups and one queued introduction per member.
 from __future__ import annotations
 
 import argparse
+from collections import defaultdict
 import cProfile
 import random
 import statistics
@@ -51,6 +52,7 @@ from mailer.compose import new_message_id  # noqa: E402
 from mailer.outbox import group_copies  # noqa: E402
 from models import Match, MatchMember, OutboundMessage, Participant, Round, Status, utcnow  # noqa: E402
 from models.db import make_engine, sessions, upgrade  # noqa: E402
+from meetings.choose import starter_lines  # noqa: E402
 from rounds import introductions, lifecycle  # noqa: E402
 from rounds.history import active_by_id  # noqa: E402
 from rounds.schedule import timeline  # noqa: E402
@@ -149,12 +151,16 @@ def baseline(url: str, data_dir: str, groups: list[tuple[int, ...]]) -> Timing:
     tokens = [new_token() for _ in groups]
 
     def work() -> int:
+        """The same emails as ours: each group's host and times to book chosen as the bulk path does (issue 16)."""
+        helping = introductions.Helping(settings, rnd, now, {}, defaultdict(set),
+                                        starter_lines(settings.meetings.starters), None)
         emails = 0
-        for token, group in zip(tokens, members):
+        for n, (token, group) in enumerate(zip(tokens, members)):
             message_id = new_message_id("intro", token, settings.service.domain)
             emails += len(group_copies(settings, template=introductions.INTRO, members=group, token=token, now=now,
                                        context=introductions.group_context(settings, rnd, group),
-                                       message_id=message_id, dedupe_key="intro:0"))
+                                       message_id=message_id, dedupe_key="intro:0",
+                                       personal=helping.meeting(group, token, n).personal))
         return emails
     return measure(work)
 
@@ -168,8 +174,8 @@ def ours(url: str, data_dir: str, groups: list[tuple[int, ...]], old: bool, prof
         introductions._Writer.put = lambda self, chunk: self._write(chunk)  # type: ignore
     if old:
         from tests.test_open_round import one_group_at_a_time
-        lifecycle.introduce_all = one_group_at_a_time  # type: ignore[assignment]
-    spent = time_calls(lifecycle, "introduce_all")
+        introductions.introduce_all = one_group_at_a_time  # type: ignore[assignment]
+    spent = time_calls(introductions, "introduce_all")
     Session_ = sessions(engine)
     with Session_() as session:  # connect outside the timed part
         session.scalar(select(func.count(Participant.id)))

@@ -36,7 +36,7 @@ import unicodedata
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -173,7 +173,7 @@ def queue(url: str, data_dir: str, profile: bool) -> Phase:
                 steps = timeline(now, now + timedelta(days=28))
                 rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
                 pairs = [everyone[at:at + 2] for at in range(0, len(everyone), 2)]
-                introductions.introduce_all(session, settings, rnd, pairs, None, now)
+                introductions.introduce_all(session, settings, rnd, pairs, set(), now)
             return len(everyone) // 2
         phase = _measure(work, profile)
     engine.dispose()
