@@ -29,7 +29,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -480,6 +480,178 @@ def run_skewed_scale(quick: bool, shares: Sequence[float]) -> None:
                 runs.append((share, scale(n, rounds, 5, share)))
                 print(skewed_scale_rows(runs)[-1], flush=True)
 
+# ---------------------------------------------------------------- section 4: meeting preferences (issue 16)
+
+WEEKLY = [frozenset(d * 24 + h for d in days for h in hours)
+          for days in ((0, 1, 2, 3, 4), (1, 3), (0, 2, 4)) for hours in (range(8, 12), range(13, 17), range(8, 17))]
+TOWNS = ["leeds", "london", "bristol", "york", "glasgow", "cardiff", "belfast", "newcastle"]
+MEETING_SHARE = 0.3
+
+
+def meeting_community(n: int, share: float = MEETING_SHARE, seed: int = 1) -> list[Person]:
+    """``community(n)`` where a share of people say when and how they can meet: free hours from
+    nine weekly patterns (or any time), a mode (online, in person, either or none) and, for those
+    who would meet in person and a few others, one of eight towns (Zipf-like)."""
+    rng = random.Random(seed * 7 + n)
+    people = []
+    for p in community(n, seed):
+        if rng.random() < share:
+            mode = rng.choice(["online", "online", "in_person", "either", "either", ""])
+            place = (rng.choices(TOWNS, weights=[1 / (k + 1) for k in range(len(TOWNS))])[0]
+                     if mode in ("in_person", "either") or rng.random() < 0.2 else "")
+            p = replace(p, slots=rng.choice([*WEEKLY, frozenset()]), mode=mode, place=place)
+        people.append(p)
+    return people
+
+
+def compare_meeting(n: int, exact_rounds: set[int], timeout: float) -> Comparison:
+    """As :func:`compare`, on a community with meeting preferences, scored with all seven tiers."""
+    people, history, rng = meeting_community(n), History(), random.Random(n)
+    orgs = {p.id: p.org for p in people}
+    out = Comparison(n)
+    for round_no in range(1, HISTORY_ROUNDS + 2):
+        grouping, cpu, wall = timed(lambda: make_groups(people, history, seed=round_no))
+        out.ours.append(grouping.score)
+        out.ours_cpu.append(cpu)
+        out.ours_wall.append(wall)
+        out.shuffle.append(score(shuffle_groups(people, round_no), history, orgs, people))
+        if round_no in exact_rounds:
+            result = exact(people, history, timeout)
+            if result is None:
+                out.timeouts.append(round_no)
+            else:
+                pairs, build, solve = result
+                out.exact[round_no] = score(pairs, history, orgs, people)
+                out.exact_build[round_no], out.exact_solve[round_no] = build, solve
+        record(history, grouping.groups, round_no, rng)
+    return out
+
+
+def meeting_rows(results: list[Comparison]) -> list[str]:
+    head = (f"{'n':>6} {'exact rounds':>12} {'ours ms':>10} {'exact s':>10} {'x faster':>9} {'equal':>7} "
+            f"{'clash o/e':>9} {'no-overlap o/e':>14} {'apart o/e':>9} {'shuffle clash, no-overlap, apart':>32}")
+    rows = [head]
+    for r in results:
+        rounds = sorted(r.exact)
+        ours, ex = [r.ours[k - 1] for k in rounds], [r.exact[k] for k in rounds]
+        ratios = [r.exact_solve[k] / max(r.ours_cpu[k - 1], 1e-9) for k in rounds]
+        tier = lambda scores, name: sum(getattr(s, name) for s in scores)
+        both = lambda name: f"{tier(ours, name)}/{tier(ex, name)}"
+        shuffle = ", ".join(f"{statistics.mean(getattr(s, name) for s in r.shuffle):.1f}"
+                            for name in ("mode_clash", "no_overlap", "in_person_missed"))
+        rows.append(f"{r.n:>6} {str(len(rounds)) + (f'+{len(r.timeouts)}t/o' if r.timeouts else ''):>12} "
+                    f"{_med_max(r.ours_cpu, 1000):>10} {_med_max(list(r.exact_solve.values()), 1):>10} "
+                    f"{(f'{statistics.median(ratios):.0f}x' if ratios else '-'):>9} "
+                    f"{f'{sum(o == e for o, e in zip(ours, ex))}/{len(rounds)}':>7} {both('mode_clash'):>9} "
+                    f"{both('no_overlap'):>14} {both('in_person_missed'):>9} "
+                    f"{shuffle:>32}")
+    return rows
+
+
+def meeting_scale_child(n: int, rounds: int, repeats: int) -> dict:
+    """In a fresh interpreter: as :func:`scale_child`, with meeting preferences."""
+    people, history, rng = meeting_community(n), History(), random.Random(n)
+    for round_no in range(1, rounds + 1):
+        record(history, make_groups(people, history, seed=round_no).groups, round_no, rng)
+    runs = [timed(lambda: make_groups(people, history, seed=1000 + k)) for k in range(repeats)]
+    return {"n": n, "history_pairs": len(history), "history_rounds": rounds, "cpu": [r[1] for r in runs],
+            "wall": [r[2] for r in runs], "scores": [list(r[0].score) for r in runs],
+            "tracemalloc_peak_mb": 0.0, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def meeting_section(quick: bool, timeout: float) -> None:
+    all_rounds = set(range(1, HISTORY_ROUNDS + 2))
+    sampled = {1, *range(4, HISTORY_ROUNDS + 2, 4), HISTORY_ROUNDS + 1}
+    plan = ({200: all_rounds, 500: sampled} if quick else
+            {200: all_rounds, 500: all_rounds, 1000: all_rounds, 2000: sampled})
+    print(f"\n4. pairs with meeting preferences: {MEETING_SHARE:.0%} of people state free hours, a mode "
+          "and/or a place (meeting_community); ours vs exact on the same seven-tier cost")
+    print("   'apart' = in_person_missed; the first four tiers as in section 1 (all 0 here for both)")
+    print("\n".join(meeting_rows([compare_meeting(n, rounds, timeout) for n, rounds in plan.items()])))
+    sizes = [(10_000, HISTORY_ROUNDS, 5)] + ([] if quick else [(100_000, HISTORY_ROUNDS, 5)])
+    print(f"\n   scale with preferences: round {HISTORY_ROUNDS + 1}, 5 seeds, fresh processes")
+    results = [json.loads(subprocess.run([sys.executable, __file__, "--meeting-child", *map(str, s)], check=True,
+                                         capture_output=True, text=True).stdout) for s in sizes]
+    print("\n".join(scale_rows(results)))
+
+
+# ---------------------------------------------------------------- section 5: groups of 3 and 4 (issue 16)
+
+def groups_child(n: int, size: int, rounds: int, repeats: int) -> dict:
+    """In a fresh interpreter: ``rounds`` rounds of groups of ``size`` as history, then timed draws,
+    with the same-organisation lower bound of matching.groups."""
+    from matching.groups import group_sizes, organisation_bound
+    from matching.problem import build_problem
+
+    people, history, rng = community(n), History(), random.Random(n)
+    for round_no in range(1, rounds + 1):
+        record(history, make_groups(people, history, seed=round_no, size=size).groups, round_no, rng)
+    runs = [timed(lambda: make_groups(people, history, seed=1000 + k, size=size)) for k in range(repeats)]
+    groups = len(group_sizes(n, size, False))
+    return {"n": n, "size": size, "history_pairs": len(history), "cpu": [r[1] for r in runs],
+            "scores": [list(r[0].score) for r in runs],
+            "same_org_bound": organisation_bound(build_problem(people, history).orgs, groups),
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def brute_force_groups(people: Sequence[Person], history: History, size: int) -> Score:
+    """The least score over every partition of ``people`` (a multiple of ``size``) into groups of
+    ``size``, on the matcher's own encoded pair cost (dynamic programming over subsets)."""
+    import functools
+    from itertools import combinations
+
+    from matching.problem import build_problem
+
+    problem = build_problem(people, history, pairs_per_person=2)
+    cost, n = problem.cost, len(problem.ids)
+
+    @functools.cache
+    def best(mask: int) -> int:
+        if not mask:
+            return 0
+        low = (mask & -mask).bit_length() - 1
+        rest = [i for i in range(n) if mask >> i & 1 and i != low]
+        return min(sum(cost(a, b) for a, b in combinations((low, *others), 2))
+                   + best(mask & ~(1 << low) & ~sum(1 << i for i in others))
+                   for others in combinations(rest, size - 1))
+
+    return problem.weights.decode(best((1 << n) - 1))
+
+
+def small_groups(size: int, n: int, rounds: int) -> list[str]:
+    """Ours vs brute force, round after round, on a small community of four organisations."""
+    people, history, rng = [Person(i, f"org{i % 4}") for i in range(n)], History(), random.Random(n)
+    equal, worse = 0, []
+    for round_no in range(1, rounds + 1):
+        ours = make_groups(people, history, seed=round_no, size=size)
+        best = brute_force_groups(people, history, size)
+        equal += ours.score == best
+        if ours.score != best:
+            worse.append((round_no, tuple(ours.score)[:4], tuple(best)[:4]))
+        record(history, ours.groups, round_no, rng)
+    return [f"   groups of {size}, n={n}: {equal}/{rounds} rounds equal to brute force" +
+            (f"; differing: {worse}" if worse else "")]
+
+
+def groups_section(quick: bool) -> None:
+    print("\n5. groups of 3 and 4 (make_groups(size=3 or 4)); history made by the same matcher; "
+          "5 seeds per size, fresh processes")
+    print(f"{'size':>4} {'n':>8} {'history':>8} {'history pairs':>13} {'cpu s med/max':>14} "
+          f"{'repeats':>7} {'same-org ours/bound':>19} {'maxrss MB':>9}")
+    plan = [(1_000, HISTORY_ROUNDS), (10_000, HISTORY_ROUNDS)] + ([] if quick else [(100_000, 12)])
+    for size in (3, 4):
+        for n, rounds in plan:
+            cmd = [sys.executable, __file__, "--groups-child", str(n), str(size), str(rounds), "5"]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            repeats = sum(s[0] + s[2] for s in r["scores"])
+            same = statistics.median(s[3] for s in r["scores"])
+            same_org = f"{same:.0f}/{r['same_org_bound']}"
+            print(f"{size:>4} {n:>8,} {rounds:>8} {r['history_pairs']:>13,} {_med_max(r['cpu'], 1):>14} "
+                  f"{repeats:>7} {same_org:>19} {r['maxrss_mb']:>9.0f}")
+    print("\n   small communities against a brute force on the same cost (every round made by ours):")
+    for size, n in ((3, 12), (4, 12)):
+        print("\n".join(small_groups(size, n, 4 if quick else 8)))
+
 
 # ---------------------------------------------------------------- main
 
@@ -495,14 +667,27 @@ def main() -> None:
                         "skewed sections, comma-separated (default 50,60,90,100)")
     parser.add_argument("--sizes", type=lambda text: {int(x) for x in text.split(",")},
                         help="section 4 only at these sizes, comma-separated (of 200,500,1000,2000)")
+    parser.add_argument("--only", choices=["pairs", "meeting", "groups"],
+                        help="run one part: sections 1-3 (pairs), meeting preferences or groups of 3 and 4")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--meeting-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--groups-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.scale_child:
-        print(json.dumps(scale_child(*args.scale_child)))
+    if args.scale_child or args.meeting_child or args.groups_child:
+        child = scale_child if args.scale_child else meeting_scale_child if args.meeting_child else groups_child
+        print(json.dumps(child(*(args.scale_child or args.meeting_child or args.groups_child))))
         return
-    if not args.skewed_only:
+    if args.skewed_only:
+        run_skewed(args.quick, args.timeout, args.skewed_only, args.shares, args.sizes)
+        return
+    if args.only in (None, "pairs"):
         run(args.quick, args.timeout)
-    run_skewed(args.quick, args.timeout, args.skewed_only or "both", args.shares, args.sizes)
+    if args.only in (None, "meeting"):
+        meeting_section(args.quick, args.timeout)
+    if args.only in (None, "groups"):
+        groups_section(args.quick)
+    if args.only is None:
+        run_skewed(args.quick, args.timeout, "both", args.shares, args.sizes)
 
 
 def run(quick: bool, timeout: float) -> None:

@@ -15,6 +15,7 @@ taken only when the full cost falls, so no higher tier ever gets worse.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import islice
 from dataclasses import replace
 from random import Random
 
@@ -28,9 +29,9 @@ from matching.problem import Problem
 from matching.solve import solve_heuristic
 
 PLACES_FROM = 64  # fewer people: the cycle repair on the full cost is quick enough, and exact in tests
-TRIES = 64
+TRIES = 16
 DETOURS = 8
-MATCH_LIMIT = 400
+MATCH_LIMIT = 150
 REPAIRS = 200
 
 
@@ -138,19 +139,23 @@ class Together:
 
     def join(self, seekers: list[int]) -> None:
         """Pair up the people of one place still apart, as far as the full cost allows: two of
-        them directly, or by way of a pair from the place already together."""
+        them directly, or by way of a pair from the place already together. Only pairs that
+        cost nothing themselves are tried, at most :data:`TRIES` for each person."""
         self.rng.shuffle(seekers)
         waiting = [i for i in seekers if self.apart(i)]
         for k, s in enumerate(waiting):
-            others = [o for o in waiting[k + 1:] if o != self.mate[s] and self.apart(o)][:TRIES]
-            if self.apart(s) and not any(self.swap(s, o) or self.detour(s, o) for o in others):
+            if not self.apart(s):
+                continue
+            others = list(islice((o for o in waiting[k + 1:]
+                                  if o != self.mate[s] and self.apart(o) and not self.cost(s, o)), TRIES))
+            if not any(self.swap(s, o) or self.detour(s, o) for o in others):
                 self.through(s, others, seekers)
 
     def through(self, s: int, others: list[int], seekers: list[int]) -> bool:
         """(s, t), (p, q), (o, v) -> (s, p), (q, o), (t, v): a together pair (p, q) takes s
         and o in, for some other person o of the place still apart."""
         cost, t = self.cost, self.mate[s]
-        pairs = [p for p in seekers if not self.apart(p) and p not in (s, t)][:TRIES]
+        pairs = list(islice((p for p in seekers if not self.apart(p) and p not in (s, t) and not cost(s, p)), TRIES))
         for o in others:
             v = self.mate[o]
             if not self.apart(o) or v in (s, t):
