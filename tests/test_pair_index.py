@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import Column, Connection, MetaData, select
+from sqlalchemy import Connection, select
 
 from matching import History, PastPair, Person, make_groups
 from matching.history import pair_key
@@ -25,6 +25,7 @@ from rounds.pair_index import BUCKETS, KEY, VALUE, StoredHistory, bucket_of, pas
 from tests.app import Service
 from tests.test_history_load import ROUNDS, T0
 from tests.mail import incoming, reply_to
+from tests.old_schema import OldTables
 from tests.test_privacy import forget
 from tests.test_rounds import PEOPLE, at, join_everyone, one_each, reply_all, run
 
@@ -70,42 +71,23 @@ def test_the_migration_fills_the_index_from_the_matches_already_stored(database_
 
 
 def seed_as_at_0012(conn: Connection, people: int, rounds: dict[int, list[tuple[list[int], list[bool]]]]) -> None:
-    """The history add_people and add_round make, written into the tables as they were at 0012
-    (the models have columns added since, so rows go in through the reflected tables)."""
-    tables = MetaData()
-    tables.reflect(conn)
-
-    def put(name: str, **values: object) -> None:
-        table = tables.tables[name]
-        for column in table.columns:
-            if column.name not in values and not column.nullable and column.server_default is None \
-                    and not column.primary_key:
-                values[column.name] = _blank(column)
-        conn.execute(table.insert().values(**values))
-
+    """The history add_people and add_round make, written into the tables as they were at 0012."""
+    old = OldTables(conn, T0)
     for n in range(1, people + 1):
-        put("participants", id=n, email=f"p{n}@org{n % 2}.example.org", reply_token=f"tok{n}",
-            status="paused" if n == people else "active", skip_next=n == 2)
+        old.put("participants", id=n, email=f"p{n}@org{n % 2}.example.org", reply_token=f"tok{n}",
+                status="paused" if n == people else "active", skip_next=n == 2)
     match_id = outcome_id = 0
     for number, groups in rounds.items():
-        opened = (T0 + timedelta(days=30 * number)).replace(tzinfo=None)  # stored as naive UTC, as UTCDateTime does
-        put("rounds", id=number, number=number, seed=number, opened_at=opened)
+        opened = T0 + timedelta(days=30 * number)
+        old.put("rounds", id=number, number=number, seed=number, opened_at=opened)
         for k, (members, reports) in enumerate(groups):
             match_id += 1
-            put("matches", id=match_id, round_id=number, token=f"r{number}m{k}")
+            old.put("matches", id=match_id, round_id=number, token=f"r{number}m{k}")
             for p in members:
-                put("match_members", match_id=match_id, participant_id=p)
+                old.put("match_members", match_id=match_id, participant_id=p)
             for met in reports:
                 outcome_id += 1
-                put("outcomes", id=outcome_id, match_id=match_id, met=met, reported_at=opened + timedelta(days=3))
-
-
-def _blank(column: Column) -> object:
-    try:
-        kind = column.type.python_type
-    except NotImplementedError:
-        return ""
-    return {str: "", int: 0, bool: False, bytes: b""}.get(kind, T0.replace(tzinfo=None))
+                old.put("outcomes", id=outcome_id, match_id=match_id, met=met, reported_at=opened + timedelta(days=3))
 
 
 def stored_and_rebuilt(service: Service) -> tuple[History, History]:

@@ -5,12 +5,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from demo.simulate import NOT_MET_WORDS
 from inbound.reasons import label, reason_group
-from models import Match, MatchMember, Outcome, Participant, Round
+from models import Outcome
 from models.db import _alembic_config, create_private, make_engine, sessions
+from tests.old_schema import OldTables
 
 AT = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
 
@@ -28,16 +29,15 @@ def test_stored_reasons_about_leave_move_to_away_on_upgrade(database_url: str) -
     config = _alembic_config(engine)
     command.upgrade(config, "0011")
     with engine.begin() as conn:
-        conn.execute(insert(Participant.__table__).values(id=1, email="a@x.example", name="", organisation="",
-                     role="", phone="", video="", links="", bio="", status="active", reply_token="ta", campaign="",
-                     bounce_score=0, skip_next=False, created_at=AT, updated_at=AT))
-        conn.execute(insert(Round.__table__).values(id=1, number=1, seed=1, opened_at=AT, closes_at=AT))
-        conn.execute(insert(Match.__table__).values(id=1, round_id=1, token="tm", intro_message_id="", created_at=AT))
-        conn.execute(insert(MatchMember.__table__).values(match_id=1, participant_id=1))
+        old = OldTables(conn, AT)
+        old.put("participants", id=1, email="a@x.example", status="active", reply_token="ta", created_at=AT,
+                updated_at=AT)
+        old.put("rounds", id=1, number=1, seed=1, opened_at=AT, closes_at=AT)
+        old.put("matches", id=1, round_id=1, token="tm", intro_message_id="", created_at=AT)
+        old.put("match_members", match_id=1, participant_id=1)
         for n, (reason, group) in enumerate([("she was on leave", "busy"), ("too busy", "busy"),
                                              ("off sick", "busy"), ("never replied", "no reply")], 1):
-            conn.execute(insert(Outcome.__table__).values(id=n, match_id=1, met=False, reason=reason,
-                                                          reason_group=group, reported_at=AT))
+            old.put("outcomes", id=n, match_id=1, met=False, reason=reason, reason_group=group, reported_at=AT)
     command.upgrade(config, "head")
     with sessions(engine)() as s:
         assert s.scalars(select(Outcome.reason_group).order_by(Outcome.id)).all() == \
