@@ -1,8 +1,9 @@
 """`unmentoring demo`: the whole service on real mail, with nothing to install or configure.
 
 A pure-Python IMAP server (pymap) and an in-process SMTP server (aiosmtpd) run on
-loopback. A made-up community emails JOIN, confirms, gets introduced, chats in
-their group threads and replies MET / NOT MET in their own words over several
+loopback. A made-up community emails JOIN, confirms, says when and how it likes
+to meet, gets introduced, books offered times and answers the calendar invitations,
+chats in their group threads and replies MET / NOT MET in their own words over several
 rounds, while the real `tick` runs between simulated days. Every email the
 service sent is kept in a Maildir so you can read them afterwards.
 """
@@ -21,13 +22,15 @@ from pathlib import Path
 
 import click
 from aiosmtpd.controller import Controller
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 import config
 from demo.community import Person, community
 from demo.replies import SERVICE, fresh
 from demo.servers import Delivery, Sink, free_port, start_imap
 from demo.simulate import World, react
+from meetings.booking import BOOKED
+from models import CalendarReply, Match
 from models.db import make_engine, sessions, upgrade
 from rounds.views import next_step
 from models.summary import collect_status
@@ -123,9 +126,22 @@ def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: flo
     click.echo(f"\nDone in {seconds:.0f} s. Participants: {people}.")
     click.echo(f"The service sent {plural(len(sink.received), 'email')}; {plural(figures['quarantined'], 'message')} "
                f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
+    click.echo(_meetings(engine))
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
     click.echo(f"Look around with: {shell_command(sys.argv[0], sys.executable, Path.cwd())} "
                f"--config {shlex.quote(str(settings.source))} " "round show")
+
+
+def _meetings(engine: Engine) -> str:
+    """One line on bookings: how many groups booked a time, and what came back from calendars."""
+    with sessions(engine)() as session:
+        groups = session.scalar(select(func.count(Match.id))) or 0
+        booked = session.scalar(select(func.count(Match.id)).where(Match.booking_state == BOOKED)) or 0
+        answers = dict(session.execute(select(CalendarReply.partstat, func.count()).where(CalendarReply.applied)
+                                       .group_by(CalendarReply.partstat)).all())
+    return (f"{booked} of {plural(groups, 'group')} booked a time by email; calendars sent "
+            f"{plural(answers.get('ACCEPTED', 0), 'acceptance')} and {plural(answers.get('DECLINED', 0), 'decline')} "
+            f"(each decline offered fresh times).")
 
 
 def shell_command(argv0: str, python: str, cwd: Path) -> str:
