@@ -431,7 +431,7 @@ def round_preview(app: App, seed: int | None, as_json: bool) -> None:
     from rounds.views import plan_view
 
     with reading(app.ready_engine())() as session:
-        view = plan_view(session, plan(session, app.settings, seed))
+        view = plan_view(session, plan(session, app.settings, seed, app.now()))
     lines = [f"{plural(len(view['groups']), 'group')} (seed {view['seed']}, "
              f"{plural(view['repeats'], 'repeated pair')}, "
              f"{plural(view['same_organisation'], 'same-organisation pair')}):", *group_lines(view["groups"])]
@@ -451,11 +451,11 @@ def round_open(app: App, seed: int | None) -> None:
       unmentoring round open && unmentoring send
     """
     from models.db import sessions
-    from rounds.lifecycle import open_round
+    from rounds.lifecycle import group_count, open_round
 
     with sessions(app.ready_engine()).begin() as session:
         rnd = open_round(session, app.settings, app.now(), source="organiser", seed=seed)
-        click.echo(f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}, seed {rnd.seed}; "
+        click.echo(f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}, seed {rnd.seed}; "
                    "introductions are in the outbox (`unmentoring send` or the next tick sends them)")
 
 

@@ -1,17 +1,21 @@
 """Benchmark of matching.make_groups: quality and speed against an exact
 maximum-weight matching and a naive shuffle, scale to 100,000 people, memory,
-and how much the draw varies with the seed.
+how much the draw varies with the seed, and skewed communities (one
+organisation holding 50 % to all of the people) against two exact matchers,
+networkx and rustworkx.
 
 Run from the repository root::
 
     .venv/bin/python bench/bench_matching.py            # full, a few minutes
     .venv/bin/python bench/bench_matching.py --quick    # about a minute
+    .venv/bin/python bench/bench_matching.py --skewed-only [exact|scale] [--quick]   # sections 4 and/or 5 alone
 
 Every number is measured in this run; see bench/README.md for the method.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -31,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matching import Grouping, History, Person, Score, make_groups, score  # noqa: E402
 from matching.problem import build_problem  # noqa: E402
+from matching.solve import solve_heuristic  # noqa: E402
 
 ORGS = 20
 LARGEST_SHARE = 0.4
@@ -40,18 +45,21 @@ MET, NOT_MET = 0.8, 0.1  # the rest of the introductions stay unconfirmed (met=N
 
 # ---------------------------------------------------------------- instances
 
-def org_sizes(n: int) -> list[int]:
-    """20 organisations: one with 40% of the people, the rest Zipf-like."""
-    largest = int(n * LARGEST_SHARE)
+def org_sizes(n: int, share: float = LARGEST_SHARE) -> list[int]:
+    """20 organisations: one with ``share`` of the people, the rest Zipf-like
+    (one organisation only when the share is 100 %)."""
+    largest = round(n * share)
+    if largest >= n:
+        return [n]
     weights = [1 / (k + 1) for k in range(ORGS - 1)]
     rest = [max(1, int((n - largest) * w / sum(weights))) for w in weights]
     rest[0] += n - largest - sum(rest)
     return [largest, *rest]
 
 
-def community(n: int, seed: int = 1) -> list[Person]:
+def community(n: int, seed: int = 1, share: float = LARGEST_SHARE) -> list[Person]:
     """n people with ids 0..n-1, organisations dealt at random."""
-    orgs = [f"org{k:02d}" for k, size in enumerate(org_sizes(n)) for _ in range(size)]
+    orgs = [f"org{k:02d}" for k, size in enumerate(org_sizes(n, share)) for _ in range(size)]
     random.Random(seed).shuffle(orgs)
     return [Person(i, org) for i, org in enumerate(orgs)]
 
@@ -86,27 +94,38 @@ def timed(fn: Callable[[], Grouping]) -> tuple[Grouping, float, float]:
 
 # ---------------------------------------------------------------- exact reference
 
-def exact_child(people: Sequence[Person], history: History, conn) -> None:
-    """In a forked child: networkx max_weight_matching over lexicographic weights."""
-    import networkx as nx
-
+def exact_child(people: Sequence[Person], history: History, conn, solver: str = "networkx") -> None:
+    """In a forked child: networkx's or rustworkx's max_weight_matching over
+    lexicographic weights, maximum cardinality."""
     problem = build_problem(people, history)
     cost, top, n = problem.cost, problem.weights.forbidden, len(problem.ids)
+    edges = [(i, j, top - cost(i, j)) for i in range(n) for j in range(i + 1, n)]
     start = time.process_time()
-    graph = nx.Graph()
-    graph.add_weighted_edges_from((i, j, top - cost(i, j)) for i in range(n) for j in range(i + 1, n))
-    built = time.process_time()
-    pairs = nx.max_weight_matching(graph, maxcardinality=True)
+    if solver == "rustworkx":
+        import rustworkx as rx
+
+        graph = rx.PyGraph()
+        graph.add_nodes_from(range(n))
+        graph.add_edges_from(edges)
+        built = time.process_time()
+        pairs = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=int)
+    else:
+        import networkx as nx
+
+        graph = nx.Graph()
+        graph.add_weighted_edges_from(edges)
+        built = time.process_time()
+        pairs = nx.max_weight_matching(graph, maxcardinality=True)
     solved = time.process_time()
     ids = problem.ids
     conn.send(([(ids[a], ids[b]) for a, b in pairs], built - start, solved - built))
 
 
-def exact(people: Sequence[Person], history: History, timeout: float):
+def exact(people: Sequence[Person], history: History, timeout: float, solver: str = "networkx"):
     """(pairs, build s, solve s) from a subprocess, or None after ``timeout`` seconds."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=exact_child, args=(people, history, child))
+    proc = ctx.Process(target=exact_child, args=(people, history, child, solver))
     proc.start()
     try:
         result = parent.recv() if parent.poll(timeout) else None
@@ -193,9 +212,9 @@ def _med_max(values: list[float], scale: float) -> str:
 
 # ---------------------------------------------------------------- section 2
 
-def scale_child(n: int, rounds: int, repeats: int) -> dict:
+def scale_child(n: int, rounds: int, repeats: int, share_percent: int = round(100 * LARGEST_SHARE)) -> dict:
     """Runs in a fresh interpreter: history of ``rounds`` rounds, then timed rounds."""
-    people, history, rng = community(n), History(), random.Random(n)
+    people, history, rng = community(n, share=share_percent / 100), History(), random.Random(n)
     build_cpu = 0.0
     for round_no in range(1, rounds + 1):
         grouping, cpu, _ = timed(lambda: make_groups(people, history, seed=round_no))
@@ -206,17 +225,32 @@ def scale_child(n: int, rounds: int, repeats: int) -> dict:
     make_groups(people, history, seed=999)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    work = pair_costs(people, history, seed=998)
     return {
         "n": n, "history_pairs": len(history), "history_rounds": rounds,
         "cpu": [r[1] for r in runs], "wall": [r[2] for r in runs],
-        "scores": [list(r[0].score) for r in runs], "mean_round_cpu": build_cpu / rounds,
-        "tracemalloc_peak_mb": peak / 2**20,
+        "scores": [list(r[0].score) for r in runs], "mean_round_cpu": build_cpu / max(rounds, 1),
+        "tracemalloc_peak_mb": peak / 2**20, "pair_costs": work,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def scale(n: int, rounds: int, repeats: int) -> dict:
-    cmd = [sys.executable, __file__, "--scale-child", str(n), str(rounds), str(repeats)]
+def pair_costs(people: Sequence[Person], history: History, seed: int) -> int:
+    """How many pair costs one draw evaluates: the work, whatever the machine's load."""
+    problem = build_problem(people, history)
+    calls, cost = [0], problem.cost
+
+    def counted(i: int, j: int) -> int:
+        calls[0] += 1
+        return cost(i, j)
+
+    solve_heuristic(dataclasses.replace(problem, cost=counted), random.Random(seed), True)
+    return calls[0]
+
+
+def scale(n: int, rounds: int, repeats: int, share: float = LARGEST_SHARE) -> dict:
+    cmd = [sys.executable, __file__, "--scale-child", str(n), str(rounds), str(repeats),
+           str(round(100 * share))]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -284,6 +318,153 @@ def org_concentration(draws: list[tuple[tuple[int, ...], ...]], org: dict[int, s
     return rows
 
 
+# ---------------------------------------------------------------- section 4
+
+SKEWED_SHARES = (0.5, 0.6, 0.9, 1.0)
+FRESH_SEEDS = 5
+
+
+@dataclass
+class Skewed:
+    """One shape and size: ours against both exact matchers on each instance solved exactly."""
+
+    share: float
+    n: int
+    history: bool
+    ours_cpu: dict[int, float] = field(default_factory=dict)
+    ours: dict[int, Score] = field(default_factory=dict)
+    exact: dict[int, Score] = field(default_factory=dict)
+    nx_solve: dict[int, float] = field(default_factory=dict)
+    rx_solve: dict[int, float] = field(default_factory=dict)
+    rx_equal: int = 0
+    timeouts: int = 0
+
+
+def skewed(share: float, n: int, exact_rounds: set[int], timeout: float, history: bool) -> Skewed:
+    """Without history: FRESH_SEEDS draws of one empty-history instance. With history:
+    rounds 1..37, each seeing the earlier ones, solved exactly on ``exact_rounds``."""
+    people, past, rng = community(n, share=share), History(), random.Random(n)
+    orgs = {p.id: p.org for p in people}
+    out = Skewed(share, n, history)
+    rounds = range(1, HISTORY_ROUNDS + 2) if history else range(1, FRESH_SEEDS + 1)
+    solved: tuple | None = None
+    for round_no in rounds:
+        grouping, cpu = steady(lambda: make_groups(people, past, seed=round_no))
+        if not history or round_no in exact_rounds:
+            if solved is None or history:
+                solved = exact_both(people, past, orgs, timeout)
+            if solved is None:
+                out.timeouts += 1
+            else:
+                out.ours_cpu[round_no], out.ours[round_no] = cpu, grouping.score
+                out.exact[round_no], out.nx_solve[round_no], out.rx_solve[round_no], same = solved
+                out.rx_equal += same
+        if history:
+            record(past, grouping.groups, round_no, rng)
+    return out
+
+
+def steady(fn: Callable[[], Grouping], repeats: int = 5) -> tuple[Grouping, float]:
+    """fn's result and the median CPU seconds of ``repeats`` identical runs: ours takes
+    under a millisecond at 200 people, where one run on a loaded machine is mostly noise."""
+    runs = [timed(fn) for _ in range(repeats)]
+    assert all(r[0] == runs[0][0] for r in runs)
+    return runs[0][0], statistics.median(r[1] for r in runs)
+
+
+def exact_both(people: Sequence[Person], history: History, orgs: dict[int, str],
+               timeout: float) -> tuple[Score, float, float, bool] | None:
+    """(networkx's optimum, networkx solve s, rustworkx solve s, both optima equal)."""
+    by_nx = exact(people, history, timeout, "networkx")
+    by_rx = exact(people, history, timeout, "rustworkx")
+    if by_nx is None or by_rx is None:
+        return None
+    best = score(by_nx[0], history, orgs)
+    return best, by_nx[2], by_rx[2], best == score(by_rx[0], history, orgs)
+
+
+def skewed_rows(results: list[Skewed]) -> list[str]:
+    rows = [f"{'largest':>7} {'n':>5} {'history':>7} {'solved':>6} {'ours ms med/max':>15} "
+            f"{'networkx s':>10} {'rustworkx s':>11} {'x rustworkx min/med':>19} "
+            f"{'x networkx min/med':>18} {'equal':>6} {'same-org o/e':>13} {'rx=nx':>5}"]
+    for r in results:
+        keys = sorted(r.ours)
+        if not keys:
+            rows.append(f"{r.share:>7.0%} {r.n:>5} {'36 rnds' if r.history else 'none':>7}   all timed out")
+            continue
+        ours = [r.ours_cpu[k] for k in keys]
+        vs_rx = [r.rx_solve[k] / max(r.ours_cpu[k], 1e-9) for k in keys]
+        vs_nx = [r.nx_solve[k] / max(r.ours_cpu[k], 1e-9) for k in keys]
+        equal = sum(r.ours[k] == r.exact[k] for k in keys)
+        same = f"{sum(r.ours[k].same_org for k in keys)}/{sum(r.exact[k].same_org for k in keys)}"
+        rows.append(
+            f"{r.share:>7.0%} {r.n:>5} {'36 rnds' if r.history else 'none':>7} "
+            f"{len(keys):>6}{'+' + str(r.timeouts) + 't/o' if r.timeouts else ''} "
+            f"{_med_max(ours, 1000):>15} {statistics.median(r.nx_solve.values()):>10.3g} "
+            f"{statistics.median(r.rx_solve.values()):>11.3g} "
+            f"{f'{min(vs_rx):.0f}x/{statistics.median(vs_rx):.0f}x':>19} "
+            f"{f'{min(vs_nx):.0f}x/{statistics.median(vs_nx):.0f}x':>18} "
+            f"{f'{equal}/{len(keys)}':>6} {same:>13} {f'{r.rx_equal}/{len(keys)}':>5}")
+    return rows
+
+
+def skewed_scale_rows(results: list[tuple[float, dict]]) -> list[str]:
+    rows = [f"{'largest':>7} {'n':>8} {'history':>7} {'cpu s med/max':>14} {'x previous n':>12} "
+            f"{'repeats':>7} {'same-org':>9} {'pair costs/person':>17} {'maxrss MB':>9}"]
+    previous: dict[tuple[float, int], float] = {}
+    for share, r in results:
+        med = statistics.median(r["cpu"])
+        key = (share, r["history_rounds"])
+        growth = f"{med / previous[key]:.1f}x" if key in previous else "-"
+        previous[key] = med
+        rows.append(f"{share:>7.0%} {r['n']:>8,} {r['history_rounds']:>7} {_med_max(r['cpu'], 1):>14} "
+                    f"{growth:>12} {sum(s[0] + s[2] for s in r['scores']):>7} "
+                    f"{statistics.median(s[3] for s in r['scores']):>9.0f} "
+                    f"{r.get('pair_costs', 0) / r['n']:>17.2f} {r['maxrss_mb']:>9.0f}")
+    return rows
+
+
+def run_skewed(quick: bool, timeout: float, sections: str = "both",
+               shares: Sequence[float] = SKEWED_SHARES) -> None:
+    if sections in ("both", "exact"):
+        run_skewed_exact(quick, timeout, shares)
+    if sections in ("both", "scale"):
+        run_skewed_scale(quick, shares)
+
+
+def run_skewed_exact(quick: bool, timeout: float, shares: Sequence[float]) -> None:
+    last = HISTORY_ROUNDS + 1
+    plan = ({200: {2, 19, last}, 1000: {2, last}} if quick else
+            {200: {2, 19, last}, 500: {2, last}, 1000: {2, last}, 2000: {last}})
+    print(f"\n4. skewed communities ({'quick' if quick else 'full'}; load average "
+          f"{os.getloadavg()[0]:.1f}): the largest organisation holds 50, 60, 90 or 100 % "
+          f"(100 %: one organisation), the rest in 19 organisations, Zipf-like")
+    print(f"   none = {FRESH_SEEDS} seeds on an empty history; 36 rnds = rounds 1..37 as in section 1, "
+          "solved exactly on some of them; exact = networkx and rustworkx max_weight_matching")
+    print("   (max cardinality, solve time only); ours = the median of 5 identical runs; 'x rustworkx' = "
+          "its solve time / ours, per instance: the least and the median; 'equal' = ours scored the "
+          "same as the exact optimum; rx=nx: both exact matchers found the same score")
+    print(skewed_rows([])[0], flush=True)
+    for share in shares:
+        for n, rounds in plan.items():
+            for history in (False, True):
+                print(skewed_rows([skewed(share, n, rounds, timeout, history)])[1], flush=True)
+
+
+def run_skewed_scale(quick: bool, shares: Sequence[float]) -> None:
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    print(f"\n5. scale on skewed communities: round 1 (no history) and round {HISTORY_ROUNDS + 1} after "
+          f"{HISTORY_ROUNDS} rounds, 5 seeds each, each in a fresh process; 'x previous n' = "
+          "median time / the median at the size ten times smaller")
+    runs: list[tuple[float, dict]] = []
+    print(skewed_scale_rows([])[0], flush=True)
+    for share in shares:
+        for rounds in (0, HISTORY_ROUNDS):
+            for n in sizes:
+                runs.append((share, scale(n, rounds, 5, share)))
+                print(skewed_scale_rows(runs)[-1], flush=True)
+
+
 # ---------------------------------------------------------------- main
 
 def main() -> None:
@@ -291,12 +472,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds allowed to one exact solve (default 180)")
-    parser.add_argument("--scale-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--skewed-only", nargs="?", const="both", choices=["both", "exact", "scale"],
+                        help="only the skewed communities: sections 4 and 5, or one of them")
+    parser.add_argument("--shares", type=lambda text: tuple(float(x) / 100 for x in text.split(",")),
+                        default=SKEWED_SHARES, help="largest organisation's shares in %% for the "
+                        "skewed sections, comma-separated (default 50,60,90,100)")
+    parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         print(json.dumps(scale_child(*args.scale_child)))
         return
-    run(args.quick, args.timeout)
+    if not args.skewed_only:
+        run(args.quick, args.timeout)
+    run_skewed(args.quick, args.timeout, args.skewed_only or "both", args.shares)
 
 
 def run(quick: bool, timeout: float) -> None:

@@ -7,9 +7,10 @@ aiosmtpd sink, timed against raw smtplib sending the same stored bytes over one 
 
 Setup (not timed): a fresh migrated database holding 2N active participants (realistic names and
 organisations, some non-ASCII), paired across organisations. Ours, queue: one transaction, as
-`rounds.lifecycle.open_round` does it, calling `rounds.lifecycle.introduce` for each pair (a Match row,
-then `enqueue_group` with "group/intro" and `group_context`: render, compose, outbox row). The matcher
-is not run: pairs are fixed so every run queues the same N emails. Ours, send: `deliver_due` to a
+`rounds.lifecycle.open_round` does it, calling `rounds.introductions.introduce_all` with every pair
+(match rows, members, and `group_copies` for "group/intro": render, compose; then the outbox rows,
+in bulk). The matcher is not run: pairs are fixed so every run queues the same N emails
+(bench_open.py times the whole `open_round` against rendering and composing alone). Ours, send: `deliver_due` to a
 fresh `SmtpSink`. Baseline: `smtplib.SMTP` sending the stored bytes (read from the outbox rows
 beforehand, not timed) over one connection to another fresh sink. Target: send at most 1.5x baseline.
 
@@ -50,7 +51,7 @@ from inbound.tokens import new_token  # noqa: E402
 from mailer.send import deliver_due  # noqa: E402
 from models import OutboundMessage, OutStatus, Participant, Round, Status, utcnow  # noqa: E402
 from models.db import make_engine, sessions, upgrade  # noqa: E402
-from rounds import lifecycle  # noqa: E402
+from rounds import introductions  # noqa: E402
 from rounds.schedule import timeline  # noqa: E402
 from tests.harness.postgres import Postgres, postgres_available  # noqa: E402
 from tests.harness.smtpsink import SmtpSink  # noqa: E402
@@ -155,10 +156,10 @@ def setup(url: str, data_dir: str, pairs: int) -> None:
 
 
 def queue(url: str, data_dir: str, profile: bool) -> Phase:
-    """Open a round by hand: one transaction, `introduce` for each pair, as `open_round` does.
-    `detail` is the part spent in `enqueue_group` (render, compose, outbox row)."""
+    """Open a round by hand: one transaction, `introduce_all` with every pair, as `open_round` does.
+    `detail` is the part spent in `group_copies` (render, compose)."""
     settings, engine = settings_for(url, data_dir), make_engine(url)
-    spent = _time_calls(lifecycle, "enqueue_group")
+    spent = _time_calls(introductions, "group_copies")
     with sessions(engine)() as session:
         everyone = list(session.scalars(select(Participant).order_by(Participant.id)))
         session.commit()  # end the read; the objects stay loaded (expire_on_commit=False)
@@ -171,8 +172,8 @@ def queue(url: str, data_dir: str, profile: bool) -> Phase:
                 session.flush()
                 steps = timeline(now, now + timedelta(days=28))
                 rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
-                for at in range(0, len(everyone), 2):
-                    lifecycle.introduce(session, settings, rnd, everyone[at:at + 2], None, now)
+                pairs = [everyone[at:at + 2] for at in range(0, len(everyone), 2)]
+                introductions.introduce_all(session, settings, rnd, pairs, None, now)
             return len(everyone) // 2
         phase = _measure(work, profile)
     engine.dispose()
@@ -367,8 +368,8 @@ def main(argv: list[str] | None = None) -> None:
             results.append(bench(label, fresh_url, pairs, sinks, args.profile))
             print(f"{label}: {pairs} introductions queued, sent and checked", flush=True)
     print("\n" + table(results))
-    print("baseline s: mean of raw smtplib before and after ours; queue s: introduce() for every pair, of which "
-          "enqueue_group (render, compose, outbox row) in brackets; peak MiB: RSS high-water mark of each phase's "
+    print("baseline s: mean of raw smtplib before and after ours; queue s: introduce_all() with every pair, of which "
+          "group_copies (render, compose) in brackets; peak MiB: RSS high-water mark of each phase's "
           "own process above its RSS as the phase starts (q = queue, s = send, b = baseline, messages preloaded)")
     for r in results if args.profile else []:
         print(f"\nprofile ({r.label}, queue; times above are under cProfile):\n{r.queue.profile}")

@@ -10,10 +10,10 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound import lookups
 from inbound.bounces import looks_like_bounce
 from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
@@ -27,8 +27,10 @@ from inbound.tokens import candidate_tokens, our_references
 from inbound.trust import dmarc_failed
 from mailer.headers import clean_header_text, writable
 from meetings.replies import record as record_calendar_reply
-from models import Disposition, InboundMessage, Participant
+from models import Disposition, InboundMessage
+from models.rows import insert_row, update_row
 from models.summary import HELD_BACK
+
 
 
 @dataclass(frozen=True)
@@ -47,21 +49,32 @@ class Result:
     left: bool = False  # not recorded at all: it stays in the inbox for the next run
 
 
-def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def apply_message(session: Session, settings: Settings, raw: bytes, where: Where, now: datetime,
+                  mail: Parsed | None = None) -> Result:
+    """`mail`: `raw` already parsed (the poller parses a batch before its transaction opens)."""
     try:
-        mail = parse(raw)
+        mail = mail or parse(raw)
     except Unreadable as exc:
         return quarantine(session, raw, where, now, str(exc))
-    existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == mail.key))
+    existing = lookups.handled(session, mail.key)
     if existing is not None:
-        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+        return Result(*existing, "already handled", duplicate=True)
     record = _record(session, mail, raw, where, now)
     result = _decide(session, settings, mail, raw, record, now)
     if record.capped and "not answered" not in result.reason:
         result = replace(result, reason=f"{result.reason}; {CAPPED}" if result.reason else CAPPED)
     record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
     record.participant_id = record.participant_id or _participant_id(session, mail)
+    _finish(session, record, mail)
     return result
+
+
+def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
+    """Write what handling decided. Only that: handling may have changed the record's row through a
+    query of its own (FORGET blanks the sender and subject of every record of theirs, this one too)."""
+    filled_in = ("sender",) if record.sender != mail.sender else ()
+    update_row(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
+    lookups.recorded(session, record.message_id, record.disposition, record.action)
 
 
 def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
@@ -105,6 +118,9 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
         decision = dispatch(ctx)
     except HeldBack as held:
         return Result(Disposition.QUARANTINED, HELD_BACK, str(held))
+    finally:
+        if lookups.still_theirs(session, ctx.participant, mail.sender):
+            record.participant_id = record.participant_id or ctx.participant.id  # type: ignore[union-attr]
     return Result(Disposition.PROCESSED, decision.action, decision.reason)
 
 
@@ -120,28 +136,15 @@ def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datet
     record = InboundMessage(
         message_id=mail.key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid,
         sender=mail.sender, subject=mail.subject, size=len(raw), received_at=now,
-        disposition=Disposition.PROCESSED,
+        disposition=Disposition.PROCESSED, capped=False,
     )
-    session.add(record)
-    session.flush()
-    return record
+    return insert_row(session, record)
 
 
 def _participant_id(session: Session, mail: Parsed) -> int | None:
-    """The sender's participant, taken from this transaction when a handler already loaded or created it.
-
-    Most handlers did: that saves a query per message (~4% of its cost; the flush it forced waits for commit).
-    Otherwise the query (after a flush, so it sees this transaction's changes) decides, as before.
-    """
-    mine = [o for o in (*session.identity_map.values(), *session.new)
-            if isinstance(o, Participant) and inspect(o).dict.get("email") == mail.sender]  # never loads
-    if any(o in session.deleted for o in mine):
-        return None
-    if mine:
-        if mine[0].id is None:
-            session.flush()
-        return mine[0].id
-    return session.scalar(select(Participant.id).where(Participant.email == mail.sender))
+    """The sender's participant as handling left it (FORGET changes the address, a purge deletes them)."""
+    person = lookups.sender(session, mail.sender) if mail.sender else None
+    return person.id if person is not None else None
 
 
 def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason: str, key: str = "",
@@ -153,13 +156,14 @@ def quarantine(session: Session, raw: bytes, where: Where, now: datetime, reason
     """
     if minimal or not key:
         key = "sha256:" + hashlib.sha256(raw).hexdigest()
-    existing = session.scalar(select(InboundMessage).where(InboundMessage.message_id == key))
+    existing = lookups.handled(session, key)
     if existing is not None:
-        return Result(existing.disposition, existing.action, "already handled", duplicate=True)
+        return Result(*existing, "already handled", duplicate=True)
     sender, subject = ("", "") if minimal else headline(raw)
-    session.add(InboundMessage(
+    insert_row(session, InboundMessage(
         message_id=key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid, size=len(raw),
         sender=sender, subject=subject, received_at=now, disposition=Disposition.QUARANTINED,
         action="quarantined", reason=reason,
     ))
+    lookups.recorded(session, key, Disposition.QUARANTINED, "quarantined")
     return Result(Disposition.QUARANTINED, "quarantined", reason)

@@ -5,16 +5,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from inbound import lookups
 from inbound.commands import Command
 from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
+from models.rows import insert_row
 from wording import plural
+
+_GROUP = select(Match).where(Match.token.in_(bindparam("tokens", expanding=True))).limit(1)
 
 CAPPED = "not answered: this address already had today's share of answers (service.max_auto_replies_per_day)"
 
@@ -46,7 +50,7 @@ class Context:
 
     @cached_property
     def participant(self) -> Participant | None:
-        return self.session.scalar(select(Participant).where(Participant.email == self.mail.sender))
+        return lookups.sender(self.session, self.mail.sender)
 
     @cached_property
     def trusted(self) -> bool:
@@ -89,11 +93,11 @@ class Context:
 def group_for(session: Session, tokens: list[str]) -> Match | None:
     if not tokens:
         return None
-    return session.scalar(select(Match).where(Match.token.in_(tokens)).limit(1))
+    return session.scalar(_GROUP, {"tokens": tokens})
 
 
 def audit(ctx: Context, person: Participant, action: str, old: str, detail: str = "") -> None:
-    ctx.session.add(AuditEvent(
+    insert_row(ctx.session, AuditEvent(
         at=ctx.now, participant_id=person.id, action=action, old_status=old, new_status=person.status,
         source="email", inbound_id=ctx.record.id, detail=detail,
     ))

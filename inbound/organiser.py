@@ -114,9 +114,8 @@ def _help(letter: Letter, command: str) -> tuple[str, str]:
 
 def _answer(letter: Letter, template: str, attachments: Sequence[Attachment] = (), **context: object) -> None:
     """A reply in the organiser's thread, with a fresh token so that replying to it is trusted too."""
-    row = enqueue(letter.session, letter.settings, template=template, to=letter.settings.service.organiser,
-                  now=letter.now, answering=parent(letter.record, letter.mail), token=new_token(), context=context, attachments=attachments)
-    row.stranger = False  # no participant, yet not a stranger: the hourly cap on answers to strangers is not theirs
+    enqueue(letter.session, letter.settings, template=template, to=letter.settings.service.organiser, now=letter.now,
+            answering=parent(letter.record, letter.mail), token=new_token(), context=context, attachments=attachments)
 
 
 ANSWERS = {"STATUS": _status, "REPORT": _report}

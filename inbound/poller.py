@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import ImapSettings, Settings
 from models import Disposition, FolderState, InboundMessage, utcnow
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the handlers and the parser: loaded once there is mail (issue 15)
     from inbound.apply import Result, Where
+    from inbound.parse import Parsed
 
 log = logging.getLogger(__name__)
 
@@ -99,27 +100,53 @@ def poll(
         for folder in targets.values():
             ensure_folder(client, folder)
         uidvalidity = int(client.select_folder(imap.inbox)[b"UIDVALIDITY"])
-        for batch in _batches(sorted(client.search(["ALL"])), imap.batch_size):
-            from inbound.apply import Where  # the handlers: loaded once there is mail (issue 15)
+        for uids in _batches(sorted(client.search(["ALL"])), imap.batch_size):
+            from inbound import apply, lookups
 
-            fetched = _fetch(client, batch, imap.max_message_bytes, report)
+            fetched = _fetch(client, uids, imap.max_message_bytes, report)
+            mails = {item.uid: _read(item) for item in fetched}
             with _one_commit(Session_) as each:
-                results = [(item.uid, _apply(each, settings, item, Where(imap.inbox, uidvalidity, item.uid), now()))
-                           for item in fetched]
-                _remember(each, imap.inbox, uidvalidity, max(batch))
+                lookups.load(each.session, [mail for mail in mails.values() if mail is not None])
+                results = [(item.uid, _apply(each, settings, item, mails[item.uid],
+                                             apply.Where(imap.inbox, uidvalidity, item.uid), now())) for item in fetched]
+                _remember(each, imap.inbox, uidvalidity, max(uids))
             _file(client, _moves(results, report), targets)
     finally:
         _logout(client)
     return report
 
 
+class Savepoints:
+    """The batch's one session, handing out a savepoint at a time: each message is applied in its own
+    and rolled back alone if it fails. What one message loaded is forgotten before the next, which
+    sees only what the database holds (as a session of its own would, at a fraction of the cost)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        try:
+            with self.session.begin_nested():
+                yield self.session
+        except Exception:
+            from inbound import lookups
+
+            lookups.forget(self.session)  # what the batch looked up may have changed in the rolled-back part
+            raise
+        finally:
+            self.session.expunge_all()
+
+
 @contextmanager
-def _one_commit(Session_: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
-    """Sessions whose transactions are savepoints inside one connection's transaction,
-    committed when the block ends (rolled back, all of it, if the block raises)."""
+def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
+    """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
+    all of it, if the block raises)."""
     engine: Engine = Session_.kw["bind"]
     with engine.connect() as connection, connection.begin():
-        yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
+            yield Savepoints(session)
+            session.commit()
 
 
 def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
@@ -159,16 +186,28 @@ def _fetch(client: IMAPClient, batch: list[int], limit: int, report: PollReport)
     return sorted(fetched, key=lambda item: item.uid)
 
 
-def _apply(Session_: sessionmaker[Session], settings: Settings, item: Fetched, where: Where, now: datetime) -> Result:
+def _read(item: Fetched) -> Parsed | None:
+    """The message parsed, before its batch's transaction opens (None: `_apply` meets the problem again)."""
+    from inbound.parse import parse
+    if item.oversized:
+        return None
+    try:
+        return parse(item.raw)
+    except Exception:
+        return None
+
+
+def _apply(savepoints: Savepoints, settings: Settings, item: Fetched, mail: Parsed | None, where: Where,
+           now: datetime) -> Result:
     """Act on one message; one that cannot be acted on is set aside (quarantined, or at worst left)."""
     if item.oversized:
-        return _set_aside(Session_, item.raw, where, now,
+        return _set_aside(savepoints, item.raw, where, now,
                           f"too large: {item.size} bytes (limit {settings.imap.max_message_bytes})")
     try:
-        return _apply_one(Session_, settings, item.raw, where, now)
+        return _apply_one(savepoints, settings, item.raw, mail, where, now)
     except Exception as error:
         log.error("uid %s: handling failed: %r", where.uid, error)
-        return _set_aside(Session_, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
+        return _set_aside(savepoints, item.raw, where, now, "handling failed, a fault in unmentoring (please report "
                           f"it, and retry once upgraded): {type(error).__name__}: {error}")
 
 
@@ -185,24 +224,24 @@ def _moves(results: list[tuple[int, Result]], report: PollReport) -> dict[str, l
     return moves
 
 
-def _apply_one(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def _apply_one(savepoints: Savepoints, settings: Settings, raw: bytes, mail: Parsed | None, where: Where,
+               now: datetime) -> Result:
     """Apply in one (nested) transaction, rolled back alone if it raises.
 
     An IntegrityError usually means a concurrent run recorded the same message
     first: trying once more then finds it and reports a duplicate.
     """
     try:
-        return _transaction(Session_, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, mail, where, now)
     except IntegrityError:
-        return _transaction(Session_, settings, raw, where, now)
+        return _transaction(savepoints, settings, raw, mail, where, now)
 
 
-def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: datetime, reason: str) -> Result:
+def _set_aside(savepoints: Savepoints, raw: bytes, where: Where, now: datetime, reason: str) -> Result:
     """Quarantine with the reason, and the sender and subject the organiser knows it by; if the database
     refuses that, with nothing read from the email; if it refuses even that, leave it in the inbox, reported,
     for the next run. Whatever this one message holds, the rest of the run goes on."""
     from inbound.apply import Result, quarantine
-
     attempts: list[Callable[[Session], Result]] = [
         lambda session: quarantine(session, raw, where, now, reason, key=_key(raw)),
         lambda session: quarantine(session, raw, where, now, "could not be recorded in full (a fault in "
@@ -210,7 +249,7 @@ def _set_aside(Session_: sessionmaker[Session], raw: bytes, where: Where, now: d
     ]
     for attempt in attempts:
         try:
-            with Session_.begin() as session:
+            with savepoints.begin() as session:
                 return attempt(session)
         except Exception as exc:
             log.error("uid %s: could not be quarantined: %r", where.uid, exc)
@@ -223,18 +262,17 @@ def _key(raw: bytes) -> str:
     """The message's dedupe key (its Message-ID when it has one), so a failed message is recorded
     like every other and a redelivered copy of it is recognised; "" (a hash of the bytes) if unparseable."""
     from inbound.parse import dedupe_key
-
     try:
         return dedupe_key(message_from_bytes(raw), raw)
     except Exception:
         return ""
 
 
-def _transaction(Session_: sessionmaker[Session], settings: Settings, raw: bytes, where: Where, now: datetime) -> Result:
+def _transaction(savepoints: Savepoints, settings: Settings, raw: bytes, mail: Parsed | None, where: Where,
+                 now: datetime) -> Result:
     from inbound.apply import apply_message
-
-    with Session_.begin() as session:
-        return apply_message(session, settings, raw, where, now)
+    with savepoints.begin() as session:
+        return apply_message(session, settings, raw, where, now, mail)
 
 
 def _file(client: IMAPClient, moves: dict[str, list[int]], targets: dict[str, str]) -> None:
@@ -261,8 +299,8 @@ def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
         client.expunge()
 
 
-def _remember(Session_: sessionmaker[Session], folder: str, uidvalidity: int, last_uid: int) -> None:
-    with Session_.begin() as session:
+def _remember(savepoints: Savepoints, folder: str, uidvalidity: int, last_uid: int) -> None:
+    with savepoints.begin() as session:
         state = session.get(FolderState, folder)
         if state is None:
             session.add(FolderState(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid))

@@ -9,12 +9,14 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inbound import lookups
 from inbound.commands import Command
 from inbound.context import Context, Decision, answer, audit, held_back, make_room
 from inbound.tokens import new_token, sub_addresses
 from inbound.untrusted import person_name, quotation
 from mailer.outbox import enqueue, sent_today
 from models import Match, Participant, Purpose, Status, Token
+from models.rows import add_row
 
 CONFIRM_DAYS = 7
 KEPT_CHARS = 20_000  # of a command waiting to be confirmed: more than any field it can set keeps
@@ -37,8 +39,8 @@ def _new_participant(ctx: Context) -> Participant:
         email=ctx.mail.sender, name=person_name(ctx.mail.sender_name), status=Status.PENDING,
         reply_token=new_token(), campaign=_campaign(ctx), created_at=ctx.now, updated_at=ctx.now,
     )
-    ctx.session.add(person)
-    ctx.session.flush()
+    add_row(ctx.session, person)
+    lookups.joined(ctx.session, person)
     ctx.__dict__["participant"] = person
     audit(ctx, person, "joined", "", f"campaign={person.campaign}" if person.campaign else "")
     return person
@@ -70,10 +72,9 @@ def _send_confirmation(ctx: Context, person: Participant) -> Decision:
 
 
 def issue_token(ctx: Context, person: Participant, purpose: str, payload: str = "") -> Token:
-    token = Token(value=new_token(), purpose=purpose, participant=person, payload=payload, created_at=ctx.now,
+    token = Token(value=new_token(), purpose=purpose, participant_id=person.id, payload=payload, created_at=ctx.now,
                   expires_at=ctx.now + timedelta(days=CONFIRM_DAYS))
-    ctx.session.add(token)
-    return token
+    return add_row(ctx.session, token)
 
 
 def ask_to_confirm(ctx: Context, person: Participant, command: Command, match: Match | None = None) -> Decision:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from mailer import headers
 from mailer.headers import clean_header_text
@@ -74,12 +74,22 @@ def compose(rendered: Rendered, env: Envelope) -> bytes:
     Raises headers.Unwritable for an address we cannot write (not plain ASCII: we do not
     speak SMTPUTF8) or an identifier that is not printable ASCII.
     """
+    [raw] = compose_copies(rendered, env, [(env.unsubscribe, env.unsubscribe_url)])
+    return raw
+
+
+def compose_copies(rendered: Rendered, env: Envelope, unsubscribes: Sequence[tuple[str, str]]) -> list[bytes]:
+    """One email's copies that differ only in List-Unsubscribe (a group's, one per member), each as
+    `compose` writes it with that (mailto address, one-click URL); the rest is written once, the
+    MIME boundary included, as it can be for copies of one message."""
     body_type, body = _alternative(rendered, env.calendar)
     attachments = [*env.attachments, *([Attachment("invite.ics", "application/ics", env.calendar.data)]
                                        if env.calendar else [])]
     if attachments:
         body_type, body = _mixed([(body_type, body), *(_attachment(a) for a in attachments)])
-    return _head(rendered, env).encode("ascii") + f"MIME-Version: 1.0\r\nContent-Type: {body_type}\r\n\r\n".encode() + body
+    head = _head(rendered, env)
+    tail = f"MIME-Version: 1.0\r\nContent-Type: {body_type}\r\n\r\n".encode() + body
+    return [(head + _unsubscribe(mailto, url)).encode("ascii") + tail for mailto, url in unsubscribes]
 
 
 def _head(rendered: Rendered, env: Envelope) -> str:
@@ -97,13 +107,18 @@ def _head(rendered: Rendered, env: Envelope) -> str:
         fields.append(headers.fold("References", headers.identifiers(" ".join(env.references))))
     fields += [headers.fold("Auto-Submitted", headers.identifiers(env.auto_submitted)),
                "X-Auto-Response-Suppress: All\r\n", headers.fold(LOOP_HEADER, headers.identifiers(env.loop_id))]
-    if env.unsubscribe_url:
-        links = f"<{env.unsubscribe_url}>, <mailto:{env.unsubscribe}?subject=LEAVE>"
-        fields += [headers.fold("List-Unsubscribe", headers.identifiers(links)),
-                   "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]
-    elif env.unsubscribe:
-        fields.append(headers.fold("List-Unsubscribe", headers.identifiers(f"<mailto:{env.unsubscribe}?subject=LEAVE>")))
     return "".join(fields)
+
+
+def _unsubscribe(mailto: str, url: str) -> str:
+    """The last header fields: List-Unsubscribe (with the RFC 8058 one-click form when there is a URL)."""
+    if url:
+        links = f"<{url}>, <mailto:{mailto}?subject=LEAVE>"
+        return headers.fold("List-Unsubscribe", headers.identifiers(links)) + \
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+    if mailto:
+        return headers.fold("List-Unsubscribe", headers.identifiers(f"<mailto:{mailto}?subject=LEAVE>"))
+    return ""
 
 
 def _boundary() -> str:

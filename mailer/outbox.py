@@ -5,14 +5,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from mailer.compose import Attachment, CalendarPart, Envelope, address, compose, new_message_id
+from mailer.compose import Attachment, CalendarPart, Envelope, address, compose, compose_copies, new_message_id
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
 from models import InboundMessage, OutboundMessage, Participant, Status
+from models.rows import add_row, scalar
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
@@ -61,11 +62,13 @@ def enqueue(
     """Render `template` for a participant (or a bare address) and add it to the outbox.
 
     `token` (default: the participant's reply token) goes into Reply-To and the
-    Message-ID; `answering` makes the email a reply to that inbound message, in its thread.
+    Message-ID; `answering` makes the email a reply to that inbound message, in its thread. An answer to
+    someone not taking part (no participant, or not confirmed; never the organiser) counts against the
+    hourly cap on answers to strangers.
     """
     person = to if isinstance(to, Participant) else None
     email, name = (person.email, person.name) if person else (to, "")
-    stranger = answering is not None and (person is None or person.status == Status.PENDING)
+    stranger = answering is not None and (person.status == Status.PENDING if person else email != settings.service.organiser)
     token = token or (person.reply_token if person else None)
     thread = references(answering.record.message_id, answering.references, answering.in_reply_to) if answering else []
     return _queue(
@@ -102,27 +105,54 @@ def enqueue_group(
     replies thread alike for everyone, as a mailing list's personalised copies do), but with a
     List-Unsubscribe for that member's own token: the big providers expect it on subscribed mail.
     `personal`: more context for each member's own copy, by participant id (times in their own time zone)."""
-    message_id = new_message_id(template.rpartition("/")[2], token, settings.service.domain)
-    texts: dict[str, Rendered] = {}
-
-    def rendered(member: Participant) -> Rendered:
-        """Members whose own part is alike (the same time zone) share one rendering."""
-        extra = (personal or {}).get(member.id, {})
-        if repr(extra) not in texts:
-            texts[repr(extra)] = render(template, {**base_context(settings), **context, **extra}, settings.templates_path)
-        return texts[repr(extra)]
-
     subject = group_subject(session, thread) if thread else ""
-    everyone = [(m.email, m.name) for m in members]
-    return [_queue(
-        session, settings, template=template, now=now, token=token, recipients=everyone, deliver_to=m.email,
-        message_id=message_id, context={**context, **(personal or {}).get(m.id, {})}, rendered=rendered(m),
-        thread=[thread] if thread else [], subject=subject,
-        auto="auto-generated", reply_to=[sub_address(settings, token)] + [m.email for m in members],
-        unsubscribe=sub_address(settings, m.reply_token), participant_id=m.id, in_reply_to=None,
-        dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None,
-        mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else None,
+    rows = [OutboundMessage(**values) for values in group_copies(
+        settings, template=template, members=members, token=token, now=now, context=context, thread=thread,
+        subject=subject, dedupe_key=dedupe_key, personal=personal)]
+    session.add_all(rows)
+    return rows
+
+
+def group_copies(
+    settings: Settings, *, template: str, members: Sequence[Participant], token: str, now: datetime,
+    context: dict[str, Any], message_id: str = "", thread: str | None = None, subject: str = "",
+    dedupe_key: str | None = None, personal: dict[int, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows (as column values) of `enqueue_group`'s copies, built without the database:
+    the text rendered once for members whose own part is alike (`personal`: the same time zone), and
+    composed once, then a copy per member with its own List-Unsubscribe (`compose_copies`).
+    `subject`: the thread's, if any."""
+    kind = template.rpartition("/")[2]
+    message_id = message_id or new_message_id(kind, token, settings.service.domain)
+    envelope = _envelope(settings, recipients=[(m.email, m.name) for m in members], message_id=message_id, now=now,
+                         reply_to=[sub_address(settings, token)] + [m.email for m in members],
+                         auto="auto-generated", unsubscribe="", thread=[thread] if thread else [])
+    alike: dict[str, list[Participant]] = {}
+    for m in members:
+        alike.setdefault(repr((personal or {}).get(m.id, {})), []).append(m)
+    written: dict[int, tuple[bytes, str]] = {}
+    for readers in alike.values():
+        extra = (personal or {}).get(readers[0].id, {})
+        rendered = render(template, {**base_context(settings), **context, **extra}, settings.templates_path)
+        if subject:
+            rendered = replace(rendered, subject=subject)
+        unsubscribes = [sub_address(settings, m.reply_token) for m in readers]
+        raws = compose_copies(rendered, envelope, [(u, _one_click(settings, u)) for u in unsubscribes])
+        written.update((m.id, (raw, rendered.subject)) for m, raw in zip(readers, raws))
+    return [dict(
+        message_id=message_id, dedupe_key=f"{dedupe_key}:{m.id}" if dedupe_key else None, kind=kind,
+        mail_from=sub_address(settings, f"b-{m.reply_token}") if settings.smtp.verp else settings.service.address,
+        recipients=m.email, subject=written[m.id][1], stranger=False,
+        rate_key=rate_key(m.email) if len(members) == 1 else "", raw=written[m.id][0], participant_id=m.id,
+        token=token, in_reply_to=None, next_try_at=now, created_at=now,
     ) for m in members]
+
+
+def queue_rows(session: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Many outbox rows (as `group_copies` builds them) in one executemany INSERT, with no ORM object
+    or flush per row: opening a round queues thousands at once."""
+    if rows:
+        session.execute(insert(OutboundMessage.__table__), rows)
 
 
 def enqueue_invitation(
@@ -160,13 +190,18 @@ def enqueue_invitation(
     )
 
 
-def _queue(
-    session: Session, settings: Settings, *, template: str, now: datetime, token: str | None,
+def _queue(session: Session, settings: Settings, **kwargs: Any) -> OutboundMessage:
+    """One email written to the outbox now (models.rows.add_row: one INSERT, no flush), kept in the session."""
+    return add_row(session, OutboundMessage(**_values(settings, **kwargs)))
+
+
+def _values(
+    settings: Settings, *, template: str, now: datetime, token: str | None,
     recipients: list[tuple[str, str]], context: dict[str, Any], thread: list[str], subject: str, auto: str,
     reply_to: list[str], unsubscribe: str, participant_id: int | None, in_reply_to: int | None,
     dedupe_key: str | None, mail_from: str | None, attachments: Sequence[Attachment] = (), stranger: bool = False,
     deliver_to: str = "", message_id: str = "", rendered: Rendered | None = None, calendar: CalendarPart | None = None,
-) -> OutboundMessage:
+) -> dict[str, Any]:
     """`deliver_to`: the one address this copy goes to, when the header names more (a group's copies,
     which share one `rendered` text)."""
     kind = template.rpartition("/")[2]
@@ -174,7 +209,21 @@ def _queue(
     if subject:
         rendered = replace(rendered, subject=subject)
     message_id = message_id or new_message_id(kind, token, settings.service.domain)
-    envelope = Envelope(
+    envelope = _envelope(settings, recipients=recipients, message_id=message_id, now=now, reply_to=reply_to, auto=auto,
+                         unsubscribe=unsubscribe, thread=thread, attachments=attachments, calendar=calendar)
+    return dict(
+        message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
+        recipients=deliver_to or "\n".join(email for email, _ in recipients), subject=rendered.subject,
+        stranger=stranger, rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
+        raw=compose(rendered, envelope), participant_id=participant_id, token=token,
+        in_reply_to=in_reply_to, next_try_at=now, created_at=now,
+    )
+
+
+def _envelope(settings: Settings, *, recipients: list[tuple[str, str]], message_id: str, now: datetime,
+              reply_to: list[str], auto: str, unsubscribe: str, thread: list[str],
+              attachments: Sequence[Attachment] = (), calendar: CalendarPart | None = None) -> Envelope:
+    return Envelope(
         sender=address(settings.service.address, settings.service.name),
         to=[address(email, name) for email, name in recipients],
         reply_to=[address(reply_to[0], settings.service.name)] + [address(a) for a in reply_to[1:]],
@@ -182,15 +231,6 @@ def _queue(
         unsubscribe=unsubscribe, in_reply_to=thread[-1] if thread else None, references=thread,
         unsubscribe_url=_one_click(settings, unsubscribe), attachments=list(attachments), calendar=calendar,
     )
-    row = OutboundMessage(
-        message_id=message_id, dedupe_key=dedupe_key, kind=kind, mail_from=mail_from or settings.service.address,
-        recipients=deliver_to or "\n".join(email for email, _ in recipients), subject=rendered.subject,
-        stranger=stranger, rate_key=rate_key(recipients[0][0]) if len(recipients) == 1 else "",
-        raw=compose(rendered, envelope), participant_id=participant_id, token=token,
-        in_reply_to=in_reply_to, next_try_at=now, created_at=now,
-    )
-    session.add(row)
-    return row
 
 
 def _one_click(settings: Settings, unsubscribe: str) -> str:
@@ -211,22 +251,24 @@ def rate_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
+_RECENT = (OutboundMessage.rate_key == bindparam("rate_key"), OutboundMessage.created_at > bindparam("since"))
+_SENT_TODAY = {
+    True: select(func.count(OutboundMessage.id)).where(*_RECENT, OutboundMessage.kind == bindparam("kind")),
+    False: select(func.count(OutboundMessage.id)).where(*_RECENT, OutboundMessage.in_reply_to.is_not(None)),
+}
+_STRANGERS = select(func.count(OutboundMessage.id)).where(
+    OutboundMessage.stranger.is_(True), OutboundMessage.created_at > bindparam("since"))
+
+
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
     """How many answers (of one kind, or any) went to this address, in any +tag form, in the last 24 hours:
-    the loop breaker."""
-    query = select(func.count(OutboundMessage.id)).where(
-        OutboundMessage.rate_key == rate_key(email),
-        OutboundMessage.created_at > now - timedelta(days=1),
-    )
+    the loop breaker. (Outbox rows are written at once, never left pending: the count needs no flush.)"""
+    since = now - timedelta(days=1)
     if kind:
-        query = query.where(OutboundMessage.kind == kind)
-    else:
-        query = query.where(OutboundMessage.in_reply_to.is_not(None))
-    return session.scalar(query) or 0
+        return scalar(session, _SENT_TODAY[True], rate_key=rate_key(email), since=since, kind=kind)
+    return scalar(session, _SENT_TODAY[False], rate_key=rate_key(email), since=since)
 
 
 def strangers_answered(session: Session, now: datetime) -> int:
     """Answers queued in the last hour to people not taking part (no participant, or not yet confirmed)."""
-    query = select(func.count(OutboundMessage.id)).where(
-        OutboundMessage.stranger.is_(True), OutboundMessage.created_at > now - timedelta(hours=1))
-    return session.scalar(query) or 0
+    return scalar(session, _STRANGERS, since=now - timedelta(hours=1))

@@ -5,7 +5,8 @@ random order), and each person still free is paired with a random free
 person, retrying up to :data:`DRAWS` draws to find a pair that costs nothing
 (new, and from another organisation). Taking the largest organisation first
 keeps a 40% organisation from ending up paired with itself: its members claim
-partners from everyone else while everyone else is still free.
+partners from everyone else while everyone else is still free, and only
+then, when the organisation holds more than half, pair among themselves.
 """
 from __future__ import annotations
 
@@ -30,32 +31,38 @@ class Start:
 
 def largest_first(people: Sequence[int], orgs: Sequence[int], rng: Random) -> list[int]:
     """``people`` grouped by organisation, largest first, each group in random order."""
-    sizes: dict[int, int] = {}
+    groups: dict[int, list[int]] = {}
     for i in people:
-        sizes[orgs[i]] = sizes.get(orgs[i], 0) + 1
-    ranked = sorted(sizes, key=lambda org: (-sizes[org], rng.random()))
-    rank = {org: float(k) for k, org in enumerate(ranked)}
-    rand = rng.random
-    keys = {i: rank[orgs[i]] + rand() for i in people}
-    return sorted(people, key=keys.__getitem__)
+        groups.setdefault(orgs[i], []).append(i)
+    ranked = sorted(groups, key=lambda org: (-len(groups[org]), rng.random()))
+    order: list[int] = []
+    for org in ranked:
+        members = groups[org]
+        rng.shuffle(members)
+        order += members
+    return order
 
 
-def greedy_mates(order: Sequence[int], size: int, cost: PairCost, rng: Random) -> Start:
-    """Pair up ``order`` (of even length) greedily, in that order, with random partners."""
-    mate, pool, where = [-1] * size, list(order), [0] * size
-    for k, i in enumerate(pool):
-        where[i] = k
-    rand, total, costly = rng.random, 0, []
+def greedy_mates(order: Sequence[int], size: int, cost: PairCost, orgs: Sequence[int],
+                 rng: Random) -> Start:
+    """Pair up ``order`` (of even length, largest organisation first) greedily,
+    in that order, with random partners.
+
+    The largest organisation's members draw from everyone else while anyone
+    else is free, then from each other (where a new pair is the best there is).
+    """
+    mate, rand, total, costly = [-1] * size, rng.random, 0, []
+    largest = orgs[order[0]] if order else -1
+    own = Pool([i for i in order if orgs[i] == largest], size)
+    rest = Pool([i for i in order if orgs[i] != largest], size)
     for i in order:
         if mate[i] >= 0:
             continue
-        last = pool.pop()
-        if last != i:
-            pool[where[i]], where[last] = last, where[i]
-        j, c = _draw(i, pool, cost, rand)
-        last = pool.pop()
-        if last != j:
-            pool[where[j]], where[last] = last, where[j]
+        mine = own if orgs[i] == largest else rest
+        mine.remove(i)
+        theirs, least = (rest, 0) if rest.members else (own, 1)
+        j, c = theirs.draw(i, cost, rand, least)
+        theirs.remove(j)
         mate[i], mate[j] = j, i
         if c:
             total += c
@@ -63,16 +70,32 @@ def greedy_mates(order: Sequence[int], size: int, cost: PairCost, rng: Random) -
     return Start(mate, total, costly)
 
 
-def _draw(i: int, pool: Sequence[int], cost: PairCost,
-          rand: Callable[[], float]) -> tuple[int, int]:
-    """A random partner for i from ``pool`` and its cost: the first free one
-    drawn, else the cheapest of :data:`DRAWS` draws."""
-    best, best_cost, size = -1, -1, len(pool)
-    for _ in range(DRAWS):
-        j = pool[int(rand() * size)]
-        c = cost(i, j)
-        if c == 0:
-            return j, 0
-        if best < 0 or c < best_cost:
-            best, best_cost = j, c
-    return best, best_cost
+class Pool:
+    """The free people of a group, with O(1) removal and random draws."""
+
+    def __init__(self, members: list[int], size: int) -> None:
+        self.members = members
+        self._where = [0] * size
+        for k, i in enumerate(members):
+            self._where[i] = k
+
+    def remove(self, i: int) -> None:
+        members, where = self.members, self._where
+        last = members.pop()
+        if last != i:
+            members[where[i]], where[last] = last, where[i]
+
+    def draw(self, i: int, cost: PairCost, rand: Callable[[], float],
+             least: int) -> tuple[int, int]:
+        """A random partner for i and its cost: the first drawn that costs
+        ``least`` or less, else the cheapest of :data:`DRAWS` draws."""
+        members = self.members
+        best, best_cost, size = -1, -1, len(members)
+        for _ in range(DRAWS):
+            j = members[int(rand() * size)]
+            c = cost(i, j)
+            if c <= least:
+                return j, c
+            if best < 0 or c < best_cost:
+                best, best_cost = j, c
+        return best, best_cost

@@ -12,15 +12,26 @@ The search is a heuristic: candidates are sampled, walks are at most
 ``max_depth`` pairs long, each vertex is entered again only with a strictly
 larger gain than before (which keeps a search polynomial but can miss cycles
 through odd loops), and each search stops after ``budget`` nodes.
+
+A repair that cannot improve stops early: as soon as the matching's cost
+reaches ``floor`` (a lower bound, :mod:`matching.bounds`), and the costliest
+pairs are searched first so that a fixable repeat is not kept waiting behind
+pairs that cannot be improved. A pair whose search failed is searched again
+in a later sweep only if a vertex that search entered has changed partner
+since: with the candidates in a fixed order (every vertex, up to 400) the
+search would otherwise walk exactly the same way and fail again; with sampled
+candidates nothing near the pair has changed.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 
 from matching.costs import PairCost
 
 Candidates = Callable[[int], Iterable[int]]
+MEMORY = 1_000_000
 
 
 @dataclass
@@ -32,36 +43,71 @@ class CycleSearch:
     candidates: Candidates
     max_depth: int
     budget: int
+    total: int
+    floor: int = 0
     _nodes: int = field(default=0, init=False)
     _labels: dict[int, int] = field(default_factory=dict, init=False)
+    _moves: int = field(default=0, init=False)
+    _moved_at: dict[int, int] = field(default_factory=dict, init=False)
+    _failed: dict[int, tuple[int, frozenset[int]]] = field(default_factory=dict, init=False)
+    _remembered: int = field(default=0, init=False)
 
     def run(self, starts: Iterable[int]) -> int:
-        """Repair from the pairs of ``starts`` until a sweep finds nothing; the total gain."""
-        gain = 0
+        """Repair from the pairs of ``starts`` until a sweep finds nothing or the
+        cost reaches the floor; the total gain."""
+        start = self.total
         pending = list(starts)
-        while pending:
+        while pending and self.total > self.floor:
             improved, touched, stuck = self._sweep(pending)
             if not improved:
                 break
-            gain += improved
             pending = stuck + touched
-        return gain
+        return start - self.total
 
     def _sweep(self, pending: Sequence[int]) -> tuple[int, list[int], list[int]]:
-        """One pass over the costly pairs in ``pending``: (gain, changed vertices, stuck)."""
+        """One pass over the costly pairs in ``pending``, costliest first, a pair
+        that an improvement left costly going back in line at its new cost:
+        (gain, changed vertices, stuck)."""
+        queue = Queue(self.cost, self.mate, pending)
         gain, touched, stuck, seen = 0, [], [], set()
-        for s in pending:
+        while self.total > self.floor and (s := queue.pop()) is not None:
             t = self.mate[s]
-            if s in seen or t in seen or self.cost(s, t) <= 0:
+            if s in seen or t in seen:
                 continue
-            found = self._search(s, t) or self._search(t, s)
-            if found is None:
+            if self._unchanged_since_failure(s):
                 seen.update((s, t))
                 stuck.append(s)
                 continue
-            gain += self._apply(*found)
+            found = self._search(s, t)
+            entered = self._labels.keys()
+            found = found or self._search(t, s)
+            if found is None:
+                self._remember_failure(s, t, entered | self._labels.keys())
+                seen.update((s, t))
+                stuck.append(s)
+                continue
+            improved = self._apply(*found)
+            gain += improved
+            self.total -= improved
             touched.extend(found[1])
+            queue.extend(found[1])
         return gain, touched, stuck
+
+    def _unchanged_since_failure(self, s: int) -> bool:
+        """Whether s's pair failed a search and nothing that search entered has moved since."""
+        record = self._failed.get(s)
+        if record is None:
+            return False
+        failed_at, entered = record
+        moved_at = self._moved_at
+        return all(moved_at.get(v, -1) <= failed_at for v in entered)
+
+    def _remember_failure(self, s: int, t: int, entered: set[int]) -> None:
+        """Note what a failed search from (s, t) depended on, within :data:`MEMORY` vertices."""
+        if self._remembered + len(entered) + 2 > MEMORY:
+            return
+        self._failed[s] = (self._moves, frozenset(entered | {s, t}))
+        self._remembered += len(entered) + 2
 
     def _search(self, s: int, t: int) -> tuple[int, list[int]] | None:
         """An improving cycle that drops the pair (s, t), walking on from t."""
@@ -103,6 +149,36 @@ class CycleSearch:
         cost, mate = self.cost, self.mate
         before = cost(s, path[0]) + sum(cost(x, mate[x]) for x in path[1::2])
         pairs = list(zip(path[0::2], path[1::2])) + [(path[-1], s)]
+        self._moves += 1
         for a, b in pairs:
             mate[a], mate[b] = b, a
+            self._moved_at[a] = self._moved_at[b] = self._moves
         return before - sum(cost(a, b) for a, b in pairs)
+
+
+class Queue:
+    """Vertices whose pairs cost something, costliest pair first (ties in the
+    order they came); a pair whose cost changed while waiting is re-queued."""
+
+    def __init__(self, cost: PairCost, mate: list[int], vertices: Iterable[int]) -> None:
+        self.cost, self.mate, self._count = cost, mate, 0
+        self._heap: list[tuple[int, int, int]] = []
+        self.extend(vertices)
+
+    def extend(self, vertices: Iterable[int]) -> None:
+        for v in vertices:
+            c = self.cost(v, self.mate[v])
+            if c > 0:
+                heappush(self._heap, (-c, self._count, v))
+                self._count += 1
+
+    def pop(self) -> int | None:
+        """The vertex of the costliest waiting pair, or None when none is left."""
+        heap = self._heap
+        while heap:
+            key, _, v = heappop(heap)
+            c = self.cost(v, self.mate[v])
+            if c == -key:
+                return v
+            self.extend((v,))
+        return None

@@ -6,28 +6,37 @@ from random import Random
 from typing import Literal
 
 from matching.exact import EXACT_LIMIT, solve_exact
+from matching.groups import make_bigger_groups
 from matching.history import History
 from matching.model import Grouping, PastPair, Person
 from matching.plan import Plan
 from matching.problem import Problem, build_problem
 from matching.solve import solve_heuristic
+from matching.together import PLACES_FROM, solve_with_places
 
 OddMode = Literal["trio", "sit_out"]
 
 
 def make_groups(people: Sequence[Person], history: History | Iterable[PastPair], seed: int,
-                odd: OddMode = "trio") -> Grouping:
+                odd: OddMode = "trio", size: int = 2) -> Grouping:
     """Group everyone in ``people`` for one round (see the package docstring)."""
     if odd not in ("trio", "sit_out"):
         raise ValueError(f"odd must be 'trio' or 'sit_out', not {odd!r}")
+    if size not in (2, 3, 4):
+        raise ValueError(f"size must be 2, 3 or 4, not {size!r}")
     index = history if isinstance(history, History) else History(history)
+    if size > 2:
+        return make_bigger_groups(people, index, seed, size, odd == "sit_out")
     problem = build_problem(people, index)
     rng = Random(seed)
     people_count = len(problem.ids)
     if people_count < 2:
         return alone(problem)
-    solver = solve_exact if people_count <= EXACT_LIMIT else solve_heuristic
-    return assemble(problem, solver(problem, rng, odd == "trio"))
+    if people_count <= EXACT_LIMIT:
+        return assemble(problem, solve_exact(problem, rng, odd == "trio"))
+    if people_count > PLACES_FROM and problem.terms is not None and any(problem.terms.seeker):
+        return assemble(problem, solve_with_places(problem, index, rng, odd == "trio"))
+    return assemble(problem, solve_heuristic(problem, rng, odd == "trio"))
 
 
 def alone(problem: Problem) -> Grouping:
@@ -49,4 +58,5 @@ def assemble(problem: Problem, plan: Plan) -> Grouping:
         host = tuple(sorted(ids[i] for i in plan.host))
         groups[groups.index(host)] = tuple(sorted((*host, extra)))
     groups.sort()
-    return Grouping(tuple(groups), sitter, extra, problem.weights.decode(plan.cost))
+    return Grouping(tuple(groups), sitter, extra, problem.weights.decode(plan.cost),
+                    () if extra is None else (extra,))

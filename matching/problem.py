@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from matching.costs import PairCost, Weights, index_cost
 from matching.history import History, check_id
+from matching.meeting import MeetingTerms
 from matching.model import Person
 
 
@@ -25,6 +26,7 @@ class Problem:
     eligible: list[bool]
     cost: PairCost
     weights: Weights
+    terms: MeetingTerms | None = None
 
     @property
     def size(self) -> int:
@@ -36,8 +38,11 @@ class Problem:
         return len(self.ids) if len(self.ids) % 2 else None
 
 
-def build_problem(people: Sequence[Person], history: History) -> Problem:
-    """Number the people by id and resolve organisations and odd-role eligibility."""
+def build_problem(people: Sequence[Person], history: History, pairs_per_person: int = 1) -> Problem:
+    """Number the people by id and resolve organisations and odd-role eligibility.
+
+    ``pairs_per_person`` bounds the pairs of a grouping (1 for pairs and a trio;
+    2 for groups of up to five) so that the weights stay exact."""
     roster = sorted(people, key=lambda p: p.id)
     ids = [p.id for p in roster]
     for a, b in zip(ids, ids[1:]):
@@ -49,8 +54,9 @@ def build_problem(people: Sequence[Person], history: History) -> Problem:
     orgs = [org_ids[p.org] for p in roster]
     fewest = min((p.odd_turns for p in roster), default=0)
     eligible = [p.odd_turns == fewest for p in roster]
-    weights = Weights.for_size(len(ids), history.max_round)
-    return Problem(ids, orgs, eligible, index_cost(ids, orgs, history, weights), weights)
+    terms = MeetingTerms.of(roster)
+    weights = Weights.for_size(len(ids) * pairs_per_person, history.max_round, terms is not None)
+    return Problem(ids, orgs, eligible, index_cost(ids, orgs, history, weights, terms), weights, terms)
 
 
 def matching_cost(problem: Problem, allowed: Sequence[bool] | None = None) -> PairCost:

@@ -1,4 +1,5 @@
-"""The fast path for large rounds: randomised greedy start, then cycle repair.
+"""The fast path for large rounds: randomised greedy start, then cycle repair
+down to the cost floor of :mod:`matching.bounds` at best.
 
 With an odd count, the dummy vertex of :mod:`matching.problem` takes part in
 the matching, so the repair also chooses who takes the odd role. For a trio,
@@ -9,8 +10,10 @@ of everyone but its extra.
 """
 from __future__ import annotations
 
+from collections import Counter
 from random import Random
 
+from matching.bounds import cost_floor
 from matching.construct import Start, greedy_mates, largest_first
 from matching.costs import PairCost
 from matching.improve import Candidates, CycleSearch
@@ -27,7 +30,8 @@ def solve_heuristic(problem: Problem, rng: Random, trio: bool) -> Plan:
     """A good plan in near-linear time."""
     start = first_matching(problem, rng)
     mate = start.mate
-    total = start.total - repair(mate, matching_cost(problem), rng, start.costly)
+    floor = cost_floor(problem)
+    total = start.total - repair(mate, matching_cost(problem), rng, start, floor)
     people = len(problem.ids)
     pairs = [(a, b) for a, b in enumerate(mate) if a < b < people]
     if problem.dummy is None:
@@ -40,32 +44,49 @@ def solve_heuristic(problem: Problem, rng: Random, trio: bool) -> Plan:
 
 
 def first_matching(problem: Problem, rng: Random) -> Start:
-    """The greedy start; with an odd count, a random eligible person takes the dummy."""
+    """The greedy start; with an odd count, a random eligible person takes the dummy
+    (see :func:`odd_candidates`)."""
     people = range(len(problem.ids))
     order = largest_first(people, problem.orgs, rng)
     dummy = problem.dummy
     if dummy is None:
-        return greedy_mates(order, problem.size, problem.cost, rng)
-    odd_one = rng.choice([i for i in people if problem.eligible[i]])
+        return greedy_mates(order, problem.size, problem.cost, problem.orgs, rng)
+    odd_one = rng.choice(odd_candidates(problem))
     order.remove(odd_one)
-    start = greedy_mates(order, problem.size, problem.cost, rng)
+    start = greedy_mates(order, problem.size, problem.cost, problem.orgs, rng)
     start.mate[odd_one], start.mate[dummy] = dummy, odd_one
     return start
 
 
-def repair(mate: list[int], cost: PairCost, rng: Random, costly: list[int]) -> int:
-    """Improve ``mate`` in place, starting from the ``costly`` pairs; the total gain.
+def odd_candidates(problem: Problem) -> list[int]:
+    """Who may take the dummy at the start: the eligible, and among them the
+    members of an organisation holding more than half, if any (taking one of
+    them out of the matching saves a same-organisation pair)."""
+    eligible = [i for i in range(len(problem.ids)) if problem.eligible[i]]
+    largest, size = Counter(problem.orgs).most_common(1)[0]
+    if 2 * size > len(problem.ids):
+        preferred = [i for i in eligible if problem.orgs[i] == largest]
+        return preferred or eligible
+    return eligible
+
+
+def repair(mate: list[int], cost: PairCost, rng: Random, start: Start, floor: int) -> int:
+    """Improve ``mate`` in place, from the start's costly pairs down to at most
+    ``floor``; the total gain.
 
     Up to :data:`FULL_SCAN` vertices every vertex is a candidate at every
     step and walks may be as long as the matching; above, candidates are
     sampled and walks are at most :data:`DEPTH` pairs long.
     """
     size = len(mate)
+    if start.total <= floor:
+        return 0
     if size <= FULL_SCAN:
-        search = CycleSearch(mate, cost, everyone(size, rng), max_depth=size, budget=BUDGET)
+        candidates, depth = everyone(size, rng), size
     else:
-        search = CycleSearch(mate, cost, sampler(size, rng), max_depth=DEPTH, budget=BUDGET)
-    return search.run(costly)
+        candidates, depth = sampler(size, rng), DEPTH
+    search = CycleSearch(mate, cost, candidates, depth, BUDGET, start.total, floor)
+    return search.run(start.costly)
 
 
 def sampler(size: int, rng: Random) -> Candidates:

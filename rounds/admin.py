@@ -11,8 +11,9 @@ from inbound.parse import normalise_address
 from matching import make_groups
 from models import AuditEvent, Match, MatchMember, Participant, Round, SitOut, Status
 from rounds.history import active_by_id, eligible, people_for_matching
+from rounds.introductions import introduce_all
+from rounds.lifecycle import close_round, current_round
 from rounds.pair_index import past_pairs, record_groups
-from rounds.lifecycle import close_round, current_round, introduce
 from wording import plural
 
 MOVES = {
@@ -55,10 +56,11 @@ def top_up(session: Session, settings: Settings, now: datetime, seed: int) -> in
     waiting = [c for c in eligible(session) if c.id not in placed and not c.skip_next]
     if len(waiting) < 2:
         raise AdminError(f"{plural(len(waiting), 'person')} waiting; at least two are needed for a top-up")
-    grouping = make_groups(people_for_matching(session, waiting), past_pairs(session), seed, odd="trio")
+    people = people_for_matching(session, waiting, settings.tz, now.astimezone(settings.tz).date())
+    grouping = make_groups(people, past_pairs(session), seed, odd="trio", size=settings.rounds.group_size)
     by_id = active_by_id(session, (c.id for c in waiting))
-    for group in grouping.groups:
-        introduce(session, settings, rnd, [by_id[i] for i in group], grouping.trio_extra, now)
+    introduce_all(session, settings, rnd, [[by_id[i] for i in group] for group in grouping.groups],
+                  set(grouping.extras), now)
     record_groups(session, rnd.number, grouping.groups)
     session.add(AuditEvent(at=now, action="round-top-up", source="organiser",
                            detail=f"round {rnd.number}: {len(grouping.groups)} more groups, seed {seed}"))

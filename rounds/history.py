@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, tzinfo
 from typing import NamedTuple
 
 from sqlalchemy import BigInteger, Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from matching import History, Person, organisation_key
+from matching import History, Person, mode_key, organisation_key, place_key
+from matching.availability import utc_slots
 from matching.history import ID_LIMIT
 from models import Match, MatchMember, Outcome, Participant, Round, SitOut, Status
 
 STREAM_ROWS = 20_000  # rows per fetch when streaming the history (a server-side cursor on PostgreSQL)
+WINTER_WEEK = date(2026, 1, 5)  # where free hours are converted when no date is given
 ID_CHUNK = 5_000  # ids per IN (...) list, well under SQLite's limit on bound values
 
 
@@ -62,9 +66,37 @@ def odd_turns(session: Session) -> dict[int, int]:
     return turns
 
 
-def people_for_matching(session: Session, participants: list[Candidate]) -> list[Person]:
+def people_for_matching(session: Session, participants: list[Candidate], zone: tzinfo = UTC,
+                        week_of: date | None = None) -> list[Person]:
+    """The matcher's people; those who said when or how they can meet carry it, their free hours
+    converted to UTC for the week of ``week_of`` (their own time zone, else ``zone``)."""
     turns = odd_turns(session)
-    return [Person(p.id, organisation_key(p.organisation, p.email), turns.get(p.id, 0)) for p in participants]
+    prefs = meeting_prefs(session)
+    week = week_of or WINTER_WEEK
+    people = []
+    for p in participants:
+        person = Person(p.id, organisation_key(p.organisation, p.email), turns.get(p.id, 0))
+        row = prefs.get(p.id)
+        if row is not None:
+            person = replace(person, slots=utc_slots(row.availability, row.time_zone, zone, week),
+                             mode=mode_key(row.meet_mode), place=place_key(row.place))
+        people.append(person)
+    return people
+
+
+class MeetingRow(NamedTuple):
+    availability: str
+    meet_mode: str
+    place: str
+    time_zone: str
+
+
+def meeting_prefs(session: Session) -> dict[int, MeetingRow]:
+    """When and how the active people who said so can meet (most say nothing: they are not read)."""
+    c = Participant
+    stated = or_(c.availability != "", c.meet_mode != "", c.place != "")
+    query = select(c.id, c.availability, c.meet_mode, c.place, c.time_zone).where(c.status == Status.ACTIVE, stated)
+    return {pid: MeetingRow(*rest) for pid, *rest in session.execute(query)}
 
 
 def match_outcomes(session: Session, matches: Iterable[int] | None = None) -> dict[int, bool]:

@@ -7,7 +7,7 @@ dedupe key, so a step happens exactly once however often tick runs.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
@@ -15,14 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from inbound.tokens import new_token
 from mailer.outbox import enqueue, enqueue_group
-from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
+from models import AuditEvent, Match, OutboundMessage, Participant, Round, SitOut, Status
+from rounds.introductions import group_context
 from rounds.schedule import at_local, next_opening, parse_cadence, timeline
 from wording import plural
 
 if TYPE_CHECKING:
     from matching import Grouping
+    from trials.rounds import RoundTrials
 
 
 Seeds = Callable[[], int]
@@ -40,10 +41,14 @@ class Plan:
     seed: int
     grouping: Grouping
     skipping: list[int]
+    trial_off: list[int] = field(default_factory=list)   # two-monthly people in a trial, in their month off
+    waiting: list[int] = field(default_factory=list)     # sitting out for an odd number in a trial arm's own draw
+    trials: RoundTrials | None = None                    # what running trials change in this round
 
     def everyone(self) -> set[int]:
         """Every id the plan places: in a group, sitting out, or skipping."""
-        placed = {i for group in self.grouping.groups for i in group} | set(self.skipping)
+        placed = {i for group in self.grouping.groups for i in group} | set(self.skipping) | set(self.trial_off)
+        placed |= set(self.waiting)
         return placed if self.grouping.sitting_out is None else placed | {self.grouping.sitting_out}
 
 
@@ -75,29 +80,41 @@ def next_open_time(session: Session, settings: Settings, after: datetime | None 
                         settings.calendar)
 
 
-def plan(session: Session, settings: Settings, seed: int | None = None) -> Plan:
+def plan(session: Session, settings: Settings, seed: int | None = None, now: datetime | None = None) -> Plan:
+    """The draw: groups of ``rounds.group_size``; free hours compared in the week of ``now``. People in a
+    running trial whose arms change the meeting are drawn with their own arm (see trials.rounds)."""
     from matching import make_groups  # the matcher and the history: only for a draw, not on every tick
     from rounds.history import eligible, people_for_matching
     from rounds.pair_index import past_pairs
+    from trials.draw import combine, round_trials_now
 
     everyone = eligible(session)
     taking_part = [c for c in everyone if not c.skip_next]
     seed = random_seed() if seed is None else seed
-    grouping = make_groups(people_for_matching(session, taking_part), past_pairs(session), seed, odd=settings.rounds.odd)
-    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next])
+    week_of = now.astimezone(settings.tz).date() if now else None
+    trials = round_trials_now(session, [c.id for c in taking_part])
+    history = past_pairs(session)
+    groupings = []
+    for n, (part, ids) in enumerate(sorted(trials.parts.items())):
+        chosen = set(ids)
+        people = people_for_matching(session, [c for c in taking_part if c.id in chosen], settings.tz, week_of)
+        groupings.append(make_groups(people, history, seed + n, odd=settings.rounds.odd,
+                                     size=trials.group_size(part, settings.rounds.group_size)))
+    grouping, waiting = combine(groupings)
+    return Plan(seed, grouping, [c.id for c in everyone if c.skip_next], sorted(trials.sitting_out), waiting, trials)
 
 
 def open_round(session: Session, settings: Settings, now: datetime, source: str, seed: int | None = None) -> Round:
     """Close the running round (if any), then match everyone eligible and queue the introductions."""
-    from meetings.offer import hosted_counts
     from rounds.history import active_by_id
+    from rounds.introductions import introduce_all
     from rounds.pair_index import record_groups
 
     running = current_round(session)
     if running is not None:
         close_round(session, settings, running, now)
     resume_due_pauses(session, now)
-    drawn = plan(session, settings, seed)
+    drawn = plan(session, settings, seed, now)
     number = (session.scalar(select(func.max(Round.number))) or 0) + 1
     rnd = Round(number=number, seed=drawn.seed, opened_at=now)
     session.add(rnd)
@@ -106,11 +123,11 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
                      settings.rounds.open_hour)
     rnd.nudge_due, rnd.checkin_due, rnd.closes_at = steps.nudge, steps.checkin, steps.closes
     people = active_by_id(session, drawn.everyone())
-    hosted = hosted_counts(session)
-    for group in drawn.grouping.groups:
-        introduce(session, settings, rnd, [people[i] for i in group], drawn.grouping.trio_extra, now, hosted)
+    introduce_all(session, settings, rnd, [[people[i] for i in group] for group in drawn.grouping.groups],
+                  set(drawn.grouping.extras), now, drawn.trials)
     record_groups(session, number, drawn.grouping.groups)
-    sitting = [(people[i], "skip") for i in drawn.skipping]
+    sitting = [(people[i], "skip") for i in drawn.skipping] + [(people[i], "odd") for i in drawn.waiting]
+    sitting += [(people[i], "trial") for i in drawn.trial_off]
     if drawn.grouping.sitting_out is not None:
         sitting.append((people[drawn.grouping.sitting_out], "odd"))
     for person, reason in sitting:
@@ -120,44 +137,16 @@ def open_round(session: Session, settings: Settings, now: datetime, source: str,
     return rnd
 
 
-def introduce(session: Session, settings: Settings, rnd: Round, members: list[Participant], trio_extra: int | None,
-               now: datetime, hosted: dict[int, int] | None = None) -> None:
-    """One group's match and introduction. The match is tied to the round by id, not appended to
-    ``rnd.matches``: flushing a growing collection once per group made opening a round quadratic.
-    `hosted`: how often each person hosted, read once per round (see `meetings.offer.pick_host`)."""
-    from meetings.offer import offer_context, offer_times, pick_host, pick_starter, where_to_meet
-
-    match = Match(round_id=rnd.id, token=new_token(), created_at=now,
-                  odd_one_id=trio_extra if len(members) == 3 else None,
-                  members=[MatchMember(participant_id=p.id) for p in members])
-    session.add(match)
-    session.flush()
-    session.expire(rnd, ["matches"])
-    host = pick_host(session, match, members, rnd.seed, hosted)
-    starter = pick_starter(session, settings, match, members, rnd.seed + match.id)
-    starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
-    personal = offer_context(settings, starts, members, host, where_to_meet(settings, members, host, match.token),
-                             starter)
-    [row, *_] = enqueue_group(session, settings, template="group/intro", members=members, token=match.token, now=now,
-                              context=group_context(settings, rnd, members), dedupe_key=f"intro:{match.id}",
-                              personal=personal)
-    match.intro_message_id = row.message_id
-
-
-def group_context(settings: Settings, rnd: Round, members: list[Participant]) -> dict[str, object]:
-    deadline = (rnd.closes_at or rnd.opened_at).astimezone(settings.tz).strftime("%A %-d %B")
-    names = _joined([p.name or p.email.split("@")[0] for p in members])
-    greet = _joined([p.greeting_name or p.email.split("@")[0] for p in members])
-    return {"members": members, "names": names, "greet": greet, "deadline": deadline, "round_no": rnd.number}
-
-
-def _joined(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+def group_count(session: Session, rnd: Round) -> int:
+    """How many groups a round has, counted by the database rather than by loading every match."""
+    return session.scalar(select(func.count(Match.id)).where(Match.round_id == rnd.id)) or 0
 
 
 def _sit_out(session: Session, settings: Settings, rnd: Round, person: Participant, reason: str,
              now: datetime) -> None:
     rnd.sit_outs.append(SitOut(participant_id=person.id, reason=reason))
+    if reason == "trial":
+        return   # their month off in a two-monthly trial arm: the trial's email told them, and skip_next waits
     person.skip_next = False
     next_round = (rnd.closes_at or now).astimezone(settings.tz).strftime("%-d %B")
     enqueue(session, settings, template="participant/sit_out", to=person, now=now,
@@ -285,7 +274,7 @@ def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds)
     if due is None or now < due:
         return None
     rnd = open_round(session, settings, now, source="schedule", seed=seeds())
-    return f"round {rnd.number} opened: {plural(len(rnd.matches), 'group')}"
+    return f"round {rnd.number} opened: {plural(group_count(session, rnd), 'group')}"
 
 
 STEPS: tuple[Callable[[Session, Settings, datetime, Seeds], str | None], ...] = (

@@ -9,6 +9,7 @@ and nothing anyone typed can start a header of its own.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, compose
+from mailer.compose import LOOP_HEADER, Attachment, Envelope, address, compose, compose_copies
 from mailer.headers import clean_header_text
 from mailer.headers import Unwritable
 from mailer.render import Rendered
@@ -262,3 +263,17 @@ def test_a_long_references_chain_keeps_its_root_and_its_last_ids() -> None:
     assert references("<me@x.org>", [], ["<a@x.org>"]) == ["<a@x.org>", "<me@x.org>"]
     assert references("<me@x.org>", [], ["<a@x.org>", "<b@x.org>"]) == ["<me@x.org>"], "two In-Reply-To ids: neither"
     assert references("sha256:abc", ["<a@x.org>"], []) == [], "mail without a Message-ID cannot be answered in a thread"
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(emails(), st.lists(st.tuples(LOCAL, st.sampled_from(["", "https://example.org/u/{}"])), min_size=1, max_size=3))
+def test_a_groups_copies_are_each_the_email_compose_writes_for_that_member(
+        email: tuple[Rendered, Envelope], members: list[tuple[str, str]]) -> None:
+    """`compose_copies` writes the head and body once for all of a group's copies; each copy must still
+    be byte for byte what `compose` writes with that member's List-Unsubscribe (bar the MIME boundary,
+    which is random)."""
+    rendered, env = email
+    unsubscribes = [(f"coffee+{local}@example.org", url.format(local)) for local, url in members]
+    copies = compose_copies(rendered, env, unsubscribes)
+    alone = [compose(rendered, replace(env, unsubscribe=mailto, unsubscribe_url=url)) for mailto, url in unsubscribes]
+    assert [re.sub(rb"=_[0-9a-f]{24}", b"=_B", c) for c in copies] == [re.sub(rb"=_[0-9a-f]{24}", b"=_B", a) for a in alone]

@@ -80,8 +80,9 @@ def test_a_round_opens_as_drawn_when_someone_is_paused_meanwhile(database_url: s
         add_people(session, 7)
     drawn_plan = lifecycle.plan
 
-    def plan_then_pause(session: Session, settings: Settings, seed: int | None = None) -> lifecycle.Plan:
-        drawn = drawn_plan(session, settings, seed)
+    def plan_then_pause(session: Session, settings: Settings, seed: int | None = None,
+                        now: datetime | None = None) -> lifecycle.Plan:
+        drawn = drawn_plan(session, settings, seed, now)
         if engine.dialect.name == "postgresql":  # on SQLite the organiser's command waits for the write lock
             with sessions(engine).begin() as organiser:
                 organiser.execute(update(Participant).where(Participant.id == 1).values(status=Status.PAUSED))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from models import Assignment, Experiment, Match, Participant, Status
+from models import Assignment, Experiment, Match, Participant, Round, SitOut, Status
 from tests.app import Service
 from tests.mail import incoming, reply_to
 from tests.test_digest import member
@@ -69,7 +69,10 @@ def test_start_assigns_everyone_evenly_tells_them_and_refuses_a_second_on_the_sa
 def test_no_trials_and_forget_leave_the_analysis_but_keep_the_arm_sizes(service: Service) -> None:
     add_people(service, 40)
     service.cli("experiment", "plan", "starters", "--arms", "starters,no-starters", "--rounds", "12")
-    service.cli("experiment", "start", "starters", "--seed", "3")
+    refused = service.cli("experiment", "start", "starters", "--seed", "3")
+    assert refused.exit_code == 1 and "set meetings.starters (one per line) first" in refused.output
+    service.set("meetings", "starters", "What surprised you this year?")
+    assert service.cli("experiment", "start", "starters", "--seed", "3").exit_code == 0
     service.imap.deliver(incoming("Person 1 <p1@org1.example>", "NO TRIALS", to="coffee+tok0001@example.org"))
     service.tick()
     with service.session() as s:
@@ -142,3 +145,62 @@ def test_the_report_and_status_show_each_arm_and_the_open_data_carries_the_arm(s
     assert Counter(r.split(",")[2] for r in rows[1:]) == {"options": 20, "no-options": 20}
     assert "@" not in "".join(rows), "anonymous"
     assert met_groups > 0
+
+
+def groups_of(service: Service, number: int) -> list[list[int]]:
+    with service.session() as s:
+        rnd = s.scalar(select(Round).where(Round.number == number))
+        return [sorted(m.participant_id for m in match.members) for match in rnd.matches]
+
+
+def test_cadence_arms_are_drawn_apart_and_two_monthly_people_rest_every_other_round(service: Service) -> None:
+    add_people(service, 70)
+    service.cli("experiment", "plan", "cadence", "--arms", "monthly,two-monthly", "--rounds", "24")
+    assert service.cli("experiment", "start", "cadence", "--seed", "2").exit_code == 0
+    assigned = arms(service)
+    run(service, at("2026-12-01T10:00"))
+    first = groups_of(service, 1)
+    assert all(len({assigned[p] for p in group}) == 1 for group in first), "no group mixes the arms"
+    assert sum(len(g) for g in first) == 70
+
+    sent_before = len(service.smtp.messages)
+    run(service, at("2027-01-04T10:00"))
+    second = groups_of(service, 2)
+    resting = {p for p, arm in assigned.items() if arm == "two-monthly"}
+    assert {p for g in second for p in g} == set(assigned) - resting, "two-monthly people rest in round 2"
+    with service.session() as s:
+        reasons = Counter(s.scalars(select(SitOut.reason).join(Round).where(Round.number == 2)))
+    assert reasons["trial"] == len(resting) == 35
+    later = [c.message["Subject"] for c in service.smtp.messages[sent_before:]]
+    assert not any("No introduction" in subject for subject in later), "their month off is not announced"
+    run(service, at("2027-02-01T10:00"))
+    assert {p for g in groups_of(service, 3) for p in g} == set(assigned), "everyone is back in round 3"
+
+
+def test_a_group_size_trial_draws_trios_for_the_trios_arm_only(service: Service) -> None:
+    add_people(service, 60)
+    service.cli("experiment", "plan", "size", "--arms", "pairs,trios", "--rounds", "12")
+    assert service.cli("experiment", "start", "size", "--seed", "4").exit_code == 0
+    assigned = arms(service)
+    run(service, at("2026-12-01T10:00"))
+    sizes = {arm: Counter(len(g) for g in groups_of(service, 1) if assigned[g[0]] == arm) for arm in ("pairs", "trios")}
+    assert sizes["pairs"] == {2: 15} and sizes["trios"] == {3: 10}
+
+
+def test_each_copy_of_an_introduction_follows_its_readers_arm(service: Service) -> None:
+    add_people(service, 40)
+    service.set("meetings", "starters", "What surprised you at work this year?\\nWhat would you change first?")
+    service.cli("experiment", "plan", "book", "--arms", "options,no-options", "--rounds", "12")
+    started = service.cli("experiment", "start", "book", "--seed", "8")
+    assert started.exit_code == 0, started.output
+    assigned = arms(service)
+    with service.session() as s:
+        address = {p.email: p.id for p in s.scalars(select(Participant))}
+    run(service, at("2026-12-01T10:00"))
+    copies = [c for c in service.smtp.messages if "meet" in c.message["Subject"]]
+    assert len(copies) == 40
+    for copy in copies:
+        body = copy.message.get_body(("plain",)).get_content()
+        offered = "Times that suit you all" in body
+        assert offered == (assigned[address[copy.rcpt_tos[0]]] == "options"), copy.rcpt_tos
+        assert "Something to talk about" in body, "the starter is not what this trial varies"

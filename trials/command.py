@@ -63,7 +63,8 @@ def experiment_start(app: Any, name: str, seed: int | None) -> None:
     from trials.tell import announce
 
     with _writing(app) as session:
-        experiment, sizes = start_trial(session, name, app.now(), secrets.randbits(31) if seed is None else seed)
+        experiment, sizes = start_trial(session, name, app.now(), secrets.randbits(31) if seed is None else seed,
+                                        starters=bool(app.settings.meetings.starters.strip()))
         told = announce(session, app.settings, experiment, app.now())
         arms = ", ".join(f"{arm} {plural(sizes[arm], 'person')}" for arm in experiment.arm_list)
         click.echo(f"trial {experiment.name!r} started from round {experiment.first_round}: {arms} "

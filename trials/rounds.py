@@ -44,3 +44,18 @@ def round_trials(people: Iterable[int], arms: Mapping[int, Mapping[str, str]], f
         if mine.get("starters") == "no-starters":
             no_starters.add(pid)
     return RoundTrials(frozenset(sitting), dict(parts), frozenset(no_options), frozenset(no_starters))
+
+
+def as_arms_say(personal: Mapping[int, dict[str, object]], trials: RoundTrials | None) -> dict[int, dict[str, object]]:
+    """Each member's own part of an introduction, less the options or the starter their trial arm leaves out."""
+    if trials is None:
+        return dict(personal)
+    shown = {}
+    for pid, part in personal.items():
+        part = dict(part)
+        if pid in trials.no_options:
+            part["options"] = []
+        if pid in trials.no_starters:
+            part["starter"] = ""
+        shown[pid] = part
+    return shown

@@ -85,9 +85,13 @@ def _org(person: Participant) -> str:
         return ""
 
 
-def start_trial(session: Session, name: str, now: datetime, seed: int) -> tuple[Experiment, Counter[str]]:
-    """Assign everyone active (who has not said NO TRIALS) to an arm; refuse when an arm would be too small."""
+def start_trial(session: Session, name: str, now: datetime, seed: int,
+                starters: bool = True) -> tuple[Experiment, Counter[str]]:
+    """Assign everyone active (who has not said NO TRIALS) to an arm; refuse when an arm would be too small.
+    ``starters``: whether conversation starters are set (a trial of them needs some)."""
     experiment = find(session, name)
+    if experiment.variable == "starters" and not starters:
+        raise TrialError("a trial of conversation starters needs some: set meetings.starters (one per line) first")
     if experiment.started_at is not None:
         raise TrialError(f"trial {experiment.name!r} started on {experiment.started_at:%d %B %Y} already")
     clash = [e.name for e in running(session) if e.variable == experiment.variable]

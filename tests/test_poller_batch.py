@@ -1,0 +1,64 @@
+"""Messages of one batch see what the messages before them did (inbound/lookups.py looks each
+batch's senders and Message-IDs up once), and nothing that a failed message undid (both databases)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from models import InboundMessage, Participant
+from tests.app import Service
+from tests.mail import incoming
+
+NEW = "nia@new.example.net"
+
+
+def records(service: Service) -> list[tuple[str, str, int | None]]:
+    with service.session() as s:
+        return [(r.message_id, r.action, r.participant_id)
+                for r in s.scalars(select(InboundMessage).order_by(InboundMessage.id))]
+
+
+def test_a_new_address_writing_three_times_in_one_batch_is_one_participant(service: Service) -> None:
+    for n, subject in enumerate(["JOIN", "HELP", "JOIN"]):
+        service.imap.deliver(incoming(f"Nia <{NEW}>", subject, message_id=f"<{n}@new.example.net>"))
+    service.imap.deliver(incoming(f"Nia <{NEW}>", "JOIN", message_id="<0@new.example.net>"))  # delivered twice
+    output = service.tick().output
+    assert "1 already done" in output
+    with service.session() as s:
+        [person] = s.scalars(select(Participant)).all()
+    assert records(service) == [("<0@new.example.net>", "join-requested", person.id),
+                                ("<1@new.example.net>", "help-sent", person.id),
+                                ("<2@new.example.net>", "join-repeat", person.id)]
+    assert len(service.smtp.messages) == 2, "one request to confirm, one list of commands"
+
+
+@pytest.mark.parametrize("failure", ["python", "database"])
+def test_what_a_failed_message_undid_is_not_believed_by_the_rest_of_its_batch(
+    service: Service, monkeypatch: pytest.MonkeyPatch, failure: str,
+) -> None:
+    """The first JOIN creates Nia, then fails and is rolled back: the second, in the same batch,
+    must create her again and be answered, not take her for someone already asked to confirm."""
+    import inbound.apply
+
+    real = inbound.apply.dispatch
+
+    def fails_once(ctx: Any) -> Any:
+        decision = real(ctx)
+        if ctx.mail.message_id == "<first@new.example.net>":
+            if failure == "database":
+                ctx.session.execute(text("SELECT * FROM no_such_table"))
+            raise RuntimeError("handler bug after the work was done")
+        return decision
+
+    monkeypatch.setattr(inbound.apply, "dispatch", fails_once)
+    service.imap.deliver(incoming(f"Nia <{NEW}>", "JOIN", message_id="<first@new.example.net>"))
+    service.imap.deliver(incoming(f"Nia <{NEW}>", "JOIN please", message_id="<second@new.example.net>"))
+    assert "1 quarantined" in service.tick().output
+    with service.session() as s:
+        [person] = s.scalars(select(Participant)).all()
+    assert [(key, action) for key, action, _ in records(service)] == [
+        ("<first@new.example.net>", "quarantined"), ("<second@new.example.net>", "join-requested")]
+    assert records(service)[1][2] == person.id
+    assert [m.message["To"] for m in service.smtp.messages] == [f"Nia <{NEW}>"]
