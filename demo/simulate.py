@@ -6,7 +6,8 @@ times at once ("2") and accept the calendar invitation; some book, then decline 
 their calendar and book again from the fresh times; some only chat in their thread; some
 stay silent until the check-in. Groups that booked meet more often, as they do in life.
 About two thirds meet and say so in their own words, some say why not, one person is out
-of the office, one address is dead.
+of the office, one address is dead. Once round 1 has opened the organiser starts a trial of
+monthly against two-monthly rounds, and the two-monthly arm meets more often (TWO_MONTHLY_LIFT).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ CHATTER = ["Hi both, lovely to be introduced! Does Tuesday at 2pm work for a Tea
 BOOKINGS = ["{n}", "Option {n} works", "BOOK {n}", "{n} works for me, see you then!", "Option {n} please"]
 # What a group does with the times offered, and how often: book at once, book then decline and rebook,
 # only chat, say nothing.
+TWO_MONTHLY_LIFT = 0.3  # the effect the demo's trial should find: people who meet every other month meet more often
 HABITS = {"book": 0.45, "decline": 0.12, "chat": 0.28, "silent": 0.15}
 SHARES = ["SHARE We found we're both mapping the same discharge data. Notes: https://example.org/discharge-notes",
           "SHARE Useful tip: the ONS open geography portal saved me days. https://example.org/geo",
@@ -53,6 +55,8 @@ class World:
     booker: dict[str, str] = field(default_factory=dict)  # who booked for the group, by token
     fates: dict[str, bool] = field(default_factory=dict)  # booked groups: whether they will meet, told when asked
     declined: set[str] = field(default_factory=set)  # groups that have declined once (and rebook)
+    arms: dict[str, str] = field(default_factory=dict)  # each person's arm in the organiser's cadence trial
+    trial: str | None = None  # None: not started yet; "": running; else why it was refused
 
     def day_of(self, when: datetime) -> int:
         return (when - self.start).days
@@ -111,13 +115,15 @@ def _intro(world: World, people: list[Person], msg: EmailMessage, today: int, wh
     options = offered(msg, when)
     habits = HABITS if options else {"chat": HABITS["chat"], "silent": HABITS["silent"]}
     habit = world.habits[token] = world.rng.choices(list(habits), weights=list(habits.values()))[0]
+    lift = TWO_MONTHLY_LIFT if any(world.arms.get(p.email) == "two-monthly" for p in people) else 0.0
     if habit in ("book", "decline"):
         _book(world, world.rng.choice(people), msg, options, today, when, token)
-        world.fates[token] = world.rng.random() < min(0.95, keen * 0.85 + 0.2)
+        world.fates[token] = world.rng.random() < min(0.97, keen * 0.85 + 0.2 + lift)
     else:
         if habit == "chat":
             world.later(today, reply(world.rng.choice(people), msg, world.rng.choice(CHATTER), when), 0, 3)
-        _report_later(world, people, msg, today, when, token, keen * (0.8 if habit == "chat" else 0.55), keen)
+        meets = min(0.97, keen * (0.8 if habit == "chat" else 0.55) + lift)
+        _report_later(world, people, msg, today, when, token, meets, max(keen, meets))
     if world.rng.random() < 0.05:
         quitter = world.rng.choice(people)
         world.later(today, fresh(quitter, "PAUSE 2", "", when, to=_personal(msg, quitter)), 2, 6)
