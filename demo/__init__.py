@@ -96,11 +96,11 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
             inbox.deliver(arriving)
             if arriving or _step_due(engine, settings, when):
                 tick(engine, settings, now=lambda: when, seeds=lambda: draws.randrange(2**31))
-                if world.trial is None or world.arms:
-                    world.trial, world.arms = _trial(engine, settings, when, seed)
             for recipients, msg in sink.received[read:]:
                 react(world, recipients, msg, day, when)
             read = len(sink.received)
+            if (arriving or world.arms) and (world.trial is None or world.arms):
+                world.trial, world.arms = _trial(engine, settings, when, seed)
     inbox.close()
     with sessions(engine)() as session:
         built = build_report(session, settings.data_path.parent / "report",

@@ -31,6 +31,7 @@ CHATTER = ["Hi both, lovely to be introduced! Does Tuesday at 2pm work for a Tea
 BOOKINGS = ["{n}", "Option {n} works", "BOOK {n}", "{n} works for me, see you then!", "Option {n} please"]
 # What a group does with the times offered, and how often: book at once, book then decline and rebook,
 # only chat, say nothing.
+ACCEPTS = 0.35  # the share of invitations accepted from a calendar
 TWO_MONTHLY_LIFT = 0.3  # the effect the demo's trial should find: people who meet every other month meet more often
 HABITS = {"book": 0.45, "decline": 0.12, "chat": 0.28, "silent": 0.15}
 SHARES = ["SHARE We found we're both mapping the same discharge data. Notes: https://example.org/discharge-notes",
@@ -122,7 +123,7 @@ def _intro(world: World, people: list[Person], msg: EmailMessage, today: int, wh
     else:
         if habit == "chat":
             world.later(today, reply(world.rng.choice(people), msg, world.rng.choice(CHATTER), when), 0, 3)
-        meets = min(0.97, keen * (0.8 if habit == "chat" else 0.55) + lift)
+        meets = min(0.97, keen * (0.7 if habit == "chat" else 0.45) + lift)
         _report_later(world, people, msg, today, when, token, meets, max(keen, meets))
     if world.rng.random() < 0.05:
         quitter = world.rng.choice(people)
@@ -173,14 +174,14 @@ def offered(msg: EmailMessage, when: datetime) -> list[date]:
 
 def _invitation(world: World, people: list[Person], msg: EmailMessage, today: int, when: datetime, token: str) -> None:
     """A member's own copy of an invitation: in a group that declines, the first member other than the
-    booker declines it once; otherwise about half click Accept."""
+    booker declines it once; otherwise some click Accept (calendar answers are best effort)."""
     person = people[0]
     if invitation_event(msg) is None:
         return
     if world.habits.get(token) == "decline" and token not in world.declined and person.email != world.booker[token]:
         world.declined.add(token)
         partstat = "DECLINED"
-    elif world.rng.random() < 0.5:
+    elif world.rng.random() < ACCEPTS:
         partstat = "ACCEPTED"
     else:
         return
