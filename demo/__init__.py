@@ -1,8 +1,9 @@
 """`unmentoring demo`: the whole service on real mail, with nothing to install or configure.
 
 A pure-Python IMAP server (pymap) and an in-process SMTP server (aiosmtpd) run on
-loopback. A made-up community emails JOIN, confirms, gets introduced, chats in
-their group threads and replies MET / NOT MET in their own words over several
+loopback. A made-up community emails JOIN, confirms, says when and how it likes
+to meet, gets introduced, books offered times and answers the calendar invitations,
+chats in their group threads and replies MET / NOT MET in their own words over several
 rounds, while the real `tick` runs between simulated days. Every email the
 service sent is kept in a Maildir so you can read them afterwards.
 """
@@ -21,13 +22,19 @@ from pathlib import Path
 
 import click
 from aiosmtpd.controller import Controller
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 import config
 from demo.community import Person, community
 from demo.replies import SERVICE, fresh
 from demo.servers import Delivery, Sink, free_port, start_imap
 from demo.simulate import World, react
+from meetings.booking import BOOKED
+from models import CalendarReply, Match, Participant, Round
+from models.trials import Assignment, Experiment
+from trials.store import plan_trial, start_trial, trial_view
+from trials.tell import announce
+from trials.variables import TrialError
 from models.db import make_engine, sessions, upgrade
 from rounds.views import next_step
 from models.summary import collect_status
@@ -92,13 +99,36 @@ def simulate(settings: config.Settings, sink: Sink, port: int, password: str, pe
             for recipients, msg in sink.received[read:]:
                 react(world, recipients, msg, day, when)
             read = len(sink.received)
+            if (arriving or world.arms) and (world.trial is None or world.arms):
+                world.trial, world.arms = _trial(engine, settings, when, seed)
     inbox.close()
     with sessions(engine)() as session:
         built = build_report(session, settings.data_path.parent / "report",
                              Options(title=settings.service.name, tz=settings.tz), START + timedelta(days=days))
-    _summary(engine, settings, sink, time.monotonic() - started)
+    _summary(engine, settings, sink, time.monotonic() - started, START + timedelta(days=days), world.trial)
     click.echo(f"Open the network report in a browser: {built.index}")
     engine.dispose()
+
+
+TRIAL = "cadence-demo"
+TRIAL_ROUNDS = 36  # planned, so that a community of 40 passes the size check; the demo reads it after a few
+
+
+def _trial(engine: Engine, settings: config.Settings, when: datetime, seed: int) -> tuple[str | None, dict[str, str]]:
+    """The organiser plans and starts a cadence trial as soon as round 1 has opened (it counts from round 2):
+    (None before then, else "" or why it was refused; each person's arm by address, for the simulation)."""
+    with sessions(engine)() as session, session.begin():
+        if session.scalar(select(Experiment.id).where(Experiment.name == TRIAL)) is None:
+            if not session.scalar(select(func.count(Round.id))):
+                return None, {}
+            plan_trial(session, TRIAL, ["monthly", "two-monthly"], TRIAL_ROUNDS, when)
+            try:
+                experiment, _ = start_trial(session, TRIAL, when, seed, starters=bool(settings.meetings.starters.strip()))
+            except TrialError as refused:
+                return str(refused), {}
+            announce(session, settings, experiment, when)
+        return "", dict(session.execute(select(Participant.email, Assignment.arm).join(
+            Assignment, Assignment.participant_id == Participant.id)).all())
 
 
 def _step_due(engine: Engine, settings: config.Settings, when: datetime) -> bool:
@@ -117,15 +147,43 @@ def _plan_joins(world: World, people: list[Person]) -> None:
         world.later(day, fresh(person, subject, text, START + timedelta(days=day), to=to), 0, 2)
 
 
-def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: float) -> None:
+def _summary(engine: Engine, settings: config.Settings, sink: Sink, seconds: float, end: datetime,
+             refused: str | None) -> None:
     figures = collect_status(engine)
     people = ", ".join(f"{n} {s}" for s, n in sorted(figures["participants"].items()))
     click.echo(f"\nDone in {seconds:.0f} s. Participants: {people}.")
     click.echo(f"The service sent {plural(len(sink.received), 'email')}; {plural(figures['quarantined'], 'message')} "
                f"{'was' if figures['quarantined'] == 1 else 'were'} quarantined.")
+    click.echo(_meetings(engine))
+    click.echo(_trial_result(engine, end, refused))
     click.echo(f"Read every email it sent in the Maildir {settings.data_path.parent / 'sent-mail'}")
     click.echo(f"Look around with: {shell_command(sys.argv[0], sys.executable, Path.cwd())} "
                f"--config {shlex.quote(str(settings.source))} " "round show")
+
+
+def _meetings(engine: Engine) -> str:
+    """One line on bookings: how many groups booked a time, and what came back from calendars."""
+    with sessions(engine)() as session:
+        groups = session.scalar(select(func.count(Match.id))) or 0
+        booked = session.scalar(select(func.count(Match.id)).where(Match.booking_state == BOOKED)) or 0
+        answers = dict(session.execute(select(CalendarReply.partstat, func.count()).where(CalendarReply.applied)
+                                       .group_by(CalendarReply.partstat)).all())
+    return (f"{booked} of {plural(groups, 'group')} booked a time by email; calendars sent "
+            f"{plural(answers.get('ACCEPTED', 0), 'acceptance')} and {plural(answers.get('DECLINED', 0), 'decline')} "
+            f"(each decline offered fresh times).")
+
+
+def _trial_result(engine: Engine, end: datetime, refused: str | None) -> str:
+    """The organiser's trial in one line: what it compares and what it found so far, or why it never started."""
+    if refused:
+        return f"The organiser's trial ({TRIAL}) was refused: {refused}"
+    with sessions(engine)() as session:
+        experiment = session.scalar(select(Experiment).where(Experiment.name == TRIAL))
+        if experiment is None:
+            return "No trial ran (round 1 never opened)."
+        view = trial_view(session, experiment, end)
+    return (f"The organiser's trial of {view.variable.what} ({TRIAL}), after {plural(view.rounds_done, 'round')}: "
+            f"{view.sentence}")
 
 
 def shell_command(argv0: str, python: str, cwd: Path) -> str:

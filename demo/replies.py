@@ -6,6 +6,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
+from icalendar import Calendar, Event, vCalAddress
+
 from demo.community import Person
 
 SERVICE = "coffee@demo.example"
@@ -33,6 +35,38 @@ def reply(person: Person, original: EmailMessage, text: str, when: datetime, rep
     else:
         msg.set_content(_plain(person.style, text, quoted, original, when))
     return msg.as_bytes()
+
+
+def calendar_answer(person: Person, invitation: EmailMessage, partstat: str, when: datetime) -> bytes | None:
+    """What a calendar sends when its owner clicks Accept or Decline on our invitation: an iTIP REPLY naming
+    only them, to the ORGANIZER's address (not to Reply-To), From their own address. None for a cancellation."""
+    event = invitation_event(invitation)
+    if event is None:
+        return None
+    organizer = event["ORGANIZER"]
+    answer = Event.new(uid=str(event["UID"]), sequence=int(event.get("SEQUENCE", 0)), stamp=when, start=event.start,
+                       end=event.end, summary=f"{partstat.title()}: {event['SUMMARY']}",
+                       organizer=vCalAddress.new(str(organizer), cn=organizer.params.get("CN")),
+                       attendees=[vCalAddress.new(f"mailto:{person.email}", cn=person.name, partstat=partstat)])
+    calendar = Calendar.new(method="REPLY", prodid="-//Demo Mail//Calendar 1.0//EN", subcomponents=[answer])
+    calendar.pop("UID", None)
+    msg = _message(person, f"{partstat.title()}: {invitation['Subject']}", when, organizer.email)
+    msg["In-Reply-To"] = invitation["Message-ID"]
+    msg["References"] = invitation["Message-ID"]
+    msg.set_content(f"{person.name} has {partstat.lower()} this invitation.")
+    msg.add_alternative(calendar.to_ical(), maintype="text", subtype="calendar", cte="base64",
+                        params={"method": "REPLY", "charset": "UTF-8"})
+    return msg.as_bytes()
+
+
+def invitation_event(msg: EmailMessage) -> Event | None:
+    """The VEVENT of our invitation (METHOD:REQUEST) in `msg`; None for a cancellation or no calendar part."""
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            calendar = Calendar.from_ical(part.get_payload(decode=True))
+            events = calendar.walk("VEVENT")
+            return events[0] if str(calendar.get("METHOD", "")).upper() == "REQUEST" and events else None
+    return None
 
 
 def auto_reply(person: Person, original: EmailMessage, when: datetime) -> bytes:

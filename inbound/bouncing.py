@@ -21,6 +21,7 @@ from inbound.bounces import read_bounce
 from inbound.parse import Parsed, message_ids
 from inbound.tokens import new_token, ours, sub_addresses
 from mailer.outbox import enqueue
+from meetings.booking import drop_member
 from models import AuditEvent, InboundMessage, OutboundMessage, Participant, Status
 from wording import plural
 
@@ -84,6 +85,7 @@ def count_bounce(person: Participant, now: datetime, stale_after: timedelta) -> 
 
 def _suspend(session: Session, settings: Settings, person: Participant, record: InboundMessage, now: datetime) -> None:
     old = person.status
+    drop_member(session, settings, person, now)
     person.status = Status.SUSPENDED
     session.add(AuditEvent(at=now, participant_id=person.id, action="suspended", old_status=old,
                            new_status=Status.SUSPENDED, source="bounces", inbound_id=record.id,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from inbound.context import Context, Decision, answer, audit
 from inbound.pausing import parse_pause
 from inbound.signup import ask_to_confirm
+from meetings.booking import drop_member
 from models import Participant, Status
 from rounds.lifecycle import next_open_time
 
@@ -72,6 +73,7 @@ def leave(ctx: Context) -> Decision:
             return ask_to_confirm(ctx, owner, ctx.command)
         return Decision("leave-unknown", "not a participant; nothing to do")
     old = person.status
+    drop_member(ctx.session, ctx.settings, person, ctx.now)
     person.status, person.paused_until, person.updated_at = Status.LEFT, None, ctx.now
     audit(ctx, person, "left", old)
     answer(ctx, "participant/left", person)

@@ -10,6 +10,7 @@ from inbound.held import held_about
 from inbound.signup import issue_token
 from inbound.tokens import new_token
 from mailer.outbox import enqueue
+from meetings.booking import drop_member
 from models import Purpose
 from models.erasure import forget as erase
 
@@ -35,7 +36,8 @@ def forget(ctx: Context) -> Decision:
     goodbye = enqueue(ctx.session, ctx.settings, template="participant/forgotten", to=person, now=ctx.now,
                       answering=ctx.answering)
     old = person.status
-    erase(ctx.session, person, spare=goodbye)
+    uninvited = drop_member(ctx.session, ctx.settings, person, ctx.now, named=False)
+    erase(ctx.session, person, spare=(goodbye, *uninvited))
     person.reply_token = new_token()
     audit(ctx, person, "forgotten", old)
     return Decision("forgotten")

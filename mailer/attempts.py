@@ -21,7 +21,7 @@ from models import OutboundMessage, OutStatus
 
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=6)
-SCRUB_AFTER_SENDING = {"forgotten"}
+SCRUB_AFTER_SENDING = {"forgotten", "uninvited"}
 """Kinds whose every trace (error text too) goes once sent or failed for good: FORGET's goodbye."""
 SCRUBBED = {"raw": b"", "recipients": "", "rate_key": "", "subject": "", "accepted": "", "rejected": "", "last_error": ""}
 TWICE_UNSEEN = ("two attempts ended with no word back (a run cut short, the database refusing the record, "

@@ -41,8 +41,10 @@ def new_uid(domain: str) -> str:
     return f"meet-{secrets.token_hex(10)}@{domain}"
 
 
-def calendar_object(meeting: Meeting, method: str, now: datetime) -> bytes:
-    """The VCALENDAR for `method` (REQUEST: an invitation or its update; CANCEL: the meeting is off)."""
+def calendar_object(meeting: Meeting, method: str, now: datetime, whole: bool = True) -> bytes:
+    """The VCALENDAR for `method` (REQUEST: an invitation or its update; CANCEL: the meeting is off).
+    `whole=False` with CANCEL un-invites only the attendees listed: no STATUS, so the meeting stays for
+    the rest (RFC 5546 §3.2.5)."""
     if method not in (REQUEST, CANCEL):
         raise ValueError(f"unsupported iTIP method {method!r}")
     start = meeting.start.astimezone(timezone.utc)
@@ -50,7 +52,7 @@ def calendar_object(meeting: Meeting, method: str, now: datetime) -> bytes:
         uid=meeting.uid, sequence=meeting.sequence, stamp=now.astimezone(timezone.utc), start=start,
         end=start + timedelta(minutes=meeting.minutes), summary=_text(meeting.summary),
         description=meeting.description.replace("\r", "") or None, location=_text(meeting.location) or None,
-        status="CONFIRMED" if method == REQUEST else "CANCELLED",
+        status="CONFIRMED" if method == REQUEST else ("CANCELLED" if whole else None),
         organizer=vCalAddress.new(f"mailto:{meeting.organizer[0]}", cn=_name(meeting.organizer[1])),
         attendees=[_attendee(address, name, method) for address, name in meeting.attendees],
     )

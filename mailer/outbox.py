@@ -168,6 +168,7 @@ def enqueue_invitation(
     thread: str | None,
     dedupe_key: str,
     message_id: str = "",
+    template: str = "participant/invitation",
 ) -> OutboundMessage:
     """One member's own copy of a group's calendar invitation (or its update or cancellation).
 
@@ -178,7 +179,7 @@ def enqueue_invitation(
     The copies of one invitation share `message_id`, as a group email's do: erasing a member then finds
     (and empties) every copy that names them."""
     return _queue(
-        session, settings, template="participant/invitation", now=now, token=token,
+        session, settings, template=template, now=now, token=token,
         recipients=[(member.email, member.name)],
         context={"name": member.greeting_name, "full_name": member.name, **context},
         thread=[thread] if thread else [], subject="", auto="auto-generated",

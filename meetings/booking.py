@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -19,10 +21,11 @@ from mailer.compose import CalendarPart, new_message_id
 from mailer.invite import CANCEL, REQUEST, Meeting, calendar_object, new_uid
 from mailer.outbox import enqueue_group, enqueue_invitation
 from meetings.rebook import fresh_options
-from models import Match, Participant, Status
+from models import Match, MatchMember, OutboundMessage, Participant, Round, Status
 
 BOOKED, CANCELLED = "booked", "cancelled"
 REACHABLE = (Status.ACTIVE, Status.PAUSED)
+DEDUPE = {"invitation": "invite", "uninvited": "uninvite"}
 
 
 def offered(match: Match) -> list[datetime]:
@@ -57,6 +60,34 @@ def call_off(session: Session, settings: Settings, match: Match, now: datetime) 
     _send(session, settings, match, CANCEL, now)
 
 
+def drop_member(session: Session, settings: Settings, person: Participant, now: datetime,
+                named: bool = True) -> list[OutboundMessage]:
+    """`person` stops taking part (LEAVE, FORGET, a suspension) while their group's booked time is still ahead in
+    a running round; call it before their status changes. They get a CANCEL naming only themselves and no STATUS
+    (the meeting goes on without them, RFC 5546 §3.2.5); the rest get the invitation again, SEQUENCE+1, with the
+    new attendee list, or, when one person is left, the whole meeting's CANCEL. `named=False` (FORGET): the
+    others are told "a member of your group". Returns the emails to `person`, which FORGET spares until sent."""
+    theirs: list[OutboundMessage] = []
+    who = (person.name or person.email) if named else "A member of your group"
+    for match in _booked_ahead(session, person, now):
+        rest = [p for p in members_of(session, match) if p.id != person.id]
+        match.booking_sequence += 1
+        uninvite = replace(meeting_of(settings, match, [*rest, person]), attendees=((person.email, person.name),))
+        calendar = CalendarPart(CANCEL, calendar_object(uninvite, CANCEL, now, whole=False))
+        theirs += _queue(session, settings, match, [person], calendar, uninvite, now, template="participant/uninvited")
+        if len(rest) < 2:
+            match.booking_state = CANCELLED
+        _send(session, settings, match, REQUEST if len(rest) > 1 else CANCEL, now, members=rest, left=who)
+    return theirs
+
+
+def _booked_ahead(session: Session, person: Participant, now: datetime) -> list[Match]:
+    query = (select(Match).join(MatchMember, MatchMember.match_id == Match.id).join(Round, Round.id == Match.round_id)
+             .where(MatchMember.participant_id == person.id, Match.booking_state == BOOKED, Match.booked_start > now,
+                    Round.closed_at.is_(None)))
+    return list(session.scalars(query))
+
+
 def offer_fresh(session: Session, settings: Settings, match: Match, now: datetime, why: str, key: str) -> list[datetime]:
     """Store new options and send them to the group; `why` opens the email, `key` makes it once only."""
     starts = fresh_options(session, settings, match, now)
@@ -71,20 +102,34 @@ def offer_fresh(session: Session, settings: Settings, match: Match, now: datetim
     return starts
 
 
-def _send(session: Session, settings: Settings, match: Match, method: str, now: datetime) -> None:
-    members = members_of(session, match)
+def _send(session: Session, settings: Settings, match: Match, method: str, now: datetime,
+          members: list[Participant] | None = None, left: str = "") -> list[OutboundMessage]:
+    members = members_of(session, match) if members is None else members
     meeting = meeting_of(settings, match, members)
-    calendar = CalendarPart(method, calendar_object(meeting, method, now))
-    message_id = new_message_id("invitation", match.token, settings.service.domain)
+    return _queue(session, settings, match, members, CalendarPart(method, calendar_object(meeting, method, now)),
+                  meeting, now, left=left)
+
+
+def _queue(session: Session, settings: Settings, match: Match, members: list[Participant], calendar: CalendarPart,
+           meeting: Meeting, now: datetime, template: str = "participant/invitation",
+           left: str = "") -> list[OutboundMessage]:
+    """Each member's own copy, the time in their own zone. One Message-ID for the copies of one change."""
+    kind = template.rpartition("/")[2]
+    message_id = new_message_id(kind, match.token, settings.service.domain)
+    names = [p.name or p.email for p in members]
+    rows = []
     for member in members:
         zone = zone_of(settings, member)
-        context = {"method": method, "update": method == REQUEST and match.booking_sequence > 0,
+        context = {"method": calendar.method, "update": calendar.method == REQUEST and match.booking_sequence > 0,
                    "when": describe(meeting.start, meeting.minutes, [zone]), "where": meeting.location,
                    "short": f"{meeting.start.astimezone(zone):%a %-d %b %H:%M}",
-                   "others": _joined([p.name or p.email for p in members if p.id != member.id] or ["you"])}
-        enqueue_invitation(session, settings, member=member, members=members, token=match.token, now=now,
-                           context=context, calendar=calendar, thread=match.intro_message_id or None, message_id=message_id,
-                           dedupe_key=f"invite:{match.id}:{match.booking_sequence}:{member.id}")
+                   "left": left,
+                   "others": _joined([n for p, n in zip(members, names) if p.id != member.id] or ["you"])}
+        rows.append(enqueue_invitation(session, settings, member=member, members=members, token=match.token, now=now,
+                           context=context, calendar=calendar, thread=match.intro_message_id or None,
+                           message_id=message_id, template=template,
+                           dedupe_key=f"{DEDUPE[kind]}:{match.id}:{match.booking_sequence}:{member.id}"))
+    return rows
 
 
 def meeting_of(settings: Settings, match: Match, members: list[Participant]) -> Meeting:

@@ -9,6 +9,7 @@ them) their arm in a trial, so the arm's size stays true while they leave its an
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -24,8 +25,9 @@ from models.trials import Assignment
 CANCELLED = "not sent: a recipient asked to be forgotten"
 
 
-def forget(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
-    """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye) is scrubbed once sent."""
+def forget(session: Session, person: Participant, spare: Sequence[OutboundMessage] = ()) -> None:
+    """Erase `person`, keeping the row as an anonymous member; `spare` (the goodbye, and the calendar
+    cancellation of a meeting they were booked into) is scrubbed once sent."""
     erase_traces(session, person, spare)
     for field in ("name", "call_me", "organisation", "role", "phone", "video", "links", "bio",
                   "available", "availability", "meet_mode", "place", "time_zone"):
@@ -42,12 +44,12 @@ def remove(session: Session, person: Participant) -> None:
     session.delete(person)
 
 
-def erase_traces(session: Session, person: Participant, spare: OutboundMessage | None = None) -> None:
+def erase_traces(session: Session, person: Participant, spare: Sequence[OutboundMessage] = ()) -> None:
     session.flush()
     _organiser_mail(session, person)
     _texts(session, person.email, person.name.strip())
     _inbound(session, person)
-    _outbox(session, person, spare.id if spare is not None else None)
+    _outbox(session, person, {row.id for row in spare})
     session.execute(update(Outcome).where(Outcome.participant_id == person.id).values(reason=""))
     session.execute(delete(Share).where(Share.participant_id == person.id))
     session.execute(delete(Token).where(Token.participant_id == person.id))
@@ -67,13 +69,13 @@ def _inbound(session: Session, person: Participant) -> None:
         record.sender, record.subject = "", ""
 
 
-def _outbox(session: Session, person: Participant, spare: int | None) -> None:
+def _outbox(session: Session, person: Participant, spare: set[int]) -> None:
     """Their emails, and the other members' copies of their group emails (which name them)."""
     mine = outbox_for(session, person)
     copies = session.scalars(select(OutboundMessage).where(
         OutboundMessage.message_id.in_({row.message_id for row in mine}))) if mine else []
     for row in {row.id: row for row in [*mine, *copies]}.values():
-        if row.id == spare:
+        if row.id in spare:
             continue
         if row.status in (OutStatus.QUEUED, OutStatus.SENDING):
             row.status, row.last_error = OutStatus.FAILED, CANCELLED

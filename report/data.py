@@ -184,17 +184,18 @@ def _groups(session: Session, reports: list[Report]) -> list[Group]:
     deciding = latest_reports(reports)
     modes = _modes(session)
     answered = _host_answers(session)
-    query = select(Match.id, Round.number, Match.odd_one_id, Match.booked_start, Match.options, Match.options_at,
-                   Round.opened_at).join(Round, Round.id == Match.round_id)
+    query = select(Match.id, Round.number, Match.odd_one_id, Match.booked_start, Match.booking_state, Match.options,
+                   Match.options_at, Round.opened_at).join(Round, Round.id == Match.round_id)
     groups = []
-    for match_id, number, odd_one, booked, options, options_at, opened in session.execute(
+    for match_id, number, odd_one, booked_start, state, options, options_at, opened in session.execute(
             query.order_by(Round.number, Match.id)):
+        booked = booked_start is not None and state != "cancelled"  # a booking called off and never remade is none
         report = deciding.get(match_id)
         outcome = NO_REPORT if report is None else MET if report.met else NOT_MET
         reason = report.reason_group if report is not None and not report.met else ""
         people = tuple(sorted(members[match_id]))
         first = answered.get(match_id)
-        meeting = Meeting(booked is not None, _offered(options, options_at), meeting_mode([modes.get(p) for p in people]),
+        meeting = Meeting(booked, _offered(options, options_at), meeting_mode([modes.get(p) for p in people]),
                           None if first is None else max(0.0, (first - opened).total_seconds() / 3600))
         groups.append(Group(match_id, number, people, odd_one, outcome, reason, meeting))
     return groups

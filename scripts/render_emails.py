@@ -52,7 +52,9 @@ def main() -> None:
              "subject, `Re: <the introduction's subject>`, instead of the one shown here.", "",
              "A calendar invitation (`participant/invitation`) also carries the iCalendar object that mail "
              "clients show with Accept / Decline: [participant-invitation.ics](participant-invitation.ics) "
-             "(a cancellation carries METHOD:CANCEL and STATUS:CANCELLED, an update the same UID with SEQUENCE 1, 2, ...).", "", "| email | subject | files |", "|---|---|---|", *rows, ""]
+             "(a cancellation carries METHOD:CANCEL and STATUS:CANCELLED, an update the same UID with SEQUENCE 1, 2, ...; "
+             "`participant/uninvited`, to a member who leaves a group whose meeting goes on, METHOD:CANCEL naming only "
+             "them and no STATUS).", "", "| email | subject | files |", "|---|---|---|", *rows, ""]
     (OUT / "README.md").write_text("\n".join(index))
     print(f"{len(rows)} emails written to {OUT}")
 

@@ -84,6 +84,8 @@ def test_the_digest_and_report_say_whether_booking_helped(service: Service) -> N
             match = by_intro[intro["Message-ID"]]
             match.booked_start, match.booked_at = at("2026-12-08T10:00"), at("2026-12-01T12:00")
             match.options, match.options_at = '["2026-12-08T10:00:00+00:00"]', at("2026-12-01T10:00")
+        called_off = by_intro[intros[2]["Message-ID"]]   # booked, then declined and never booked again
+        called_off.booked_start, called_off.booking_state = at("2026-12-09T10:00"), "cancelled"
         for match in matches:
             first = s.scalars(select(MatchMember.participant_id).where(MatchMember.match_id == match.id)).first()
             match.host_id = first
