@@ -65,7 +65,7 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, Table, func, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, Table, insert, text  # noqa: E402
 
 import config  # noqa: E402
 from bench_matching import ORGS, org_sizes  # noqa: E402
