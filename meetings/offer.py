@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from meetings.availability import from_json
-from meetings.choose import choose_host, choose_starter, starter_lines
 from meetings.slots import Person, Rules, find_slots
-from meetings.words import EITHER, IN_PERSON
+from meetings.words import meets_in_person
 from meetings.zones import zone_label, zone_of
-from models import Match, MatchMember, Participant
+from models import Match, Participant
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -60,34 +59,10 @@ def hosted_counts(session: Session, ids: Sequence[int] | None = None) -> dict[in
     return {host: count for host, count in session.execute(query)}
 
 
-def pick_host(session: Session, match: Match, members: Sequence[Participant], seed: int,
-              hosted: dict[int, int] | None = None) -> Participant:
-    """The member who has hosted least (ties drawn with the round's seed), stored on the match. `hosted`: the
-    counts read once for a whole round (and kept up to date here), so a big round does not ask per group."""
-    counts = hosted if hosted is not None else hosted_counts(session, [p.id for p in members])
-    match.host_id = choose_host([p.id for p in members], counts, seed)
-    counts[match.host_id] = counts.get(match.host_id, 0) + 1
-    return next(p for p in members if p.id == match.host_id)
-
-
-def pick_starter(session: Session, settings: Settings, match: Match, members: Sequence[Participant],
-                 seed: int) -> str:
-    """A conversation starter nobody in the group was given before, stored on the match."""
-    starters = starter_lines(settings.meetings.starters)
-    if not starters:
-        return ""
-    given = set(session.scalars(select(Match.starter).join(MatchMember, MatchMember.match_id == Match.id).where(
-        MatchMember.participant_id.in_([p.id for p in members]), Match.starter != "", Match.id != match.id)))
-    match.starter = choose_starter(starters, given, seed)
-    return match.starter
-
-
 def where_to_meet(settings: Settings, members: Sequence[Participant], host: Participant, token: str) -> dict[str, str]:
     """In person, at their shared place, when everyone is happy to and at least one asked for it; else online,
     with the host's (or another member's) video link from their profile, or the organiser's link template."""
-    places = {" ".join(p.place.lower().split()) for p in members}
-    modes = {p.meet_mode for p in members}
-    if modes <= {IN_PERSON, EITHER} and IN_PERSON in modes and len(places) == 1 and "" not in places:
+    if meets_in_person([(p.meet_mode, p.place) for p in members]):
         return {"mode": "in_person", "place": members[0].place, "link": ""}
     links = [p.video for p in sorted(members, key=lambda p: p.id != host.id) if p.video.startswith("https://")]
     template = settings.meetings.video_link

@@ -40,6 +40,14 @@ MAX_CHARS = 300
 MEETING_LINE = re.compile(r"^\s*(available|availability|meet|where|time\s?zone)\s*[:=]", re.I)
 
 
+def meets_in_person(profiles: list[tuple[str, str]]) -> bool:
+    """A group meets in person when everyone is happy to, at least one asked for it, and all named the
+    same place; ``profiles``: each member's (meeting mode, place)."""
+    modes = {mode for mode, _ in profiles}
+    places = {" ".join(place.casefold().split()) for _, place in profiles}
+    return modes <= {IN_PERSON, EITHER} and IN_PERSON in modes and len(places) == 1 and "" not in places
+
+
 def parse_meet_mode(text: str) -> str | None:
     """online, in_person or either for what someone wrote, None when we cannot tell."""
     words = " ".join(text.split())[:100]

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import organisation_key
+from meetings.words import meets_in_person
 from models import AuditEvent, InboundMessage, Match, MatchMember, Outcome, Participant, Round, Share, SitOut
 
 FORGOTTEN = re.compile(r"forgotten-\d+@invalid")
@@ -208,15 +209,10 @@ def _offered(options: str, options_at: datetime | None) -> str:
 
 
 def meeting_mode(profiles: list[tuple[str, str] | None]) -> str:
-    """In person when everyone is willing, someone asked for it and all named the same place; else online."""
-    given = [p for p in profiles if p is not None and p[0]]
-    if not given:
+    """In person as the introduction decides it (meetings.words.meets_in_person); else online, or not said."""
+    if not any(p is not None and p[0] for p in profiles):
         return "not said"
-    places = {" ".join(p[1].casefold().split()) for p in profiles if p is not None}
-    willing = len(given) == len(profiles) and all(p[0] in ("in_person", "either") for p in given)
-    if willing and any(p[0] == "in_person" for p in given) and len(places) == 1 and "" not in places:
-        return "in person"
-    return "online"
+    return "in person" if meets_in_person([p or ("", "") for p in profiles]) else "online"
 
 
 def _modes(session: Session) -> dict[int, tuple[str, str]]:

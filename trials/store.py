@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching import organisation_key
+from rounds.history import match_outcomes
 from models import Assignment, AuditEvent, Experiment, Match, MatchMember, Outcome, Participant, Round, Status
 from trials.analysis import Difference, Seen, difference, people_needed, rates, verdict
 from trials.assign import Member, assign, assign_late
@@ -75,14 +76,7 @@ def running(session: Session) -> list[Experiment]:
 
 
 def _member(person: Participant) -> Member:
-    return Member(person.id, _org(person), person.confirmed_at or person.created_at)
-
-
-def _org(person: Participant) -> str:
-    try:
-        return organisation_key(person.organisation, person.email)
-    except ValueError:
-        return ""
+    return Member(person.id, _org_of(person.organisation, person.email), person.confirmed_at or person.created_at)
 
 
 def start_trial(session: Session, name: str, now: datetime, seed: int,
@@ -204,7 +198,7 @@ def observations(session: Session, experiment: Experiment) -> list[Seen]:
     rounds = select(Round.id).where(Round.number >= experiment.first_round, Round.closed_at.is_not(None))
     if experiment.last_round is not None:
         rounds = rounds.where(Round.number <= experiment.last_round)
-    met = _latest_met(session, rounds)
+    met = match_outcomes(session)
     query = (select(MatchMember.participant_id, Match.id, Round.opened_at).join(Match, Match.id == MatchMember.match_id)
              .join(Round, Round.id == Match.round_id).where(Match.round_id.in_(rounds)))
     seen = []
@@ -213,16 +207,6 @@ def observations(session: Session, experiment: Experiment) -> list[Seen]:
         if arm is not None and (left is None or opened < left):
             seen.append(Seen(pid, match_id, arm, met.get(match_id, False)))
     return seen
-
-
-def _latest_met(session: Session, rounds: object) -> dict[int, bool]:
-    latest: dict[int, tuple[datetime, int, bool]] = {}
-    query = select(Outcome.match_id, Outcome.reported_at, Outcome.id, Outcome.met).join(
-        Match, Match.id == Outcome.match_id).where(Match.round_id.in_(rounds))
-    for match_id, at, oid, met in session.execute(query):
-        if match_id not in latest or (at, oid) > latest[match_id][:2]:
-            latest[match_id] = (at, oid, met)
-    return {match_id: row[2] for match_id, row in latest.items()}
 
 
 def trial_view(session: Session, experiment: Experiment, now: datetime) -> TrialView:
