@@ -32,14 +32,25 @@ def rules_of(settings: Settings) -> Rules:
                  calendar=settings.calendar)
 
 
+def times_for(settings: Settings, members: Sequence[Participant], host_id: int | None, latest: datetime | None,
+              now: datetime) -> list[datetime]:
+    """Times that suit every member from now until `latest`, the host's day first (none without a `latest`)."""
+    if latest is None:
+        return []
+    host_first = sorted(members, key=lambda p: p.id != host_id)
+    return find_slots([person_of(p, settings) for p in host_first], now, latest, now, rules_of(settings))
+
+
+def options_json(starts: Sequence[datetime]) -> str:
+    """How `matches.options` keeps the times offered: UTC ISO strings, option 1 first."""
+    return json.dumps([s.astimezone(timezone.utc).strftime(ISO_UTC) for s in starts])
+
+
 def offer_times(session: Session, settings: Settings, match: Match, members: Sequence[Participant],
                 latest: datetime | None, now: datetime) -> list[datetime]:
     """Fresh options for the group from now until `latest` (the round's check-in), stored on the match."""
-    host_first = sorted(members, key=lambda p: p.id != match.host_id)
-    starts = find_slots([person_of(p, settings) for p in host_first], now, latest or now, now, rules_of(settings)) \
-        if latest else []
-    match.options = json.dumps([s.astimezone(timezone.utc).strftime(ISO_UTC) for s in starts])
-    match.options_at = now
+    starts = times_for(settings, members, match.host_id, latest, now)
+    match.options, match.options_at = options_json(starts), now
     return starts
 
 

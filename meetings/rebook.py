@@ -11,8 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import Session
 
 from config import Settings
-from meetings.offer import person_of, rules_of
-from meetings.slots import find_slots
+from meetings.offer import times_for
 from models import Match, Participant, Round
 
 
@@ -22,7 +21,6 @@ def fresh_options(session: Session, settings: Settings, match: Match, now: datet
     if rnd.closes_at is None or rnd.closes_at <= now:
         return []
     members = [session.get_one(Participant, m.participant_id) for m in match.members]
-    host_first = sorted(members, key=lambda p: p.id != match.host_id)
-    starts = find_slots([person_of(p, settings) for p in host_first], now, rnd.closes_at, now, rules_of(settings))
+    starts = times_for(settings, members, match.host_id, rnd.closes_at, now)
     turned_down = match.booked_start
     return [s.astimezone(timezone.utc) for s in starts if s != turned_down]

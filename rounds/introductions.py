@@ -10,11 +10,10 @@ not at all.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
@@ -26,8 +25,7 @@ from inbound.tokens import new_token
 from mailer.compose import new_message_id
 from mailer.outbox import group_copies, queue_rows
 from meetings.choose import choose_host, choose_starter, starter_lines
-from meetings.offer import ISO_UTC, hosted_counts, offer_context, person_of, rules_of, where_to_meet
-from meetings.slots import find_slots
+from meetings.offer import hosted_counts, offer_context, options_json, times_for, where_to_meet
 from models import Match, MatchMember, OutboundMessage, Participant, Round
 from models.copy import copy_rows
 from trials.rounds import as_arms_say
@@ -109,14 +107,11 @@ class Helping:
             starter = choose_starter(self.starters, set().union(*(self.given[p.id] for p in members)), seed + n)
             for p in members:
                 self.given[p.id].add(starter)
-        latest = self.rnd.checkin_due
-        host_first = sorted(members, key=lambda p: p.id != host_id)
-        starts = find_slots([person_of(p, settings) for p in host_first], self.now, latest, self.now,
-                            rules_of(settings)) if latest else []
+        starts = times_for(settings, members, host_id, self.rnd.checkin_due, self.now)
         personal = as_arms_say(offer_context(settings, starts, members, host,
                                              where_to_meet(settings, members, host, token), starter), self.trials)
-        options = json.dumps([t.astimezone(timezone.utc).strftime(ISO_UTC) for t in starts])
-        return Meeting({"host_id": host_id, "starter": starter, "options": options, "options_at": self.now}, personal)
+        return Meeting({"host_id": host_id, "starter": starter, "options": options_json(starts),
+                        "options_at": self.now}, personal)
 
 
 @dataclass(frozen=True)
