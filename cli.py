@@ -152,11 +152,17 @@ def tick(app: App) -> None:
     Example:
       unmentoring tick
     """
-    from tick import tick as run_tick
+    from quiet_tick import nothing_to_do
 
     app.require_login("imap")
     if app.settings.smtp.auth == "oauth2":
         app.require_login("smtp")
+    if nothing_to_do(app.settings, app.now()):
+        logging.info("nothing due and the inbox is empty: the rest of this run is skipped")
+        click.echo(f"{INBOX_IDLE}\n{OUTBOX_IDLE}")
+        return
+    from tick import tick as run_tick
+
     engine = app.ready_engine()
     try:
         report = run_tick(engine, app.settings, now=app.now)
@@ -166,6 +172,11 @@ def tick(app: App) -> None:
     _print_tick(report)
     if report.errors:
         sys.exit(1)
+
+
+INBOX_IDLE = "inbox: 0 seen, 0 handled, 0 quarantined, 0 already done"
+OUTBOX_IDLE = "outbox: 0 sent, 0 to retry, 0 failed"
+"""What a run that found nothing to do prints (the quiet tick prints them without a report)."""
 
 
 def _print_tick(report: Any) -> None:

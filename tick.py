@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable
 
 from imapclient.exceptions import IMAPClientError, LoginError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -55,7 +55,32 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
                 report.errors.append(report.send.stopped)
         with Session_.begin() as session:
             report.purged = purge(session, now(), settings.service.retention_days, settings.service.unconfirmed_days)
+        if settled(report):
+            remember_quiet(engine, settings, now())
     return report
+
+
+def settled(report: TickReport) -> bool:
+    """Everything this run found was done: nothing failed, nothing was left in the inbox."""
+    return (report.inbox_read and not report.errors and not report.poll.left and not report.poll.unfetched
+            and not report.send.stopped)
+
+
+def remember_quiet(engine: Engine, settings: Settings, now: datetime) -> None:
+    """Write until when nothing is due (models/quiet.py), unless a change was committed since this
+    transaction read the generation: then the next run is a full one."""
+    from models.quiet import ROW, UNTRACKED, Quiet
+    from quiet_tick import settings_key
+    from rounds.next_due import next_due
+
+    with engine.connect().execution_options(**{UNTRACKED: True}) as connection, connection.begin():
+        generation = connection.scalar(select(Quiet.generation).where(Quiet.id == ROW))
+        with Session(bind=connection) as session:
+            until = next_due(session, settings, now)
+        if generation is None or until <= now:
+            return
+        connection.execute(update(Quiet).where(Quiet.id == ROW, Quiet.generation == generation).values(
+            until_at=int(until.timestamp()), checked_at=int(now.timestamp()), settings_key=settings_key(settings)))
 
 
 def sign_in(settings: Settings, report: TickReport) -> Settings | None:

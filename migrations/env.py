@@ -7,9 +7,10 @@ they are off while migrating (SQLite only honours that outside a transaction) an
 from alembic import context
 
 from models import Base
+from models.quiet import UNTRACKED, schema_changed
 
 engine = context.config.attributes["engine"]
-with engine.connect() as connection:
+with engine.connect().execution_options(**{UNTRACKED: True}) as connection:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:  # on the driver's connection: the engine's "begin" hook would open a transaction first
         connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
@@ -23,3 +24,4 @@ with engine.connect() as connection:
         driver.execute("PRAGMA foreign_keys=ON")
         if broken:
             raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+schema_changed(engine)

@@ -6,6 +6,8 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import Column, Connection, Table
 
+from models.quiet import wrote
+
 
 def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Like an executemany INSERT of `rows` (all with the same keys); a column they leave out takes its
@@ -15,6 +17,7 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any
     columns = [c for c in table.columns if c.name in rows[0] or (c.default is not None and c.default.is_scalar)]
     writers = [_writer(connection, c, c.name in rows[0]) for c in columns]
     names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
+    wrote(connection)
     with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,22 +9,25 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema_head import MIGRATIONS, head_revision
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:'([^'\n]+)'|\"([^\"\n]+)\"|(None))\s*$",
-                           re.MULTILINE)
 
 
 def make_engine(url: str, busy_seconds: float = 30) -> Engine:
     """An engine for a URL `database_url.usable` accepted; nothing is created or connected yet.
     `busy_seconds`: on SQLite, how long a write waits for another's lock before it is refused."""
+    from models.quiet import track_writes
+
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": busy_seconds})
-    event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, busy_seconds))
-    event.listen(engine, "begin", _sqlite_begin)
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, connect_args={"timeout": busy_seconds})
+        event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, busy_seconds))
+        event.listen(engine, "begin", _sqlite_begin)
+    track_writes(engine)
     return engine
 
 
@@ -103,20 +105,6 @@ def is_current(engine: Engine) -> bool:
         if head is not None and stored_revisions(conn) == [head]:
             return True
     return _is_current_by_alembic(engine)
-
-
-def head_revision(versions: Path = MIGRATIONS / "versions") -> str | None:
-    """The newest migration's revision, read from the `revision` and `down_revision` lines of the
-    files; None unless they make exactly one head (a merge, a line we cannot read)."""
-    revisions, parents = set(), set()
-    for path in versions.glob("[!_]*.py"):
-        found = {m.group(1): m.group(2) or m.group(3) for m in REVISION_LINE.finditer(path.read_text("utf-8"))}
-        if set(found) != {"revision", "down_revision"} or found["revision"] is None:
-            return None
-        revisions.add(found["revision"])
-        parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def stored_revisions(conn: Connection) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
+from models.quiet import wrote
 
 Row = TypeVar("Row", bound=Base)
 
@@ -86,6 +87,8 @@ def _run(session: Session, statement: Executable, params: dict[str, Any]) -> lis
     for name, process in compiled.processors:
         values[name] = process(values[name])
     arguments = tuple(values[name] for name in compiled.positions) if compiled.positions is not None else values
+    if statement.is_dml:
+        wrote(connection)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(compiled.sql, arguments)

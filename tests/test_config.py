@@ -5,9 +5,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 import config
 from config import ConfigError
+from database_url import POSTGRES, POSTGRES_DRIVERS, SQLITE_DRIVERS, DatabaseUrlError, sqlite_file, usable
 
 
 def load_text(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> config.Settings:
@@ -194,3 +197,33 @@ def test_conversation_starters_take_one_line_each(tmp_path: Path) -> None:
     text = "[meetings]\nstarters = \"\"\"\nWhat surprised you this year?\nWho should we both meet?\n\"\"\"\n"
     starters = load_text(tmp_path, text).meetings.starters
     assert starters.strip().splitlines() == ["What surprised you this year?", "Who should we both meet?"]
+
+
+URLS = ("postgres://coffee:pw@db/coffee", "postgresql://coffee:p%40ss@db:5432/coffee?host=/run/pg",
+        "postgresql://coffee@[::1]:5433/coffee", "postgresql+psycopg://c:p@s@h/d", "postgresql:///coffee",
+        "sqlite:///a%20b.sqlite3", "sqlite:///café.db", "sqlite:////srv/data/x.db?timeout=3", "sqlite://h/x.db",
+        "sqlite+pysqlite:///x.db", "sqlite://", "sqlite:///:memory:", "postgresql://c@db:port/x", "mysql://m/x",
+        "not a url", "postgresql://c@db:/x")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_database_urls_are_read_as_sqlalchemy_reads_them(url: str, tmp_path: Path) -> None:
+    """database_url reads URLs without SQLAlchemy; the engine is then built by SQLAlchemy from what it gives."""
+    try:
+        theirs = make_url(url)
+    except (ArgumentError, ValueError):
+        with pytest.raises(DatabaseUrlError, match="not a database URL"):
+            usable(url, tmp_path)
+        return
+    if theirs.drivername in SQLITE_DRIVERS:
+        assert sqlite_file(url) == (Path(theirs.database) if theirs.database else None)
+    try:
+        ours = make_url(usable(url, tmp_path))
+    except DatabaseUrlError:
+        assert theirs.drivername not in POSTGRES_DRIVERS
+        return
+    if theirs.drivername in POSTGRES_DRIVERS:
+        assert ours == theirs.set(drivername=POSTGRES)
+        assert sqlite_file(usable(url, tmp_path)) is None
+    else:
+        assert ours.database == str((tmp_path / theirs.database).resolve()) and ours.query == theirs.query
