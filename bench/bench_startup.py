@@ -9,9 +9,12 @@ The tick runs against a real Dovecot (an empty inbox) and an aiosmtpd sink, on a
 database holding 40 active people in a round opened two days earlier, its introductions already
 sent: the tick reads the inbox, works out that no round step is due (so the schedule, with the
 region's public holidays, is computed), sends nothing and purges nothing. That is what cron runs
-every ten minutes. A floor, `python -c "import sqlalchemy.orm, imapclient"`, shows how much of that
-the libraries a tick cannot do without take. The commands take turns, so the machine's load falls
-on each alike.
+every ten minutes, and since the quiet tick (quiet_tick.py) such a run stops once it has seen that
+the inbox is empty and that the last full run's "nothing due before" time is still to come. The
+full idle run, which every write and the first run of each day still make, is timed too: its quiet
+time is cleared before each run (untimed). Floors show what the libraries each takes at least: the
+quiet run's, `import click, sqlite3, imaplib` (psycopg on PostgreSQL); the full run's,
+`import sqlalchemy.orm, imapclient`. The commands take turns, so the machine's load falls on each alike.
 Targets (issue 15): `--help` at most 6x and the idle tick at most 10x `python -c pass`.
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ from clock import ENV_CLOCK  # noqa: E402
 from mailer.send import deliver_due  # noqa: E402
 from models import Participant, Status  # noqa: E402
 from models.db import make_engine, sessions, upgrade  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from rounds.lifecycle import open_round  # noqa: E402
 from tests.app import settings_table, to_toml  # noqa: E402
 from tests.harness.dovecot import Dovecot, ImapAccount  # noqa: E402
@@ -43,10 +47,14 @@ from tests.harness.smtpsink import SmtpSink  # noqa: E402
 
 OPENED = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
 TICK_AT = OPENED + timedelta(days=2, hours=1)
-"""Two days into the round: no nudge, check-in or opening is due."""
+"""Two days into the round: no nudge, check-in or opening is due. Each run's clock starts there plus the
+time since the bench started, so that, as in life, no run sees a time before the one it follows."""
+STARTED = time.monotonic()
 PEOPLE = 40
 FLOOR = "import sqlalchemy.orm, imapclient"
 """The least a tick that reads the inbox and the database through the ORM must load."""
+QUIET_FLOOR = {"sqlite": "import click, sqlite3, imaplib", "postgresql": "import click, psycopg, imaplib"}
+"""The least the quiet check loads: the command line, the database's driver, the standard IMAP client."""
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,12 +85,26 @@ def idle_output_ok(output: str) -> bool:
     return "inbox: 0 seen" in output and "outbox: 0 sent, 0 to retry, 0 failed" in output and "round" not in output
 
 
-Command = tuple[list[str], Callable[[str], bool] | None, Path | None]
-"""The arguments, a check of the output (None: any), and the folder to run in (None: here)."""
+Command = tuple[list[str], Callable[[str], bool] | None, Path | None, Callable[[], None] | None]
+"""The arguments, a check of the output (None: any), the folder to run in (None: here), and what to do
+before each run, untimed (None: nothing)."""
+
+
+def forget_quiet(url: str) -> Callable[[], None]:
+    """Clear the quiet time, as any write does, so that the next tick is a full one."""
+    def forget() -> None:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE quiet SET until_at = NULL"))
+        engine.dispose()
+    return forget
 
 
 def time_once(command: Command, env: dict[str, str]) -> float:
-    argv, check, cwd = command
+    argv, check, cwd, before = command
+    if before is not None:
+        before()
+    env = env | {ENV_CLOCK: (TICK_AT + timedelta(seconds=time.monotonic() - STARTED)).isoformat()}
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=cwd)
     seconds = time.perf_counter() - start
@@ -112,10 +134,10 @@ def databases(use_postgres: bool, stack: ExitStack) -> Iterator[tuple[str, Calla
 def table(label: str, times: dict[str, list[float]]) -> str:
     base = statistics.median(times["python -c pass"])
     lines = [f"{label}: median of {len(times['python -c pass'])} runs",
-             f"  {'command':36} {'median':>8} {'min':>7} {'max':>7} {'x pass':>7}"]
+             f"  {'command':44} {'median':>8} {'min':>7} {'max':>7} {'x pass':>7}"]
     for name, seconds in times.items():
         median = statistics.median(seconds)
-        lines.append(f"  {name:36} {median * 1000:>6.0f}ms {min(seconds) * 1000:>5.0f}ms "
+        lines.append(f"  {name:44} {median * 1000:>6.0f}ms {min(seconds) * 1000:>5.0f}ms "
                      f"{max(seconds) * 1000:>5.0f}ms {median / base:>6.1f}x")
     return "\n".join(lines)
 
@@ -129,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="also time the code in DIR (an older checkout); then both run as python -m cli")
     args = parser.parse_args(argv)
     runs = 5 if args.quick else args.runs
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")} | {ENV_CLOCK: TICK_AT.isoformat()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNMENTORING_")}
     with ExitStack() as stack:
         account = stack.enter_context(Dovecot()).account()
         sink = SmtpSink().start()
@@ -138,15 +160,18 @@ def main(argv: list[str] | None = None) -> None:
         for label, url_for in databases(not (args.no_postgres or args.quick), stack):
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-startup-")))
             path = prepare(folder, url_for(folder), account, sink)
-            commands = {"python -c pass": ([sys.executable, "-c", "pass"], None, None),
-                        "floor: import ORM + imapclient": ([sys.executable, "-c", FLOOR], None, None)}
+            commands: dict[str, Command] = {
+                "python -c pass": ([sys.executable, "-c", "pass"], None, None, None),
+                "floor, quiet: " + QUIET_FLOOR[label][7:]: ([sys.executable, "-c", QUIET_FLOOR[label]], None, None, None),
+                "floor, full: import ORM + imapclient": ([sys.executable, "-c", FLOOR], None, None, None)}
             start = [sys.executable, "-m", "cli"] if args.compare else [str(BIN / "unmentoring")]
             sources = [("", ROOT if args.compare else None)] + ([(", before", args.compare)] if args.compare else [])
             for name, source in sources:
-                commands[f"unmentoring --help{name}"] = ([*start, "--help"], None, source)
+                commands[f"unmentoring --help{name}"] = ([*start, "--help"], None, source, None)
+            tick = [*start, "tick", "--config", str(path)]
             for name, source in sources:
-                commands[f"unmentoring tick (idle){name}"] = ([*start, "tick", "--config", str(path)], idle_output_ok,
-                                                              source)
+                commands[f"unmentoring tick (idle){name}"] = (tick, idle_output_ok, source, None)
+            commands["unmentoring tick (idle, full run)"] = (tick, idle_output_ok, None, forget_quiet(config.load(path, env={}).database_url))
             before = len(sink.messages)
             print(table(label, measure(commands, env, runs)))
             assert len(sink.messages) == before, "an idle tick sent mail"
