@@ -28,9 +28,10 @@ from database_url import libpq_url, sqlite_file
 from schema_head import head_revision
 
 IMAP_SECONDS = 20
-PENDING = "SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') AND next_try_at <= {} LIMIT 1"
-SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
-"""How SQLAlchemy stores a datetime in SQLite, so that text compares as time does."""
+PENDING = "SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') AND next_try_at <= '{}' LIMIT 1"
+STAMP = "%Y-%m-%d %H:%M:%S.%f"
+"""How SQLAlchemy stores a UTC datetime in SQLite, so that text compares as time does; PostgreSQL reads
+the same text as a timestamp. It is written from our own clock, never from outside input."""
 
 
 def settings_key(settings: Settings, env: dict[str, str] | None = None) -> str:
@@ -59,18 +60,16 @@ def _database_quiet(settings: Settings, now: datetime) -> bool:
     url = settings.database_url
     path = sqlite_file(url)
     with closing(_connect_sqlite(path) if path is not None else _connect_postgres(url)) as conn:
-        marker = "?" if path is not None else "%s"
         if [row[0] for row in conn.execute("SELECT version_num FROM alembic_version").fetchall()] != [head_revision()]:
             return False
         row = conn.execute("SELECT until_at, checked_at, settings_key FROM quiet WHERE id = 1").fetchone()
         if row is None or None in row:
             return False
-        until_at, checked_at, key = row
+        until_at, checked_at, key = int(row[0]), int(row[1]), row[2]
         if not checked_at <= now.timestamp() < until_at or key != settings_key(settings):
             return False
-        utc = now.astimezone(timezone.utc).replace(tzinfo=None)
-        stamp: Any = utc.strftime(SQLITE_STAMP) if path is not None else utc
-        return conn.execute(PENDING.format(marker), (stamp,)).fetchone() is None
+        stamp = now.astimezone(timezone.utc).strftime(STAMP)
+        return conn.execute(PENDING.format(stamp)).fetchone() is None
 
 
 def _connect_sqlite(path: Path) -> Any:
@@ -80,9 +79,16 @@ def _connect_sqlite(path: Path) -> Any:
 
 
 def _connect_postgres(url: str) -> Any:
-    import psycopg
+    """libpq directly when it loads (a few ms), else psycopg (150-200 ms to import): see libpq_read.py."""
+    from libpq_read import Connection, LibpqError
 
-    return psycopg.connect(libpq_url(url) or "", connect_timeout=10, autocommit=True)
+    address = libpq_url(url) or ""
+    try:
+        return Connection(address)
+    except LibpqError:
+        import psycopg
+
+        return psycopg.connect(address, connect_timeout=10, autocommit=True)
 
 
 def _inbox_empty(imap: ImapSettings) -> bool:

@@ -13,7 +13,7 @@ every ten minutes, and since the quiet tick (quiet_tick.py) such a run stops onc
 the inbox is empty and that the last full run's "nothing due before" time is still to come. The
 full idle run, which every write and the first run of each day still make, is timed too: its quiet
 time is cleared before each run (untimed). Floors show what the libraries each takes at least: the
-quiet run's, `import click, sqlite3, imaplib` (psycopg on PostgreSQL); the full run's,
+quiet run's, `import click, sqlite3, imaplib` (ctypes, for libpq, on PostgreSQL); the full run's,
 `import sqlalchemy.orm, imapclient`. The commands take turns, so the machine's load falls on each alike.
 Targets (issue 15): `--help` at most 6x and the idle tick at most 10x `python -c pass`.
 """
@@ -53,8 +53,9 @@ STARTED = time.monotonic()
 PEOPLE = 40
 FLOOR = "import sqlalchemy.orm, imapclient"
 """The least a tick that reads the inbox and the database through the ORM must load."""
-QUIET_FLOOR = {"sqlite": "import click, sqlite3, imaplib", "postgresql": "import click, psycopg, imaplib"}
-"""The least the quiet check loads: the command line, the database's driver, the standard IMAP client."""
+QUIET_FLOOR = {"sqlite": "import click, sqlite3, imaplib", "postgresql": "import click, ctypes, imaplib"}
+"""The least the quiet check loads: the command line, the database's driver (libpq through ctypes on
+PostgreSQL, see libpq_read.py), the standard IMAP client."""
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 

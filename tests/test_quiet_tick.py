@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
+import pytest
 from sqlalchemy import select, text
+
+import libpq_read
+from database_url import libpq_url
 
 from mailer.attempts import recover
 from mailer.send import deliver_due
@@ -175,3 +180,37 @@ def test_the_clock_going_back_other_settings_or_a_message_waiting_mean_a_full_ru
                            {"at": now.replace(tzinfo=None)})
         connection.commit()
     assert not nothing_to_do(service.settings, later), "a message waits in the outbox"
+
+
+QUIET_QUERIES = ("SELECT version_num FROM alembic_version",
+                 "SELECT until_at, checked_at, settings_key FROM quiet WHERE id = 1",
+                 "SELECT id, status, next_try_at FROM outbox ORDER BY id")
+
+
+def test_libpq_reads_what_psycopg_reads_and_psycopg_stands_in(service: Service, monkeypatch: Any) -> None:
+    """On PostgreSQL the quiet check reads through libpq itself (psycopg takes 150-200 ms to import);
+    where no libpq loads, through psycopg, with the same answer."""
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    running_round(service)
+    now = OPENED + timedelta(days=2)
+    tick(service.engine, service.settings, now=lambda: now)
+    address = libpq_url(service.settings.database_url) or ""
+    ours = libpq_read.Connection(address)
+    with psycopg.connect(address) as theirs:
+        for query in QUIET_QUERIES:
+            expected = [tuple(None if v is None else str(v) for v in row) for row in theirs.execute(query).fetchall()]
+            assert ours.execute(query).fetchall() == expected
+    ours.close()
+    with pytest.raises(libpq_read.LibpqError, match="password|authentication|does not exist"):
+        libpq_read.Connection(address.replace("postgresql://", "postgresql://nobody@", 1)
+                              if "@" not in address else address.rsplit("/", 1)[0] + "/no_such_database")
+    assert nothing_to_do(service.settings, now + timedelta(minutes=10))
+    monkeypatch.setattr(libpq_read, "_library", None)
+    monkeypatch.setattr(libpq_read, "_candidates", lambda: ["/nowhere/libpq.so.5"])
+    assert nothing_to_do(service.settings, now + timedelta(minutes=10))
+    with service.engine.begin() as connection:
+        connection.execute(text("UPDATE participants SET name = 'Sam' WHERE id = 1"))
+    assert not nothing_to_do(service.settings, now + timedelta(minutes=10))
