@@ -60,7 +60,7 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def prepare(folder: Path, url: str, account: ImapAccount, sink: SmtpSink) -> Path:
+def prepare(folder: Path, url: str, account: ImapAccount, sink: SmtpSink, people: int = PEOPLE) -> Path:
     """A settings file and a migrated database with a round running and its mail sent; the file's path."""
     path = folder / "unmentoring.toml"
     table = settings_table(url, folder / "data", account, sink)
@@ -69,7 +69,7 @@ def prepare(folder: Path, url: str, account: ImapAccount, sink: SmtpSink) -> Pat
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with sessions(engine).begin() as session:
-        for n in range(PEOPLE):
+        for n in range(people):
             session.add(Participant(email=f"p{n}@org{n % 7}.example.net", name=f"Person {n}",
                                     organisation=f"Org {n % 7}", status=Status.ACTIVE, reply_token=f"tok{n:04d}",
                                     confirmed_at=OPENED - timedelta(days=30)))
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--quick", action="store_true", help="5 runs, SQLite only")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--people", type=int, default=PEOPLE, help="how many take part in the running round")
     parser.add_argument("--compare", type=Path, metavar="DIR",
                         help="also time the code in DIR (an older checkout); then both run as python -m cli")
     args = parser.parse_args(argv)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for label, url_for in databases(not (args.no_postgres or args.quick), stack):
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-startup-")))
-            path = prepare(folder, url_for(folder), account, sink)
+            path = prepare(folder, url_for(folder), account, sink, args.people)
             commands: dict[str, Command] = {
                 "python -c pass": ([sys.executable, "-c", "pass"], None, None, None),
                 "floor, quiet: " + QUIET_FLOOR[label][7:]: ([sys.executable, "-c", QUIET_FLOOR[label]], None, None, None),
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
                 commands[f"unmentoring tick (idle){name}"] = (tick, idle_output_ok, source, None)
             commands["unmentoring tick (idle, full run)"] = (tick, idle_output_ok, None, forget_quiet(config.load(path, env={}).database_url))
             before = len(sink.messages)
-            print(table(label, measure(commands, env, runs)))
+            print(table(f"{label}, {args.people} people", measure(commands, env, runs)))
             assert len(sink.messages) == before, "an idle tick sent mail"
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
