@@ -5,6 +5,7 @@ outbox is still sent, and the error is reported.
 """
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,7 +57,10 @@ def tick(engine: Engine, settings: Settings, now: Callable[[], datetime] = utcno
         with Session_.begin() as session:
             report.purged = purge(session, now(), settings.service.retention_days, settings.service.unconfirmed_days)
         if settled(report):
-            remember_quiet(engine, settings, now())
+            try:
+                remember_quiet(engine, settings, now())
+            except Exception:  # noqa: BLE001 - the next run is then a full one, which is always safe
+                logging.getLogger(__name__).warning("could not note until when nothing is due", exc_info=True)
     return report
 
 
