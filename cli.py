@@ -621,7 +621,7 @@ def _status_command(action: str, help_text: str) -> None:
 
         with sessions(app.ready_engine()).begin() as session:
             try:
-                person = change_status(session, email, action, app.now())
+                person = change_status(session, app.settings, email, action, app.now())
             except AdminError as exc:
                 raise click.ClickException(str(exc)) from None
             click.echo(f"{person.email} is now {person.status}")

@@ -34,12 +34,18 @@ def find_participant(session: Session, email: str) -> Participant:
     return person
 
 
-def change_status(session: Session, email: str, action: str, now: datetime) -> Participant:
+def change_status(session: Session, settings: Settings, email: str, action: str, now: datetime) -> Participant:
+    """Pause, resume or remove someone. Removing someone whose group has booked a time still ahead takes
+    them out of the meeting as LEAVE does: a CANCEL to them, the invitation updated for the rest."""
+    from meetings.booking import REACHABLE, drop_member
+
     person = find_participant(session, email)
     allowed, target = MOVES[action]
     if person.status not in allowed:
         raise AdminError(f"{person.email} is {person.status}; cannot {action}")
     old = person.status
+    if target == Status.LEFT and old in REACHABLE:
+        drop_member(session, settings, person, now)
     person.status, person.updated_at, person.paused_until = target, now, None
     session.add(AuditEvent(at=now, participant_id=person.id, action=f"organiser-{action}", old_status=old,
                            new_status=target, source="organiser"))

@@ -63,6 +63,25 @@ def test_leave_cancels_for_the_leaver_only_and_updates_the_rest(service: Service
         assert (match.booking_state, match.booking_sequence) == ("booked", 1)
 
 
+def test_the_organiser_removing_a_member_updates_the_meeting_as_leave_does(service: Service) -> None:
+    trio_booked(service)
+    result = service.cli("participants", "remove", ASH)
+    assert result.exit_code == 0, result.output
+    service.tick()
+    sent = calendar_mail(service)
+    assert sorted(sent) == sorted([ASH, KIM, SAM])
+    method, event = event_of(sent[ASH])
+    assert (method, attendees(event), "STATUS" in event) == ("CANCEL", [ASH], False)
+    for member in (KIM, SAM):
+        method, event = event_of(sent[member])
+        assert (method, attendees(event), event["SEQUENCE"]) == ("REQUEST", sorted([KIM, SAM]), 1)
+        assert "Ash Reid is no longer taking part" in sent[member].get_body(("plain",)).get_content()
+    service.smtp.clear()
+    assert service.cli("participants", "remove", ASH).exit_code == 1, "removing twice is refused"
+    service.tick()
+    assert invitations(service) == [], "and changes no calendar again"
+
+
 def test_a_pair_whose_member_is_forgotten_is_called_off_without_naming_them(service: Service) -> None:
     from tests.test_booking import introduced
     token = introduced(service)

@@ -150,7 +150,7 @@ def seed_history(service: Service, rng: random.Random) -> None:
             for match in rnd.matches:
                 report_outcomes(s, match, opened, rng, still_open=number == 6)
                 refresh_match(s, match.id)   # as a report by email does, so later draws see it
-            changes(s, number, opened + timedelta(days=12), rng)
+            changes(s, settings, number, opened + timedelta(days=12), rng)
     with service.session() as s, s.begin():
         while added < len(joins):
             join(s, added, joins[added], confirm=True)
@@ -187,16 +187,16 @@ def report_outcomes(s: Any, match: Match, opened: datetime, rng: random.Random, 
                       reported_at=when))
 
 
-def changes(s: Any, number: int, at: datetime, rng: random.Random) -> None:
+def changes(s: Any, settings: Any, number: int, at: datetime, rng: random.Random) -> None:
     active = sorted(s.scalars(select(Participant.email).where(Participant.status == Status.ACTIVE)))
     if number in (2, 4):
         for email in rng.sample(active, 3):
-            change_status(s, email, "pause", at)
+            change_status(s, settings, email, "pause", at)
     if number == 3:
         paused = sorted(s.scalars(select(Participant.email).where(Participant.status == Status.PAUSED)))
-        change_status(s, paused[0], "resume", at)
+        change_status(s, settings, paused[0], "resume", at)
         for email in rng.sample(active, 2):
-            change_status(s, email, "remove", at)
+            change_status(s, settings, email, "remove", at)
     if number in (3, 5):   # FORGET, as inbound/privacy.forget records and erases it
         met_before = select(Outcome.participant_id).where(Outcome.met.is_(True))
         person_ = s.scalars(select(Participant).where(Participant.id.in_(met_before), Participant.email.like(
