@@ -83,9 +83,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                               "short": "Tue 24 Nov 11:00", "where": "",
                               "when": "Tuesday 24 November, 11:00-11:30 (Europe/London)"},
     "group/options": {"greet": "Sam and Kim", "why": "Kim Lee can't make Thursday 26 November, 10:00-10:30 (Europe/London), "
-                      "so that meeting is off.", "options": [
-                          "Monday 30 November, 09:00-09:30 (Europe/London)", "Tuesday 1 December, 09:00-09:30 (Europe/London)",
-                          "Wednesday 2 December, 09:00-09:30 (Europe/London)"]},
+                      "so that meeting is off.", "numbers": "1, 2 or 3", "minutes": 30, "options": [
+                          "Mon 30 Nov, 09:00–09:30 (London time)", "Tue 1 Dec, 09:00–09:30 (London time)",
+                          "Wed 2 Dec, 09:00–09:30 (London time)"]},
     "participant/booking_problem": {"problem": "no_such_option", "asked": "4", "count": 3, "numbers": "", "when": ""},
     "participant/booking_problem (round closed)": {"problem": "closed", "asked": "2", "count": 3, "numbers": "", "when": ""},
     "organiser/bounce_notice": {"person": SAM, "bounces": 3},

@@ -20,6 +20,7 @@ from config import Settings
 from mailer.compose import CalendarPart, new_message_id
 from mailer.invite import CANCEL, REQUEST, Meeting, calendar_object, new_uid
 from mailer.outbox import enqueue_group, enqueue_invitation
+from meetings.offer import numbers, when_lines
 from meetings.rebook import fresh_options
 from models import Match, MatchMember, OutboundMessage, Participant, Round, Status
 
@@ -93,12 +94,13 @@ def offer_fresh(session: Session, settings: Settings, match: Match, now: datetim
     starts = fresh_options(session, settings, match, now)
     match.options, match.options_at = json.dumps([s.isoformat() for s in starts]), now
     members = members_of(session, match)
-    zones = _zones(settings, members)
     context = {"greet": _joined([p.greeting_name or p.email for p in members]), "why": why,
-               "options": [describe(s, settings.meetings.slot_minutes, zones) for s in starts]}
+               "numbers": numbers(len(starts)), "minutes": settings.meetings.slot_minutes}
+    personal = {p.id: {"options": when_lines(starts, p, settings)} for p in members}
     if members:
         enqueue_group(session, settings, template="group/options", members=members, token=match.token, now=now,
-                      context=context, thread=match.intro_message_id or None, dedupe_key=f"options:{match.id}:{key}")
+                      context=context, thread=match.intro_message_id or None, dedupe_key=f"options:{match.id}:{key}",
+                      personal=personal)
     return starts
 
 
@@ -164,14 +166,6 @@ def zone_of(settings: Settings, person: Participant) -> ZoneInfo:
         return ZoneInfo(person.time_zone) if person.time_zone else settings.tz
     except (ZoneInfoNotFoundError, ValueError):
         return settings.tz
-
-
-def _zones(settings: Settings, members: list[Participant]) -> list[ZoneInfo]:
-    zones: dict[str, ZoneInfo] = {}
-    for person in members:
-        zone = zone_of(settings, person)
-        zones.setdefault(zone.key, zone)
-    return list(zones.values()) or [settings.tz]
 
 
 def describe(start: datetime, minutes: int, zones: list[ZoneInfo]) -> str:

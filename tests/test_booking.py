@@ -191,7 +191,8 @@ def test_accept_is_recorded_and_decline_offers_fresh_times(service: Service) -> 
     offers = [m for m in new if m["Subject"].strip() == "Re: Coffee Roulette: meet Sam Jones and Kim Äbel"]
     assert len(offers) == 2, "the fresh options go to the group, as group mail does"
     text = offers[0].get_body(("plain",)).get_content()
-    assert "Kim Äbel can't make Wednesday 25 November" in text and "- 1: Monday 23 November" in text
+    assert "Kim Äbel can't make Wednesday 25 November" in text and "\n1. Mon 23 Nov, " in text
+    assert "Reply 1, 2 or 3 to book it" in text, "worded as the introduction words its times"
     booked = match_row(service)
     assert booked.booking_state == "cancelled" and len(json.loads(booked.options)) == 3
     with service.session() as s:
@@ -209,7 +210,8 @@ def test_reschedule_calls_it_off_and_offers_new_times(service: Service) -> None:
     say(service, token, "RESCHEDULE", sender=f"Kim <{KIM}>")
     _, event = event_of(invitations(service)[-1])
     assert str(event["STATUS"]) == "CANCELLED"
-    assert service.smtp.messages[-1].message.get_body(("plain",)).get_content().count("\n- ") == 3
+    text = service.smtp.messages[-1].message.get_body(("plain",)).get_content()
+    assert [line[:3] for line in text.splitlines() if line[:1].isdigit()] == ["1. ", "2. ", "3. "], text
     with service.session() as s:
         assert s.scalar(select(OutboundMessage.kind).order_by(OutboundMessage.id.desc()).limit(1)) == "options"
 
