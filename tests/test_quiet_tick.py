@@ -61,9 +61,10 @@ def would_act(service: Service, now: datetime) -> list[str]:
 
 
 def times_to_check(steps: list[datetime], last: datetime) -> list[datetime]:
-    """Every three hours from just after the opening, and a minute either side of each step."""
-    first = OPENED + timedelta(minutes=5)
-    grid = [first + timedelta(hours=3 * n) for n in range(int((last - first) / timedelta(hours=3)) + 1)]
+    """Every five hours from just after the opening (so each hour of the day comes round), and a minute
+    either side of each step."""
+    first, every = OPENED + timedelta(minutes=5), timedelta(hours=5)
+    grid = [first + every * n for n in range(int((last - first) / every) + 1)]
     return sorted(set(grid + [s + timedelta(minutes=m) for s in steps for m in (-1, 0, 1)]))
 
 
@@ -80,7 +81,8 @@ def test_a_quiet_tick_never_skips_what_a_full_one_would_do(service: Service) -> 
     steps = running_round(service)
     settings = service.settings
     quiet, full_days = 0, set()
-    for now in times_to_check(steps, datetime(2026, 12, 3, 12, tzinfo=timezone.utc)):
+    times = times_to_check(steps, datetime(2026, 12, 3, 12, tzinfo=timezone.utc))
+    for now in times:
         if nothing_to_do(settings, now):
             quiet += 1
             assert would_act(service, now) == [], f"the quiet check skipped due work at {now}"
@@ -90,7 +92,7 @@ def test_a_quiet_tick_never_skips_what_a_full_one_would_do(service: Service) -> 
         full_days.add(now.astimezone(settings.tz).date())
     every_day = {date(2026, 11, 2) + timedelta(days=n) for n in range(32)}
     assert every_day <= full_days, f"no full run on {sorted(every_day - full_days)}"
-    assert quiet >= 200, f"only {quiet} of the runs were quiet"
+    assert quiet >= len(times) * 0.6, f"only {quiet} of {len(times)} runs were quiet"
     with reading(service.engine)() as session:
         first, second = session.scalars(select(Round).order_by(Round.number)).all()
         assert first.nudged_at is not None and first.checked_in_at is not None and first.closed_at is not None
