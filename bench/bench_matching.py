@@ -559,16 +559,19 @@ def meeting_scale_child(n: int, rounds: int, repeats: int) -> dict:
             "tracemalloc_peak_mb": 0.0, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def meeting_section(quick: bool, timeout: float) -> None:
+def meeting_section(quick: bool, timeout: float, only: set[int] | None = None) -> None:
+    """`only`: just these sizes (of 200, 500, 1000, 2000 against exact, and 10,000 and 100,000 at scale)."""
     all_rounds = set(range(1, HISTORY_ROUNDS + 2))
     sampled = {1, *range(4, HISTORY_ROUNDS + 2, 4), HISTORY_ROUNDS + 1}
     plan = ({200: all_rounds, 500: sampled} if quick else
             {200: all_rounds, 500: all_rounds, 1000: all_rounds, 2000: sampled})
+    plan = {n: rounds for n, rounds in plan.items() if only is None or n in only}
     print(f"\n4. pairs with meeting preferences: {MEETING_SHARE:.0%} of people state free hours, a mode "
           "and/or a place (meeting_community); ours vs exact on the same seven-tier cost")
     print("   'apart' = in_person_missed; the first four tiers as in section 1 (all 0 here for both)")
     print("\n".join(meeting_rows([compare_meeting(n, rounds, timeout) for n, rounds in plan.items()])))
     sizes = [(10_000, HISTORY_ROUNDS, 5)] + ([] if quick else [(100_000, HISTORY_ROUNDS, 5)])
+    sizes = [size for size in sizes if only is None or size[0] in only]
     print(f"\n   scale with preferences: round {HISTORY_ROUNDS + 1}, 5 seeds, fresh processes")
     results = [json.loads(subprocess.run([sys.executable, __file__, "--meeting-child", *map(str, s)], check=True,
                                          capture_output=True, text=True).stdout) for s in sizes]
@@ -666,7 +669,8 @@ def main() -> None:
                         default=SKEWED_SHARES, help="largest organisation's shares in %% for the "
                         "skewed sections, comma-separated (default 50,60,90,100)")
     parser.add_argument("--sizes", type=lambda text: {int(x) for x in text.split(",")},
-                        help="section 4 only at these sizes, comma-separated (of 200,500,1000,2000)")
+                        help="section 4 (or with --only meeting, the meeting section) only at these sizes, "
+                        "comma-separated (of 200,500,1000,2000; the meeting section also 10000,100000)")
     parser.add_argument("--only", choices=["pairs", "meeting", "groups"],
                         help="run one part: sections 1-3 (pairs), meeting preferences or groups of 3 and 4")
     parser.add_argument("--scale-child", nargs=4, type=int, help=argparse.SUPPRESS)
@@ -683,7 +687,7 @@ def main() -> None:
     if args.only in (None, "pairs"):
         run(args.quick, args.timeout)
     if args.only in (None, "meeting"):
-        meeting_section(args.quick, args.timeout)
+        meeting_section(args.quick, args.timeout, args.sizes)
     if args.only in (None, "groups"):
         groups_section(args.quick)
     if args.only is None:
