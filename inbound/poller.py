@@ -106,7 +106,7 @@ def poll(
             fetched = _fetch(client, uids, imap.max_message_bytes, report)
             mails = {item.uid: _read(item) for item in fetched}
             with _one_commit(Session_) as each:
-                lookups.load(each.session, [mail for mail in mails.values() if mail is not None])
+                lookups.load(each.session, [mail for mail in mails.values() if mail is not None], now())
                 results = [(item.uid, _apply(each, settings, item, mails[item.uid],
                                              apply.Where(imap.inbox, uidvalidity, item.uid), now())) for item in fetched]
                 _remember(each, imap.inbox, uidvalidity, max(uids))

@@ -62,3 +62,34 @@ def test_what_a_failed_message_undid_is_not_believed_by_the_rest_of_its_batch(
         ("<first@new.example.net>", "quarantined"), ("<second@new.example.net>", "join-requested")]
     assert records(service)[1][2] == person.id
     assert [m.message["To"] for m in service.smtp.messages] == [f"Nia <{NEW}>"]
+
+
+def test_the_answer_limits_count_what_earlier_runs_and_this_batch_queued_and_not_what_was_undone(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The daily limit per address (in any +tag form) and the hourly cap on answers to strangers are
+    read once per batch (mailer/answer_counts.py): they must count the answers of an earlier run, the
+    answers queued earlier in the batch, and not the answer of a message that failed and was undone."""
+    import inbound.apply
+
+    real = inbound.apply.dispatch
+
+    def fails_after_answering(ctx: Any) -> Any:
+        decision = real(ctx)
+        if ctx.mail.message_id == "<undone@c.org>":
+            raise RuntimeError("handler bug after the answer was queued")
+        return decision
+
+    service.set("service", "max_auto_replies_per_day", 2)
+    service.set("service", "stranger_answers_per_hour", 3)
+    service.imap.deliver(incoming("dee@d.org", "HELP", message_id="<1@d.org>"))
+    service.tick()
+    monkeypatch.setattr(inbound.apply, "dispatch", fails_after_answering)
+    for sender, key in [("Dee <dee+x@d.org>", "<2@d.org>"), ("dee@d.org", "<3@d.org>"), ("cy@c.org", "<undone@c.org>"),
+                        ("al@a.org", "<4@a.org>"), ("bo@b.org", "<5@b.org>")]:
+        service.imap.deliver(incoming(sender, "HELP", message_id=key))
+    service.tick()
+    assert [(key, action) for key, action, _ in records(service)] == [
+        ("<1@d.org>", "help-sent"), ("<2@d.org>", "help-sent"), ("<3@d.org>", "help-limited"),
+        ("<undone@c.org>", "quarantined"), ("<4@a.org>", "help-sent"), ("<5@b.org>", "held-back")]
+    assert [m.message["To"] for m in service.smtp.messages] == ["dee@d.org", "dee+x@d.org", "al@a.org"]
