@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.rows import driver_savepoints
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -22,8 +24,11 @@ def make_engine(url: str, busy_seconds: float = 30) -> Engine:
     """An engine for a URL `database_url.usable` accepted; nothing is created or connected yet.
     `busy_seconds`: on SQLite, how long a write waits for another's lock before it is refused."""
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        driver_savepoints(engine.dialect)
+        return engine
     engine = create_engine(url, connect_args={"timeout": busy_seconds})
+    driver_savepoints(engine.dialect)
     event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, busy_seconds))
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -93,3 +93,22 @@ def test_the_answer_limits_count_what_earlier_runs_and_this_batch_queued_and_not
         ("<1@d.org>", "help-sent"), ("<2@d.org>", "help-sent"), ("<3@d.org>", "help-limited"),
         ("<undone@c.org>", "quarantined"), ("<4@a.org>", "help-sent"), ("<5@b.org>", "held-back")]
     assert [m.message["To"] for m in service.smtp.messages] == ["dee@d.org", "dee+x@d.org", "al@a.org"]
+
+
+def test_a_write_refused_at_the_end_of_a_message_undoes_that_message_alone(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The record's outcome is written with its savepoint's release (models.rows.update_at_release, in
+    one round trip on PostgreSQL): if the database refuses it there, that message is rolled back and
+    quarantined, its answer not sent, and the messages around it in the batch are answered."""
+    import inbound.apply
+
+    real = inbound.apply._participant_id
+    monkeypatch.setattr(inbound.apply, "_participant_id",
+                        lambda session, mail: 999_999 if mail.sender == "bo@b.org" else real(session, mail))
+    for sender in ["al@a.org", "bo@b.org", "cy@c.org"]:
+        service.imap.deliver(incoming(sender, "HELP", message_id=f"<{sender}>"))
+    assert "1 quarantined" in service.tick().output
+    assert [(key, action) for key, action, _ in records(service)] == [
+        ("<al@a.org>", "help-sent"), ("<bo@b.org>", "quarantined"), ("<cy@c.org>", "help-sent")]
+    assert [m.message["To"] for m in service.smtp.messages] == ["al@a.org", "cy@c.org"]
