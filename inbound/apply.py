@@ -28,7 +28,7 @@ from inbound.trust import dmarc_failed
 from mailer.headers import clean_header_text, writable
 from meetings.replies import record as record_calendar_reply
 from models import Disposition, InboundMessage
-from models.rows import insert_row, update_at_release
+from models.rows import insert_row, update_later
 from models.summary import HELD_BACK
 
 
@@ -73,7 +73,7 @@ def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
     writes). Only that: handling may have changed the record's row through a query of its own
     (FORGET blanks the sender and subject of every record of theirs, this one too)."""
     filled_in = ("sender",) if record.sender != mail.sender else ()
-    update_at_release(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
+    update_later(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
     lookups.recorded(session, record.message_id, record.disposition, record.action)
 
 

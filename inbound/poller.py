@@ -141,9 +141,13 @@ class Savepoints:
 @contextmanager
 def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
     """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
-    all of it, if the block raises)."""
+    all of it, if the block raises). On PostgreSQL the connection holds each SAVEPOINT and each
+    write nobody reads back, to share the next statement's round trip (models/pipelined.py)."""
+    from models.pipelined import hold_back
+
     engine: Engine = Session_.kw["bind"]
     with engine.connect() as connection, connection.begin():
+        hold_back(connection)
         with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
             yield Savepoints(session)
             session.commit()

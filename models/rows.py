@@ -9,17 +9,16 @@ most of the poller's time (docs/benchmarks.md). A driver error is raised as SQLA
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Callable, TypeVar
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Column, Connection, Executable, Table, bindparam, exc, inspect
+from sqlalchemy import Column, Connection, Executable, Table, bindparam, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
+from models.pipelined import later, send
 
 Row = TypeVar("Row", bound=Base)
 
@@ -32,14 +31,18 @@ def insert_row(session: Session, row: Row) -> Row:
     instance are not saved; a query sees the row like any other. Foreign keys are taken as ids,
     not through relationships.
     """
-    table: Table = row.__table__  # type: ignore[assignment]
+    row.id = _run(session, _insert(row.__table__), _insert_values(row))[0][0]  # type: ignore[attr-defined,arg-type]
+    return row
+
+
+def _insert_values(row: Base) -> dict[str, Any]:
+    """The row's values by column, its columns' defaults where it has none (set on the row too)."""
     state = inspect(row).dict
     values = {}
     for attribute, column in _columns(type(row)):
         values[column.key] = state[attribute] if attribute in state else _default(column)
         state.setdefault(attribute, values[column.key])
-    row.id = _run(session, _insert(table), values)[0][0]  # type: ignore[attr-defined]
-    return row
+    return values
 
 
 def add_row(session: Session, row: Row) -> Row:
@@ -56,28 +59,21 @@ def update_row(session: Session, row: Base, *attributes: str) -> None:
     _run(session, *_update_of(row, attributes))
 
 
-def update_at_release(session: Session, row: Base, *attributes: str) -> None:
-    """`update_row`, left for the release of the savepoint the session is in (on PostgreSQL both then
-    go to the server in one round trip; see `driver_savepoints`). For a transaction's last write, which
-    nothing reads before its end: an error it meets is raised by the release, and that savepoint is
-    rolled back as if the error had come at once. Outside a savepoint it is written at once."""
+def update_later(session: Session, row: Base, *attributes: str) -> None:
+    """`update_row`, held back to go to the server with the next statement (models/pipelined.py):
+    for a write whose result nobody needs, such as a message's outcome, which then shares its
+    savepoint's RELEASE round trip. Written at once where the connection does not hold back."""
     connection = _connection(session)
-    stack = _SAVEPOINTS.get(connection)
-    if not stack:
+    if not later(connection, _statement(connection.dialect, *_update_of(row, attributes))):
         update_row(session, row, *attributes)
-        return
-    stack[-1][1].append(_statement(connection.dialect, *_update_of(row, attributes)))
 
 
-def driver_savepoints(dialect: Dialect) -> None:
-    """Run SAVEPOINT, RELEASE and ROLLBACK TO on the driver's cursor, and each release with the writes
-    `update_at_release` left for it (in one round trip on PostgreSQL: psycopg's pipeline mode).
-
-    SQLAlchemy names each savepoint anew, so it compiled every SAVEPOINT and RELEASE as a new
-    statement: about a tenth of the poller's time, with a savepoint per message."""
-    dialect.do_savepoint = _savepoint  # type: ignore[method-assign]
-    dialect.do_release_savepoint = _release  # type: ignore[method-assign]
-    dialect.do_rollback_to_savepoint = _rollback_to  # type: ignore[method-assign]
+def insert_later(session: Session, row: Base) -> None:
+    """`insert_row` held back as `update_later` is, for a row whose id nobody needs (an audit event)."""
+    connection = _connection(session)
+    if not later(connection, _statement(connection.dialect, _insert(row.__table__, returning=False),  # type: ignore[arg-type]
+                                        _insert_values(row))):
+        insert_row(session, row)
 
 
 def scalar(session: Session, statement: Executable, **params: Any) -> Any:
@@ -104,16 +100,7 @@ class _Compiled:
 def _run(session: Session, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows the statement returns (none for a write without RETURNING)."""
     connection = _connection(session)
-    dialect = connection.dialect
-    sql, arguments = _statement(dialect, statement, params)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, arguments)
-        return cursor.fetchall() if cursor.description else []
-    except dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
-    finally:
-        cursor.close()
+    return send(connection, _statement(connection.dialect, statement, params))
 
 
 def _statement(dialect: Dialect, statement: Executable, params: dict[str, Any]) -> tuple[str, Any]:
@@ -130,62 +117,6 @@ def _update_of(row: Base, attributes: tuple[str, ...]) -> tuple[Executable, dict
     table: Table = row.__table__  # type: ignore[assignment]
     values = {column.key: getattr(row, attribute) for attribute, column in _columns(type(row)) if attribute in attributes}
     return _update(table, tuple(values)), {**values, "row_id": row.id}  # type: ignore[attr-defined]
-
-
-# Each connection's open savepoints, innermost last, with the writes left for each one's release.
-_SAVEPOINTS: WeakKeyDictionary[Connection, list[tuple[str, list[tuple[str, Any]]]]] = WeakKeyDictionary()
-
-
-def _savepoint(connection: Connection, name: str) -> None:
-    _driver(connection, [(f"SAVEPOINT {name}", None)])
-    _SAVEPOINTS.setdefault(connection, []).append((name, []))
-
-
-def _release(connection: Connection, name: str) -> None:
-    """The writes left for this savepoint, then its RELEASE. If either fails the savepoint is rolled
-    back here: SQLAlchemy takes a savepoint whose release failed for gone and would not."""
-    writes = _ended(connection, name)
-    try:
-        _driver(connection, [*writes, (f"RELEASE SAVEPOINT {name}", None)])
-    except exc.DBAPIError:
-        try:
-            _driver(connection, [(f"ROLLBACK TO SAVEPOINT {name}", None)])
-        except exc.DBAPIError:
-            pass  # the connection itself failed: the first error says more
-        raise
-
-
-def _rollback_to(connection: Connection, name: str) -> None:
-    _ended(connection, name)
-    _driver(connection, [(f"ROLLBACK TO SAVEPOINT {name}", None)])
-
-
-def _ended(connection: Connection, name: str) -> list[tuple[str, Any]]:
-    """Forget this savepoint (and any left open inside it); the writes left for it."""
-    stack = _SAVEPOINTS.get(connection, [])
-    for at in range(len(stack) - 1, -1, -1):
-        if stack[at][0] == name:
-            writes = stack[at][1]
-            del stack[at:]
-            return writes
-    return []
-
-
-def _driver(connection: Connection, statements: list[tuple[str, Any]]) -> None:
-    """Run statements on the driver's cursor; more than one in a single round trip where the driver can."""
-    dialect = connection.dialect
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()
-    sql, arguments = statements[0]
-    try:
-        with dbapi_connection.pipeline() if len(statements) > 1 and hasattr(dbapi_connection, "pipeline") \
-                else nullcontext():
-            for sql, arguments in statements:
-                cursor.execute(sql) if arguments is None else cursor.execute(sql, arguments)
-    except dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
-    finally:
-        cursor.close()
 
 
 def _connection(session: Session) -> Connection:
@@ -228,9 +159,10 @@ def _default(column: Column[Any]) -> Any:
 
 
 @cache
-def _insert(table: Table) -> Executable:
+def _insert(table: Table, returning: bool = True) -> Executable:
     columns = [column for column in table.columns if column.key != "id"]
-    return table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns}).returning(table.c.id)
+    insert = table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns})
+    return insert.returning(table.c.id) if returning else insert
 
 
 @cache
