@@ -112,3 +112,30 @@ def test_a_write_refused_at_the_end_of_a_message_undoes_that_message_alone(
     assert [(key, action) for key, action, _ in records(service)] == [
         ("<al@a.org>", "help-sent"), ("<bo@b.org>", "quarantined"), ("<cy@c.org>", "help-sent")]
     assert [m.message["To"] for m in service.smtp.messages] == ["al@a.org", "cy@c.org"]
+
+
+def test_a_held_back_write_refused_mid_message_undoes_that_message_alone(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An audit row is held back to go with the next statement (models/pipelined.py, PostgreSQL): if the
+    database refuses it, the error comes with that next statement, in the same message, which is rolled
+    back and quarantined; no participant, token or answer of it is left, and the batch goes on."""
+    from types import SimpleNamespace
+
+    import inbound.signup
+
+    real = inbound.signup.audit
+
+    def refused_for_bo(ctx: Any, person: Any, *args: Any) -> None:
+        nobody = SimpleNamespace(id=999_999, status=person.status)
+        real(ctx, nobody if person.email == "bo@b.org" else person, *args)
+
+    monkeypatch.setattr(inbound.signup, "audit", refused_for_bo)
+    for sender in ["al@a.org", "bo@b.org", "cy@c.org"]:
+        service.imap.deliver(incoming(sender, "JOIN", message_id=f"<{sender}>"))
+    assert "1 quarantined" in service.tick().output
+    assert [(key, action) for key, action, _ in records(service)] == [
+        ("<al@a.org>", "join-requested"), ("<bo@b.org>", "quarantined"), ("<cy@c.org>", "join-requested")]
+    with service.session() as s:
+        assert sorted(p.email for p in s.scalars(select(Participant))) == ["al@a.org", "cy@c.org"]
+    assert [m.message["To"] for m in service.smtp.messages] == ["al@a.org", "cy@c.org"]
