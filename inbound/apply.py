@@ -28,7 +28,7 @@ from inbound.trust import dmarc_failed
 from mailer.headers import clean_header_text, writable
 from meetings.replies import record as record_calendar_reply
 from models import Disposition, InboundMessage
-from models.rows import insert_row, update_later
+from models.rows import insert_row, update_row
 from models.summary import HELD_BACK
 
 
@@ -69,11 +69,10 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
 
 
 def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
-    """Write what handling decided, with the release of the message's savepoint (the last thing it
-    writes). Only that: handling may have changed the record's row through a query of its own
-    (FORGET blanks the sender and subject of every record of theirs, this one too)."""
+    """Write what handling decided. Only that: handling may have changed the record's row through a
+    query of its own (FORGET blanks the sender and subject of every record of theirs, this one too)."""
     filled_in = ("sender",) if record.sender != mail.sender else ()
-    update_later(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
+    update_row(session, record, "disposition", "action", "reason", "participant_id", "capped", *filled_in)
     lookups.recorded(session, record.message_id, record.disposition, record.action)
 
 

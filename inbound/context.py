@@ -15,7 +15,7 @@ from inbound.parse import Parsed, message_ids
 from inbound.trust import authenticated, dmarc_failed
 from mailer.outbox import Answering, enqueue, group_subject, sent_today, strangers_answered
 from models import AuditEvent, InboundMessage, Match, MatchMember, Participant, Status
-from models.rows import insert_later
+from models.rows import insert_row
 from wording import plural
 
 _GROUP = select(Match).where(Match.token.in_(bindparam("tokens", expanding=True))).limit(1)
@@ -97,7 +97,7 @@ def group_for(session: Session, tokens: list[str]) -> Match | None:
 
 
 def audit(ctx: Context, person: Participant, action: str, old: str, detail: str = "") -> None:
-    insert_later(ctx.session, AuditEvent(
+    insert_row(ctx.session, AuditEvent(
         at=ctx.now, participant_id=person.id, action=action, old_status=old, new_status=person.status,
         source="email", inbound_id=ctx.record.id, detail=detail,
     ))

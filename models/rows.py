@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
-from models.pipelined import later, send
+from models.pipelined import send
 
 Row = TypeVar("Row", bound=Base)
 
@@ -57,23 +57,6 @@ def add_row(session: Session, row: Row) -> Row:
 def update_row(session: Session, row: Base, *attributes: str) -> None:
     """Write the named attributes of a row `insert_row` wrote (and the session does not track), by its id."""
     _run(session, *_update_of(row, attributes))
-
-
-def update_later(session: Session, row: Base, *attributes: str) -> None:
-    """`update_row`, held back to go to the server with the next statement (models/pipelined.py):
-    for a write whose result nobody needs, such as a message's outcome, which then shares its
-    savepoint's RELEASE round trip. Written at once where the connection does not hold back."""
-    connection = _connection(session)
-    if not later(connection, _statement(connection.dialect, *_update_of(row, attributes))):
-        update_row(session, row, *attributes)
-
-
-def insert_later(session: Session, row: Base) -> None:
-    """`insert_row` held back as `update_later` is, for a row whose id nobody needs (an audit event)."""
-    connection = _connection(session)
-    if not later(connection, _statement(connection.dialect, _insert(row.__table__, returning=False),  # type: ignore[arg-type]
-                                        _insert_values(row))):
-        insert_row(session, row)
 
 
 def scalar(session: Session, statement: Executable, **params: Any) -> Any:
@@ -159,10 +142,9 @@ def _default(column: Column[Any]) -> Any:
 
 
 @cache
-def _insert(table: Table, returning: bool = True) -> Executable:
+def _insert(table: Table) -> Executable:
     columns = [column for column in table.columns if column.key != "id"]
-    insert = table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns})
-    return insert.returning(table.c.id) if returning else insert
+    return table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns}).returning(table.c.id)
 
 
 @cache

@@ -98,8 +98,8 @@ def test_the_answer_limits_count_what_earlier_runs_and_this_batch_queued_and_not
 def test_a_write_refused_at_the_end_of_a_message_undoes_that_message_alone(
     service: Service, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The record's outcome is written with its savepoint's release (models.rows.update_at_release, in
-    one round trip on PostgreSQL): if the database refuses it there, that message is rolled back and
+    """The record's outcome is the message's last write, just before its savepoint's release (on the
+    driver's cursor, models/pipelined.py): if the database refuses it, that message is rolled back and
     quarantined, its answer not sent, and the messages around it in the batch are answered."""
     import inbound.apply
 
@@ -114,12 +114,12 @@ def test_a_write_refused_at_the_end_of_a_message_undoes_that_message_alone(
     assert [m.message["To"] for m in service.smtp.messages] == ["al@a.org", "cy@c.org"]
 
 
-def test_a_held_back_write_refused_mid_message_undoes_that_message_alone(
+def test_a_write_refused_mid_message_undoes_that_message_alone(
     service: Service, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An audit row is held back to go with the next statement (models/pipelined.py, PostgreSQL): if the
-    database refuses it, the error comes with that next statement, in the same message, which is rolled
-    back and quarantined; no participant, token or answer of it is left, and the batch goes on."""
+    """The database refuses a JOIN's audit row: that message is rolled back to its savepoint (on the
+    driver's cursor, models/pipelined.py) and quarantined, no participant, token or answer of it is
+    left, and the batch goes on."""
     from types import SimpleNamespace
 
     import inbound.signup
