@@ -139,3 +139,23 @@ def test_a_write_refused_mid_message_undoes_that_message_alone(
     with service.session() as s:
         assert sorted(p.email for p in s.scalars(select(Participant))) == ["al@a.org", "cy@c.org"]
     assert [m.message["To"] for m in service.smtp.messages] == ["al@a.org", "cy@c.org"]
+
+
+def test_a_message_no_one_acts_on_is_recorded_whole(service: Service) -> None:
+    """A robot's message, or one without a sender we can read, is recorded with its outcome in one
+    statement (inbound.apply._not_acted_on): the record still names the participant who sent it, and
+    the From header it could not read."""
+    service.imap.deliver(incoming(f"Nia <{NEW}>", "JOIN", message_id="<join@new.example.net>"))
+    service.tick()
+    service.imap.deliver(incoming(f"Nia <{NEW}>", "Automatic reply: Coffee", "I am away.",
+                                  headers={"Auto-Submitted": "auto-replied"}, message_id="<away@new.example.net>"))
+    service.imap.deliver(incoming("Nobody <not an address>", "JOIN", message_id="<nobody@x.example>"))
+    service.tick()
+    with service.session() as s:
+        person = s.scalars(select(Participant)).one()
+        robot, nobody = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()[1:]
+    assert (robot.disposition, robot.action, robot.participant_id) == ("processed", "ignored-robot", person.id)
+    assert robot.reason
+    assert (nobody.disposition, nobody.action, nobody.sender) == ("quarantined", "quarantined", "Nobody <not an address>")
+    assert nobody.reason.startswith("no sender address we can read")
+    assert len(service.smtp.messages) == 1
