@@ -1,9 +1,10 @@
 """What every message of a batch looks up, asked of the database once per batch.
 
 Each message needs to know whether it was handled before (by its dedupe key), who sent
-it (their participant) and how many answers went to them lately (mailer.answer_counts). Asked message by message, that is two round trips each, much of the
-poller's time on PostgreSQL (docs/benchmarks.md). So the poller loads both for the whole
-batch into its session (`load`), and each change a message makes is kept in step: a record
+it (their participant) and how many answers went to them lately (mailer.answer_counts).
+Asked message by message, that is up to four round trips each, much of the poller's time on
+PostgreSQL (docs/benchmarks.md). So the poller loads all three for the whole batch into its
+session (`load`), and each change a message makes is kept in step: a record
 written (`recorded`), a participant created (`joined`: signup is the one place that creates
 them). A participant who changed address (FORGET) or was deleted is noticed when loaded.
 After a message fails, or a write collides, everything is asked of the database again

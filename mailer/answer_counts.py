@@ -7,6 +7,8 @@ batch, the last day's answers to its senders and the last hour's answers to stra
 (`written`, from the outbox's two writers), and after a message fails the counts are dropped
 and asked of the database again (`forget`). An address not loaded, or a time before the
 load's, is asked of the database. Without `load` (any other caller) every count is a query.
+An answer another process queues while a batch runs is counted from the next batch on (one
+`tick` runs at a time, and a batch is at most `imap.batch_size` messages).
 """
 from __future__ import annotations
 
