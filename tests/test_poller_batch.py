@@ -156,6 +156,7 @@ def test_a_message_no_one_acts_on_is_recorded_whole(service: Service) -> None:
         robot, nobody = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()[1:]
     assert (robot.disposition, robot.action, robot.participant_id) == ("processed", "ignored-robot", person.id)
     assert robot.reason
-    assert (nobody.disposition, nobody.action, nobody.sender) == ("quarantined", "quarantined", "Nobody <not an address>")
+    assert (nobody.disposition, nobody.action) == ("quarantined", "quarantined")
+    assert nobody.sender == "Nobody <not an address>"
     assert nobody.reason.startswith("no sender address we can read")
     assert len(service.smtp.messages) == 1
