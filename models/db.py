@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.pipelined import driver_savepoints
+from models.savepoints import driver_savepoints
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
-from models.pipelined import send
+from models.savepoints import send
 
 Row = TypeVar("Row", bound=Base)
 
