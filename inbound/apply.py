@@ -19,7 +19,7 @@ from inbound.bouncing import handle_bounce
 from inbound.commands import OUTCOME_QUESTIONS, find_command
 from inbound.context import CAPPED, Context, HeldBack, group_for
 from inbound.handlers import dispatch
-from inbound.itip import calendar_reply
+from inbound.itip import CalendarMessage, calendar_reply
 from inbound.organiser import Letter, handle as handle_organiser, is_organiser
 from inbound.parse import Parsed, Unreadable, headline, parse
 from inbound.robots import robot_reason
@@ -58,8 +58,13 @@ def apply_message(session: Session, settings: Settings, raw: bytes, where: Where
     existing = lookups.handled(session, mail.key)
     if existing is not None:
         return Result(*existing, "already handled", duplicate=True)
+    found = calendar_reply(raw) if mail.calendar else None
+    bounce = found is None and looks_like_bounce(mail)
+    passed = _not_acted_on(mail, settings) if found is None and not bounce else None
+    if passed is not None:
+        return _record_only(session, mail, raw, where, now, *passed)
     record = _record(session, mail, raw, where, now)
-    result = _decide(session, settings, mail, raw, record, now)
+    result = _decide(session, settings, mail, raw, record, now, found, bounce)
     if record.capped and "not answered" not in result.reason:
         result = replace(result, reason=f"{result.reason}; {CAPPED}" if result.reason else CAPPED)
     record.disposition, record.action, record.reason = result.disposition, result.action, result.reason
@@ -77,28 +82,15 @@ def _finish(session: Session, record: InboundMessage, mail: Parsed) -> None:
 
 
 def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, record: InboundMessage,
-            now: datetime) -> Result:
-    found = calendar_reply(raw) if mail.calendar else None
+            now: datetime, found: CalendarMessage | None, bounce: bool) -> Result:
+    """Act on a message `_not_acted_on` let through (`found`: the calendar reply it carries, if any)."""
     if found is not None:  # before commands (its text quotes our invitation) and robots (a person clicked)
         forged = dmarc_failed(mail.auth_results, mail.sender, settings.service.trusted_authserv_id)
         return Result(Disposition.PROCESSED, "calendar-reply",
                       record_calendar_reply(session, settings, mail.sender, found, record.id, now, forged))
-    if looks_like_bounce(mail):
+    if bounce:
         action, reason = handle_bounce(session, settings, mail, raw, record, now)
         return Result(Disposition.PROCESSED, action, reason)
-    robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
-    if robot:
-        return Result(Disposition.PROCESSED, "ignored-robot", robot)
-    if mail.malformed:
-        return Result(Disposition.QUARANTINED, "quarantined", mail.malformed)
-    if not mail.sender:
-        record.sender = clean_header_text(mail.headers.get("from", ""))[:320]
-        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header "
-                      f"({mail.sender_problem or 'its address is not valid'}): open it in the quarantine folder and "
-                      "act on it by hand")
-    if not writable(mail.sender):
-        return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
-                      "write to plain ASCII addresses): ask them to write from another address")
     if is_organiser(mail.sender, settings):
         action, reason = handle_organiser(Letter(session, settings, mail, record, now))
         return Result(Disposition.PROCESSED, action, reason)
@@ -124,6 +116,32 @@ def _decide(session: Session, settings: Settings, mail: Parsed, raw: bytes, reco
     return result
 
 
+def _not_acted_on(mail: Parsed, settings: Settings) -> tuple[Result, str] | None:
+    """The outcome, and the sender to record, of a message no one acts on (a robot's, one we cannot
+    read or answer), decided before it is recorded: its record is then written whole, in one statement.
+    Calendar replies and bounces are acted on, so the caller asks this only of other messages."""
+    robot = robot_reason(mail, settings.service.domain) or _from_us(mail.sender, settings)
+    if robot:
+        return Result(Disposition.PROCESSED, "ignored-robot", robot), mail.sender
+    if mail.malformed:
+        return Result(Disposition.QUARANTINED, "quarantined", mail.malformed), mail.sender
+    if not mail.sender:
+        return Result(Disposition.QUARANTINED, "quarantined", "no sender address we can read in its From header "
+                      f"({mail.sender_problem or 'its address is not valid'}): open it in the quarantine folder and "
+                      "act on it by hand"), clean_header_text(mail.headers.get("from", ""))[:320]
+    if not writable(mail.sender):
+        return Result(Disposition.QUARANTINED, "quarantined", "we cannot write to the sender's address (we can only "
+                      "write to plain ASCII addresses): ask them to write from another address"), mail.sender
+    return None
+
+
+def _record_only(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime, result: Result,
+                 sender: str) -> Result:
+    record = _record(session, mail, raw, where, now, result, sender)
+    lookups.recorded(session, record.message_id, record.disposition, record.action)
+    return result
+
+
 def _from_us(sender: str, settings: Settings) -> str | None:
     local, _, domain = sender.partition("@")
     ours = settings.service
@@ -132,11 +150,14 @@ def _from_us(sender: str, settings: Settings) -> str | None:
     return None
 
 
-def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime) -> InboundMessage:
+def _record(session: Session, mail: Parsed, raw: bytes, where: Where, now: datetime,
+            result: Result = Result(Disposition.PROCESSED, ""), sender: str | None = None) -> InboundMessage:
+    """The message's record; with `result`, its outcome too (else `_finish` writes it)."""
     record = InboundMessage(
         message_id=mail.key, folder=where.folder, uidvalidity=where.uidvalidity, uid=where.uid,
-        sender=mail.sender, subject=mail.subject, size=len(raw), received_at=now,
-        disposition=Disposition.PROCESSED, capped=False,
+        sender=mail.sender if sender is None else sender, subject=mail.subject, size=len(raw), received_at=now,
+        disposition=result.disposition, action=result.action, reason=result.reason, capped=False,
+        participant_id=_participant_id(session, mail) if result.action else None,
     )
     return insert_row(session, record)
 

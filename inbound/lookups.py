@@ -1,9 +1,10 @@
 """What every message of a batch looks up, asked of the database once per batch.
 
-Each message needs to know whether it was handled before (by its dedupe key) and who sent
-it (their participant). Asked message by message, that is two round trips each, much of the
-poller's time on PostgreSQL (docs/benchmarks.md). So the poller loads both for the whole
-batch into its session (`load`), and each change a message makes is kept in step: a record
+Each message needs to know whether it was handled before (by its dedupe key), who sent
+it (their participant) and how many answers went to them lately (mailer.answer_counts).
+Asked message by message, that is up to four round trips each, much of the poller's time on
+PostgreSQL (docs/benchmarks.md). So the poller loads all three for the whole batch into its
+session (`load`), and each change a message makes is kept in step: a record
 written (`recorded`), a participant created (`joined`: signup is the one place that creates
 them). A participant who changed address (FORGET) or was deleted is noticed when loaded.
 After a message fails, or a write collides, everything is asked of the database again
@@ -12,11 +13,14 @@ After a message fails, or a write collides, everything is asked of the database 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from inbound.parse import Parsed
+from mailer import answer_counts
+from mailer.outbox import rate_key
 from models import InboundMessage, Participant
 from models.rows import first, scalar
 
@@ -34,16 +38,19 @@ class _Lookups:
     people: dict[str, int | None]  # sender address -> participant id, None if none
 
 
-def load(session: Session, mails: list[Parsed]) -> None:
+def load(session: Session, mails: list[Parsed], now: datetime) -> None:
+    """Also the answer limits' counts for the batch's senders as of `now` (mailer.answer_counts)."""
     keys, emails = list({m.key for m in mails}), list({m.sender for m in mails if m.sender})
     handled = {key: (disposition, action) for key, disposition, action in
                session.execute(_HANDLED, {"keys": keys})} if keys else {}
     people = {email: person_id for email, person_id in session.execute(_PEOPLE, {"emails": emails})} if emails else {}
     session.info[_LOOKUPS] = _Lookups({key: handled.get(key) for key in keys}, {e: people.get(e) for e in emails})
+    answer_counts.load(session, [rate_key(email) for email in emails], now)
 
 
 def forget(session: Session) -> None:
     session.info.pop(_LOOKUPS, None)
+    answer_counts.forget(session)
 
 
 def handled(session: Session, key: str) -> tuple[str, str] | None:

@@ -106,7 +106,7 @@ def poll(
             fetched = _fetch(client, uids, imap.max_message_bytes, report)
             mails = {item.uid: _read(item) for item in fetched}
             with _one_commit(Session_) as each:
-                lookups.load(each.session, [mail for mail in mails.values() if mail is not None])
+                lookups.load(each.session, [mail for mail in mails.values() if mail is not None], now())
                 results = [(item.uid, _apply(each, settings, item, mails[item.uid],
                                              apply.Where(imap.inbox, uidvalidity, item.uid), now())) for item in fetched]
                 _remember(each, imap.inbox, uidvalidity, max(uids))
@@ -141,9 +141,13 @@ class Savepoints:
 @contextmanager
 def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
     """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
-    all of it, if the block raises)."""
+    all of it, if the block raises). On PostgreSQL the connection holds each RELEASE back to share
+    the next savepoint's round trip (models/savepoints.py)."""
+    from models.savepoints import hold_back
+
     engine: Engine = Session_.kw["bind"]
     with engine.connect() as connection, connection.begin():
+        hold_back(connection)
         with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
             yield Savepoints(session)
             session.commit()

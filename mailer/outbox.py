@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from mailer import answer_counts
 from mailer.compose import Attachment, CalendarPart, Envelope, address, compose, compose_copies, new_message_id
 from mailer.render import Rendered, render
 from mailer.threads import references, reply_subject
@@ -110,6 +111,7 @@ def enqueue_group(
         settings, template=template, members=members, token=token, now=now, context=context, thread=thread,
         subject=subject, dedupe_key=dedupe_key, personal=personal)]
     session.add_all(rows)
+    answer_counts.written(session, rows)
     return rows
 
 
@@ -192,7 +194,9 @@ def enqueue_invitation(
 
 def _queue(session: Session, settings: Settings, **kwargs: Any) -> OutboundMessage:
     """One email written to the outbox now (models.rows.add_row: one INSERT, no flush), kept in the session."""
-    return add_row(session, OutboundMessage(**_values(settings, **kwargs)))
+    row = add_row(session, OutboundMessage(**_values(settings, **kwargs)))
+    answer_counts.written(session, [row])
+    return row
 
 
 def _values(
@@ -263,6 +267,9 @@ _STRANGERS = select(func.count(OutboundMessage.id)).where(
 def sent_today(session: Session, email: str, now: datetime, kind: str | None = None) -> int:
     """How many answers (of one kind, or any) went to this address, in any +tag form, in the last 24 hours:
     the loop breaker. (Outbox rows are written at once, never left pending: the count needs no flush.)"""
+    counted = answer_counts.sent(session, rate_key(email), now, kind)
+    if counted is not None:
+        return counted
     since = now - timedelta(days=1)
     if kind:
         return scalar(session, _SENT_TODAY[True], rate_key=rate_key(email), since=since, kind=kind)
@@ -271,4 +278,7 @@ def sent_today(session: Session, email: str, now: datetime, kind: str | None = N
 
 def strangers_answered(session: Session, now: datetime) -> int:
     """Answers queued in the last hour to people not taking part (no participant, or not yet confirmed)."""
+    counted = answer_counts.strangers(session, now)
+    if counted is not None:
+        return counted
     return scalar(session, _STRANGERS, since=now - timedelta(hours=1))

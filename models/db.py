@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.savepoints import driver_savepoints
 from schema_head import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def make_engine(url: str, busy_seconds: float = 30) -> Engine:
         engine = create_engine(url, connect_args={"timeout": busy_seconds})
         event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, busy_seconds))
         event.listen(engine, "begin", _sqlite_begin)
+    driver_savepoints(engine.dialect)
     track_writes(engine)
     return engine
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import Column, Connection, Executable, Table, bindparam, exc, inspect
+from sqlalchemy import Column, Connection, Executable, Table, bindparam, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
 from models.quiet import wrote
+from models.savepoints import send
 
 Row = TypeVar("Row", bound=Base)
 
@@ -31,14 +32,18 @@ def insert_row(session: Session, row: Row) -> Row:
     instance are not saved; a query sees the row like any other. Foreign keys are taken as ids,
     not through relationships.
     """
-    table: Table = row.__table__  # type: ignore[assignment]
+    row.id = _run(session, _insert(row.__table__), _insert_values(row))[0][0]  # type: ignore[attr-defined,arg-type]
+    return row
+
+
+def _insert_values(row: Base) -> dict[str, Any]:
+    """The row's values by column, its columns' defaults where it has none (set on the row too)."""
     state = inspect(row).dict
     values = {}
     for attribute, column in _columns(type(row)):
         values[column.key] = state[attribute] if attribute in state else _default(column)
         state.setdefault(attribute, values[column.key])
-    row.id = _run(session, _insert(table), values)[0][0]  # type: ignore[attr-defined]
-    return row
+    return values
 
 
 def add_row(session: Session, row: Row) -> Row:
@@ -52,9 +57,7 @@ def add_row(session: Session, row: Row) -> Row:
 
 def update_row(session: Session, row: Base, *attributes: str) -> None:
     """Write the named attributes of a row `insert_row` wrote (and the session does not track), by its id."""
-    table: Table = row.__table__  # type: ignore[assignment]
-    values = {column.key: getattr(row, attribute) for attribute, column in _columns(type(row)) if attribute in attributes}
-    _run(session, _update(table, tuple(values)), {**values, "row_id": row.id})  # type: ignore[attr-defined]
+    _run(session, *_update_of(row, attributes))
 
 
 def scalar(session: Session, statement: Executable, **params: Any) -> Any:
@@ -81,22 +84,25 @@ class _Compiled:
 def _run(session: Session, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows the statement returns (none for a write without RETURNING)."""
     connection = _connection(session)
-    dialect = connection.dialect
+    if statement.is_dml:
+        wrote(connection)
+    return send(connection, _statement(connection.dialect, statement, params))
+
+
+def _statement(dialect: Dialect, statement: Executable, params: dict[str, Any]) -> tuple[str, Any]:
+    """The SQL and the arguments the driver takes for it."""
     compiled = _compile(statement, dialect)
     values = {**compiled.fixed, **params}
     for name, process in compiled.processors:
         values[name] = process(values[name])
     arguments = tuple(values[name] for name in compiled.positions) if compiled.positions is not None else values
-    if statement.is_dml:
-        wrote(connection)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(compiled.sql, arguments)
-        return cursor.fetchall() if cursor.description else []
-    except dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(compiled.sql, arguments, error, dialect.loaded_dbapi.Error) from error
-    finally:
-        cursor.close()
+    return compiled.sql, arguments
+
+
+def _update_of(row: Base, attributes: tuple[str, ...]) -> tuple[Executable, dict[str, Any]]:
+    table: Table = row.__table__  # type: ignore[assignment]
+    values = {column.key: getattr(row, attribute) for attribute, column in _columns(type(row)) if attribute in attributes}
+    return _update(table, tuple(values)), {**values, "row_id": row.id}  # type: ignore[attr-defined]
 
 
 def _connection(session: Session) -> Connection:
