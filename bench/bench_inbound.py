@@ -292,15 +292,16 @@ AREAS = [
 def _top(profiler: cProfile.Profile) -> str:
     raw: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     cumulative: dict[tuple[str, str], float] = {}
-    for (file, _line, func), row in raw.items():
-        cumulative[file, func] = cumulative.get((file, func), 0.0) + row[3]
+    for (file, _line, function), row in raw.items():
+        cumulative[file, function] = cumulative.get((file, function), 0.0) + row[3]
     total = max(cumulative.values())
     lines = [f"{'area':32} {'seconds':>8} {'share':>6}"]
     for label, path, name in AREAS:
-        seconds = sum(t for (file, func), t in cumulative.items() if file.endswith(path) and func == name)
+        seconds = sum(t for (file, function), t in cumulative.items() if file.endswith(path) and function == name)
         lines.append(f"{label:32} {seconds:>8.2f} {seconds / total:>6.0%}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(10)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     return "\n".join(lines) + "\n\ntop 10 by cumulative time:\n" + out.getvalue().strip("\n")
 
 
@@ -373,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="1,000 messages")
     parser.add_argument("--profile", action="store_true",
-                        help="then run ours again under cProfile: time by area and the top 10 functions")
+                        help="then run ours again under cProfile: time by area, the top 10 functions by cumulative time and the top 25 by their own")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
     count = 1_000 if args.quick else args.messages
