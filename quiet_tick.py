@@ -28,6 +28,10 @@ from database_url import libpq_url, sqlite_file
 from schema_head import head_revision
 
 IMAP_SECONDS = 20
+HERE = Path(__file__).resolve().parent
+SCHEDULING_CODE = ("rounds/next_due.py", "rounds/lifecycle.py", "rounds/schedule.py", "rounds/closed_days.py",
+                   "config.py", "quiet_tick.py")
+"""The code that decides when a step falls due: once it is upgraded, the next run is a full one."""
 PENDING = "SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') AND next_try_at <= '{}' LIMIT 1"
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
 """How SQLAlchemy stores a UTC datetime in SQLite, so that text compares as time does; PostgreSQL reads
@@ -35,7 +39,8 @@ the same text as a timestamp. It is written from our own clock, never from outsi
 
 
 def settings_key(settings: Settings, env: dict[str, str] | None = None) -> str:
-    """What the settings and the schema were when the quiet time was worked out: if they change, it is stale."""
+    """What the settings, the schema and the scheduling code were when the quiet time was worked out:
+    if any changes, it is stale."""
     env = dict(os.environ) if env is None else env
     digest = hashlib.sha256()
     source = settings.source
@@ -43,6 +48,8 @@ def settings_key(settings: Settings, env: dict[str, str] | None = None) -> str:
     for name in sorted(n for n in env if n.startswith(ENV_PREFIX) and n != ENV_CLOCK):
         digest.update(f"\0{name}={env[name]}".encode("utf-8", "surrogateescape"))
     digest.update(f"\0{head_revision()}".encode())
+    for module in SCHEDULING_CODE:
+        digest.update(f"\0{(HERE / module).stat().st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
