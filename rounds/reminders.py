@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -32,6 +32,10 @@ CHUNK = 500
 NUDGE = "group/nudge"
 _FRESH_TIMES = update(Match.__table__).where(Match.__table__.c.id == bindparam("match_id")).values(
     options=bindparam("options"), options_at=bindparam("options_at"))
+_FRESH_TIMES_PG = text(
+    "UPDATE matches SET options = fresh.options, options_at = :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:options AS text[])) AS fresh(id, options) WHERE matches.id = fresh.id"
+).bindparams(bindparam("now", type_=Match.__table__.c.options_at.type))
 
 
 @dataclass(frozen=True)
@@ -132,9 +136,9 @@ def _subjects(session: Session, message_ids: list[str]) -> dict[str, str]:
     copy of the introduction is gone or emptied)."""
     found: dict[str, str] = {}
     for chunk in _chunks(sorted(set(message_ids))):
-        for message_id, subject in session.execute(select(OutboundMessage.message_id, OutboundMessage.subject).where(
-                OutboundMessage.message_id.in_(chunk), OutboundMessage.subject != "")):
-            found.setdefault(message_id, reply_subject(subject))
+        found.update((message_id, reply_subject(subject)) for message_id, subject in session.execute(
+            select(OutboundMessage.message_id, func.max(OutboundMessage.subject)).where(
+                OutboundMessage.message_id.in_(chunk), OutboundMessage.subject != "").group_by(OutboundMessage.message_id)))
     return found
 
 
@@ -152,11 +156,16 @@ def _forget_times(session: Session, ids: set[int]) -> None:
 class _Queue(Writer):
     """Each chunk: its outbox rows, and the fresh times of its groups on their matches (a nudge)."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         super().__init__(connection, "remind-writer")
 
     def _write(self, chunk: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
         rows, times = chunk
         self._insert(OUTBOX, rows)
-        if times:
+        if not times:
+            return
+        if self.connection.dialect.name == "postgresql":  # one statement, not a round of UPDATE messages
+            self.connection.execute(_FRESH_TIMES_PG, {"now": times[0]["options_at"], "ids": [t["match_id"] for t in times],
+                                                      "options": [t["options"] for t in times]})
+        else:
             self.connection.execute(_FRESH_TIMES, times)
