@@ -27,7 +27,10 @@ from rounds.history import ID_CHUNK
 from rounds.introductions import OUTBOX, Writer, members_context, round_context
 
 CHUNK = 500
-"""Groups whose emails are written at a time: bounds the memory they take (about 5 kB an email)."""
+"""Groups whose emails are written at a time, at most: bounds the memory they take (about 5 kB an email)."""
+SMALL_CHUNK = 50
+"""At least, unless CHUNK is smaller: a small round still comes in about ten chunks, so all but the
+last chunk's writing overlaps the rendering (in two chunks, half of it would not)."""
 
 NUDGE = "group/nudge"
 _FRESH_TIMES = update(Match.__table__).where(Match.__table__.c.id == bindparam("match_id")).values(
@@ -68,9 +71,10 @@ def remind_all(session: Session, settings: Settings, rnd: Round, groups: Sequenc
     people = _Read.of(session, rnd, groups)
     due = [g for g in groups if people.members.get(g.id)]
     shared = round_context(settings, rnd)
+    size = min(CHUNK, max(SMALL_CHUNK, -(-len(due) // 10)))
     with _Queue(session.connection()) as writer:
-        for start in range(0, len(due), CHUNK):
-            chunk = due[start:start + CHUNK]
+        for start in range(0, len(due), size):
+            chunk = due[start:start + size]
             times = [_fresh_times(settings, rnd, g, people.members[g.id], now) if template == NUDGE else None
                      for g in chunk]
             emails = [_copies(settings, template, g, people, shared, starts, now) for g, starts in zip(chunk, times)]

@@ -240,3 +240,27 @@ def _round(engine: Engine) -> Round:
 def _count(note: str | None) -> int:
     found = re.search(r"with (\d+) booked group", note or "")
     return int(found.group(1)) if found else 0
+
+
+def test_a_write_that_fails_in_the_writer_thread_fails_the_whole_checkin(
+        engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chunk's rows are written in a writer thread; its error reaches the step's transaction,
+    which rolls back the chunks already written too: no group is asked twice or left out."""
+    settings = settings_for(database_url, tmp_path)
+    monkeypatch.setattr(reminders, "CHUNK", 1)
+    written, inner = [], reminders._Queue._write
+
+    def full_disk(writer: Any, chunk: Any) -> None:
+        if len(written) == 2:
+            raise OSError("No space left on device")
+        inner(writer, chunk)
+        written.append(chunk)
+    monkeypatch.setattr(reminders._Queue, "_write", full_disk)
+    before = queued(engine, lambda s, rnd: 0)
+    with pytest.raises(OSError, match="No space left"):
+        with sessions(engine).begin() as session:
+            lifecycle.step_checkin(session, settings, _round(engine).checkin_due, lambda: 1)
+    assert len(written) == 2
+    assert queued(engine, lambda s, rnd: 0) == before
+    with sessions(engine)() as session:
+        assert session.scalars(select(Round)).one().checked_in_at is None
