@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 import config
@@ -16,6 +16,7 @@ from mailer.headers import Unwritable
 from mailer.outbox import enqueue_group
 from models import Match, OutboundMessage, Outcome, Participant, Round, Status
 from models.db import make_engine, sessions, upgrade
+from models.quiet import UNTRACKED
 from rounds import lifecycle, reminders
 from rounds.history import match_outcomes
 from rounds.introductions import group_context
@@ -264,3 +265,22 @@ def test_a_write_that_fails_in_the_writer_thread_fails_the_whole_checkin(
     assert queued(engine, lambda s, rnd: 0) == before
     with sessions(engine)() as session:
         assert session.scalars(select(Round)).one().checked_in_at is None
+
+
+def test_reminders_written_on_the_drivers_cursor_clear_the_quiet_time(engine: Engine, database_url: str,
+                                                                       tmp_path: Path) -> None:
+    """The outbox rows go in through the driver (COPY, or SQLite's executemany), which SQLAlchemy's
+    events do not see: the commit must still clear the quiet time, or cron's next tick would skip the step
+    that sends them."""
+    settings = settings_for(database_url, tmp_path)
+    with engine.connect() as connection:
+        connection.execution_options(**{UNTRACKED: True})
+        connection.execute(text("UPDATE quiet SET until_at = 4102444800 WHERE id = 1"))
+        connection.commit()
+    last = match_ids(engine)[6]
+    with sessions(engine)() as session, session.begin():
+        rnd = session.scalars(select(Round)).one()
+        groups = [g for g in reminders.groups_of(session, rnd) if g.id == last]
+        assert reminders.remind_all(session, settings, rnd, groups, "group/checkin", rnd.checkin_due) == 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT until_at FROM quiet")).scalar_one() is None
