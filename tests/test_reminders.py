@@ -284,3 +284,18 @@ def test_reminders_written_on_the_drivers_cursor_clear_the_quiet_time(engine: En
         assert reminders.remind_all(session, settings, rnd, groups, "group/checkin", rnd.checkin_due) == 1
     with engine.connect() as connection:
         assert connection.execute(text("SELECT until_at FROM quiet")).scalar_one() is None
+
+
+def test_a_group_with_nobody_left_in_it_is_not_reminded_and_stops_nobody_else(
+        engine: Engine, database_url: str, tmp_path: Path) -> None:
+    """Both members of group 6 are gone (their rows erased); one group at a time, its nudge failed on its
+    missing first member and took the whole step down with it, at every tick."""
+    settings = settings_for(database_url, tmp_path)
+    ids = match_ids(engine)
+    with sessions(engine).begin() as session:
+        for member in session.scalars(select(Match).where(Match.id == ids[6])).one().members:
+            session.delete(session.get_one(Participant, member.participant_id))
+    with pytest.raises(IndexError):
+        queued(engine, lambda s, rnd: one_group_at_a_time(s, settings, rnd, "group/nudge", rnd.nudge_due))
+    bulk = queued(engine, lambda s, rnd: lifecycle.remind(s, settings, rnd, "group/nudge", rnd.nudge_due))
+    assert groups_in(bulk, ids) == [1, 3] and bulk["count"] == 2
