@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -148,13 +148,6 @@ def group_copies(
         rate_key=rate_key(m.email) if len(members) == 1 else "", raw=written[m.id][0], participant_id=m.id,
         token=token, in_reply_to=None, next_try_at=now, created_at=now,
     ) for m in members]
-
-
-def queue_rows(session: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Many outbox rows (as `group_copies` builds them) in one executemany INSERT, with no ORM object
-    or flush per row: opening a round queues thousands at once."""
-    if rows:
-        session.execute(insert(OutboundMessage.__table__), rows)
 
 
 def enqueue_invitation(

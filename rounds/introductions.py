@@ -17,17 +17,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.tokens import new_token
 from mailer.compose import new_message_id
-from mailer.outbox import group_copies, queue_rows
+from mailer.outbox import group_copies
 from meetings.choose import choose_host, choose_starter, starter_lines
 from meetings.offer import hosted_counts, offer_context, options_json, times_for, where_to_meet
 from models import Match, MatchMember, OutboundMessage, Participant, Round
-from models.copy import copy_rows
+from models.copy import copy_rows, insert_rows
 from trials.rounds import as_arms_say
 
 if TYPE_CHECKING:
@@ -126,21 +126,55 @@ class Chunk:
     rows: list[dict[str, Any]]      # each match's own columns: odd one, host, options, starter
 
 
-class _Writer:
-    """Writes each `put` chunk (matches, members, outbox rows) in a thread of its own, one chunk at a
-    time, while the caller renders the next. The caller must not use the connection in between;
-    leaving waits for the last chunk, and a chunk's error is raised at the next `put` or on leaving
-    (so the transaction is rolled back)."""
+class Writer:
+    """Runs each `put` chunk's `_write` (a subclass's) in a thread of its own, one chunk at a time,
+    while the caller renders the next. The caller must not use the connection in between; leaving
+    waits for the last chunk, and a chunk's error is raised at the next `put` or on leaving (so the
+    transaction is rolled back)."""
 
-    def __init__(self, connection: Connection, round_id: int, now: datetime, last_id: int) -> None:
-        self.connection, self.round_id, self.now = connection, round_id, now
-        self.last_id = last_id
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-round-writer")
+    def __init__(self, connection: Connection, name: str) -> None:
+        self.connection = connection
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self.pending: Future[None] | None = None
 
-    def put(self, chunk: Chunk) -> None:
+    def put(self, chunk: Any) -> None:
         self._wait()
         self.pending = self.pool.submit(self._write, chunk)
+
+    def _write(self, chunk: Any) -> None:
+        raise NotImplementedError
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """A COPY on PostgreSQL (a fraction of one INSERT a row), else one executemany on the driver's cursor."""
+        if self.connection.dialect.name == "postgresql":
+            copy_rows(self.connection, table, rows)
+        else:
+            insert_rows(self.connection, table, rows)
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if error is None:
+                self._wait()
+            elif self.pending is not None:
+                self.pending.exception()  # the caller's error wins; only wait until the connection is free
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+class _Writer(Writer):
+    """A round's introductions: each chunk's matches, members and outbox rows."""
+
+    def __init__(self, connection: Connection, round_id: int, now: datetime, last_id: int) -> None:
+        super().__init__(connection, "open-round-writer")
+        self.round_id, self.now, self.last_id = round_id, now, last_id
 
     def _write(self, chunk: Chunk) -> None:
         match_ids = self._insert_matches(chunk)
@@ -149,18 +183,7 @@ class _Writer:
         for match_id, copies in zip(match_ids, chunk.emails):
             for copy in copies:
                 copy["dedupe_key"] = f"intro:{match_id}:{copy['participant_id']}"
-        rows = [copy for copies in chunk.emails for copy in copies]
-        if self.connection.dialect.name == "postgresql":
-            copy_rows(self.connection, OUTBOX, rows)
-        else:
-            queue_rows(self.connection, rows)
-
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """An executemany INSERT; on PostgreSQL a COPY, which costs it a fraction of one INSERT a row."""
-        if self.connection.dialect.name == "postgresql":
-            copy_rows(self.connection, table, rows)
-        else:
-            self.connection.execute(insert(table), rows)
+        self._insert(OUTBOX, [copy for copies in chunk.emails for copy in copies])
 
     def _insert_matches(self, chunk: Chunk) -> list[int]:
         """The chunk's match rows; their ids read back by token (an executemany with RETURNING is much
@@ -173,23 +196,6 @@ class _Writer:
         match_ids = [by_token[token] for token in chunk.tokens]
         self.last_id = max(self.last_id, *match_ids)
         return match_ids
-
-    def _wait(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
-
-    def __enter__(self) -> _Writer:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        try:
-            if error is None:
-                self._wait()
-            elif self.pending is not None:
-                self.pending.exception()  # the caller's error wins; only wait until the connection is free
-        finally:
-            self.pool.shutdown(wait=True)
 
 
 def round_context(settings: Settings, rnd: Round) -> dict[str, Any]:

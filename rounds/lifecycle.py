@@ -9,13 +9,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from mailer.outbox import enqueue, enqueue_group
+from mailer.outbox import enqueue
 from models import AuditEvent, Match, OutboundMessage, Participant, Round, SitOut, Status
 from rounds.introductions import group_context
 from rounds.schedule import at_local, next_opening, parse_cadence, timeline
@@ -172,38 +172,18 @@ def close_round(session: Session, settings: Settings, rnd: Round, now: datetime)
 
 
 def remind(session: Session, settings: Settings, rnd: Round, template: str, now: datetime) -> int:
-    """Queue a nudge or check-in to every group of the round that has not reported yet.
+    """Queue a nudge or check-in to every group of the round that has not reported yet (in bulk:
+    `rounds.reminders`).
 
     A group that booked a time is not nudged, and is asked "Did you meet?" the working day after its
     meeting instead (`step_booked_checkins`); a group nudged without a booking gets fresh options."""
     from rounds.history import match_outcomes
+    from rounds.reminders import groups_of, remind_all
 
     reported = set(match_outcomes(session)) | asked(session, template, rnd)
-    sent = 0
-    for match in rnd.matches:
-        if match.id in reported or _own_checkin(settings, rnd, match):
-            continue
-        if template == "group/nudge" and booked(match):
-            continue
-        _remind_group(session, settings, rnd, match, template, now)
-        sent += 1
-    return sent
-
-
-def _remind_group(session: Session, settings: Settings, rnd: Round, match: Match, template: str,
-                  now: datetime) -> None:
-    from meetings.offer import offer_context, offer_times, where_to_meet
-
-    members = [session.get_one(Participant, m.participant_id) for m in match.members]
-    personal = None
-    if template == "group/nudge":
-        host = session.get(Participant, match.host_id) if match.host_id else None
-        starts = offer_times(session, settings, match, members, rnd.checkin_due, now)
-        personal = offer_context(settings, starts, members, host, where_to_meet(
-            settings, members, host or members[0], match.token), match.starter)
-    enqueue_group(session, settings, template=template, members=members, token=match.token, now=now,
-                  context=group_context(settings, rnd, members), thread=match.intro_message_id or None,
-                  dedupe_key=f"{template}:{match.id}", personal=personal)
+    due = [group for group in groups_of(session, rnd) if group.id not in reported
+           and not _own_checkin(settings, rnd, group) and not (template == "group/nudge" and booked(group))]
+    return remind_all(session, settings, rnd, due, template, now)
 
 
 def asked(session: Session, template: str, rnd: Round) -> set[int]:
@@ -213,12 +193,22 @@ def asked(session: Session, template: str, rnd: Round) -> set[int]:
     return {int(key.split(":")[1]) for key in keys if key and key.count(":") == 2}
 
 
-def booked(match: Match) -> bool:
+class Booking(Protocol):
+    """What tells whether a group booked a time: a `Match`, or a `rounds.reminders.Group`."""
+
+    @property
+    def booked_start(self) -> datetime | None: ...
+
+    @property
+    def booking_state(self) -> str: ...
+
+
+def booked(match: Booking) -> bool:
     """A time is booked (a cancelled booking keeps its last start for the calendar's CANCEL, but is none)."""
     return match.booked_start is not None and match.booking_state != "cancelled"
 
 
-def booked_checkin_due(settings: Settings, match: Match) -> datetime | None:
+def booked_checkin_due(settings: Settings, match: Booking) -> datetime | None:
     """"Did you meet?" for a booked group: the working day after its meeting, at the round's opening hour."""
     if not booked(match) or match.booked_start is None:
         return None
@@ -226,7 +216,7 @@ def booked_checkin_due(settings: Settings, match: Match) -> datetime | None:
     return at_local(settings.calendar.on_or_after(met_on + timedelta(days=1)), settings.rounds.open_hour, settings.tz)
 
 
-def _own_checkin(settings: Settings, rnd: Round, match: Match) -> bool:
+def _own_checkin(settings: Settings, rnd: Round, match: Booking) -> bool:
     """A booked group is checked in with by itself, unless that would come after the round closes."""
     due = booked_checkin_due(settings, match)
     return due is not None and (rnd.closes_at is None or due < rnd.closes_at)
@@ -261,12 +251,13 @@ def step_booked_checkins(session: Session, settings: Settings, now: datetime, se
         return None
     from rounds.history import match_outcomes
 
+    from rounds.reminders import groups_of, remind_all
+
     done = set(match_outcomes(session)) | asked(session, "group/checkin", rnd)
-    due = [m for m in met if m.id not in done and _own_checkin(settings, rnd, m)
+    due = [m.id for m in met if m.id not in done and _own_checkin(settings, rnd, m)
            and (booked_checkin_due(settings, m) or now) <= now]
-    for match in due:
-        _remind_group(session, settings, rnd, match, "group/checkin", now)
-    return f"round {rnd.number}: checked in with {plural(len(due), 'booked group')}" if due else None
+    count = remind_all(session, settings, rnd, groups_of(session, rnd, due), "group/checkin", now) if due else 0
+    return f"round {rnd.number}: checked in with {plural(count, 'booked group')}" if count else None
 
 
 def step_open(session: Session, settings: Settings, now: datetime, seeds: Seeds) -> str | None:
