@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from mailer.outbox import enqueue
 from models import AuditEvent, Match, OutboundMessage, Participant, Round, SitOut, Status
-from rounds.introductions import group_context
 from rounds.schedule import at_local, next_opening, parse_cadence, timeline
 from wording import plural
 
