@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 import config
 from clock import ENV_CLOCK
 from cli import main
-from models.db import make_engine, sessions, upgrade
+from models.db import make_engine, sessions
+from tests.harness.schema import at_head
 from tests.mail import SERVICE
 
 TEST_START = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
@@ -77,7 +78,7 @@ def running(table: dict[str, Any], folder: Path, imap: Any, smtp: Any) -> Iterat
     path = folder / "unmentoring.toml"
     path.write_text(to_toml(table))
     engine = make_engine(table["database"]["url"])
-    upgrade(engine)
+    at_head(engine)
     try:
         yield Service(path, table, engine, imap, smtp)
     finally:

@@ -18,7 +18,8 @@ from mailer.compose import new_message_id
 from mailer.outbox import _queue, base_context, sub_address
 from mailer.render import render
 from models import AuditEvent, Match, MatchMember, OutboundMessage, Participant, Round, SitOut, Status
-from models.db import make_engine, sessions, upgrade
+from models.db import make_engine, sessions
+from tests.harness.schema import at_head
 from rounds import introductions, lifecycle
 from rounds.introductions import group_context
 
@@ -30,7 +31,7 @@ NAMES = ["Siân Evans", "José García", "Łukasz Nowak", "Zoë O'Brien", "李 W
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     made = make_engine(database_url)
-    upgrade(made)
+    at_head(made)
     with sessions(made).begin() as session:
         session.add_all(Participant(
             email=f"p{n}@org{n % 4}.example", name=name, organisation=f"Organisation {n % 4}",

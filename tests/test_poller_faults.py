@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from models import FolderState, InboundMessage, OutboundMessage, OutStatus, Participant
-from models.db import make_engine, sessions, upgrade
+from models.db import make_engine, sessions
+from tests.harness.schema import at_head
 from tests.app import RunningClock, clock_env, settings_table, to_toml
 from tests.harness.dovecot import ImapAccount
 from tests.harness.imapproxy import FETCHING_BODIES, FILING, HoldingProxy
@@ -121,7 +122,7 @@ def config_file(database_url: str, tmp_path: Path, imap_account: ImapAccount, sm
 @pytest.fixture
 def engine(database_url: str) -> Any:
     engine = make_engine(database_url)
-    upgrade(engine)
+    at_head(engine)
     yield engine
     engine.dispose()
 

@@ -15,7 +15,8 @@ import config
 from mailer.headers import Unwritable
 from mailer.outbox import enqueue_group
 from models import Match, OutboundMessage, Outcome, Participant, Round, Status
-from models.db import make_engine, sessions, upgrade
+from models.db import make_engine, sessions
+from tests.harness.schema import at_head
 from models.quiet import UNTRACKED
 from rounds import lifecycle, reminders
 from rounds.history import match_outcomes
@@ -83,7 +84,7 @@ def booked_checkins_one_at_a_time(session: Session, settings: config.Settings, n
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     made = make_engine(database_url)
-    upgrade(made)
+    at_head(made)
     with sessions(made).begin() as session:
         session.add_all(Participant(
             email=f"p{n}@org{n % 4}.example", name=name, organisation=f"Organisation {n % 4}",
