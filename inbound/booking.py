@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from inbound.choosing import argument
 from inbound.context import Context, Decision, answer, latest_match
 from inbound.signup import ask_to_confirm
-from meetings.booking import BOOKED, book as book_time, call_off, describe, offer_fresh, offered, zone_of
+from meetings.booking import BOOKED, book as book_time, call_off, describe, offer_fresh, offered
+from meetings.zones import zone_of
 from meetings.rebook import fresh_options
 from models import Match, Participant, Round
 
@@ -71,7 +72,7 @@ def _checked(ctx: Context) -> tuple[Participant, Match] | Decision:
 
 def _book_option(ctx: Context, person: Participant, match: Match, picked: str | None) -> Decision:
     options = offered(match)
-    start, problem = _start(options, picked, zone_of(ctx.settings, person), ctx.now)
+    start, problem = _start(options, picked, zone_of(person.time_zone, ctx.settings.tz), ctx.now)
     if start is None:
         if ctx.command is not None and ctx.command.said and problem == "no_day":
             return Decision("conversation", f"group {match.id} thread")
@@ -79,7 +80,7 @@ def _book_option(ctx: Context, person: Participant, match: Match, picked: str | 
         return Decision("book-refused", f"group {match.id}: {problem}")
     if match.booking_state == BOOKED and match.booked_start == start:
         _problem(ctx, person, "already", when=describe(start, ctx.settings.meetings.slot_minutes,
-                                                       [zone_of(ctx.settings, person)]))
+                                                       [zone_of(person.time_zone, ctx.settings.tz)]))
         return Decision("book-repeat", f"group {match.id}: already booked for that time")
     book_time(ctx.session, ctx.settings, match, start, person, ctx.now)
     return Decision("booked", f"group {match.id}: {start.isoformat()} (SEQUENCE {match.booking_sequence})")
@@ -106,7 +107,7 @@ def _numbers(options: list[datetime], picked: str | None, ctx: Context) -> str:
     """"1 or 3": the options that fall on the weekday someone named."""
     if not picked or picked.isdigit():
         return ""
-    zone = zone_of(ctx.settings, ctx.participant) if ctx.participant else ctx.settings.tz
+    zone = zone_of(ctx.participant.time_zone, ctx.settings.tz) if ctx.participant else ctx.settings.tz
     found = [str(n) for n, s in enumerate(options, 1) if s.astimezone(zone).strftime("%A") == picked]
     return " or ".join(found)
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from mailer.invite import CANCEL, REQUEST, Meeting, calendar_object, new_uid
 from mailer.outbox import enqueue_group, enqueue_invitation
 from meetings.offer import numbers, when_lines
 from meetings.rebook import fresh_options
+from meetings.zones import zone_of
 from models import Match, MatchMember, OutboundMessage, Participant, Round, Status
 
 BOOKED, CANCELLED = "booked", "cancelled"
@@ -121,7 +122,7 @@ def _queue(session: Session, settings: Settings, match: Match, members: list[Par
     names = [p.name or p.email for p in members]
     rows = []
     for member in members:
-        zone = zone_of(settings, member)
+        zone = zone_of(member.time_zone, settings.tz)
         context = {"method": calendar.method, "update": calendar.method == REQUEST and match.booking_sequence > 0,
                    "when": describe(meeting.start, meeting.minutes, [zone]), "where": meeting.location,
                    "short": f"{meeting.start.astimezone(zone):%a %-d %b %H:%M}",
@@ -159,13 +160,6 @@ def location(settings: Settings, match: Match, members: list[Participant]) -> st
         room = hashlib.sha256(f"video-room:{match.token}".encode()).hexdigest()[:16]
         return settings.meetings.video_link.replace("{token}", room)
     return next((p.video for p in ordered if p.video), places[0] if places else "")
-
-
-def zone_of(settings: Settings, person: Participant) -> ZoneInfo:
-    try:
-        return ZoneInfo(person.time_zone) if person.time_zone else settings.tz
-    except (ZoneInfoNotFoundError, ValueError):
-        return settings.tz
 
 
 def describe(start: datetime, minutes: int, zones: list[ZoneInfo]) -> str:

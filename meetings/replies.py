@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from inbound.itip import Answer, CalendarMessage
-from meetings.booking import BOOKED, call_off, describe, offer_fresh, zone_of
+from meetings.booking import BOOKED, call_off, describe, offer_fresh
+from meetings.zones import zone_of
 from models import CalendarReply, Match, MatchMember, Participant
 
 
@@ -81,7 +82,8 @@ def _answered_later(session: Session, match: Match, person: Participant, answer:
 def _declined(session: Session, settings: Settings, match: Match, person: Participant | None, now: datetime,
               inbound_id: int | None) -> None:
     assert match.booked_start is not None
-    when = describe(match.booked_start, settings.meetings.slot_minutes, [zone_of(settings, person)] if person else [settings.tz])
+    zone = zone_of(person.time_zone, settings.tz) if person else settings.tz
+    when = describe(match.booked_start, settings.meetings.slot_minutes, [zone])
     who = (person.name or person.email) if person else "Someone"
     call_off(session, settings, match, now)
     offer_fresh(session, settings, match, now, why=f"{who} can't make {when}, so that meeting is off.",
