@@ -142,8 +142,8 @@ class Savepoints:
 def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
     """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
     all of it, if the block raises). On PostgreSQL the connection holds each RELEASE back to share
-    the next savepoint's round trip (models/savepoints.py)."""
-    from models.savepoints import hold_back
+    the next savepoint's round trip (models/held.py)."""
+    from models.held import hold_back
 
     engine: Engine = Session_.kw["bind"]
     with engine.connect() as connection, connection.begin():

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.savepoints import driver_savepoints
+from models.held import driver_savepoints
 from schema_head import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models.base import Base
 from models.quiet import wrote
-from models.savepoints import send
+from models.held import hold, next_id, send
 
 Row = TypeVar("Row", bound=Base)
 
@@ -32,7 +32,14 @@ def insert_row(session: Session, row: Row) -> Row:
     instance are not saved; a query sees the row like any other. Foreign keys are taken as ids,
     not through relationships.
     """
-    row.id = _run(session, _insert(row.__table__), _insert_values(row))[0][0]  # type: ignore[attr-defined,arg-type]
+    table: Table = row.__table__  # type: ignore[attr-defined]
+    connection = _connection(session)
+    values = _insert_values(row)
+    row.id = next_id(connection, table.name)  # type: ignore[attr-defined]
+    if row.id is None:  # type: ignore[attr-defined]
+        row.id = _run(session, _insert(table), values)[0][0]  # type: ignore[attr-defined]
+    else:
+        _write(connection, _insert(table, with_id=True), {**values, "id": row.id})  # type: ignore[attr-defined]
     return row
 
 
@@ -57,7 +64,7 @@ def add_row(session: Session, row: Row) -> Row:
 
 def update_row(session: Session, row: Base, *attributes: str) -> None:
     """Write the named attributes of a row `insert_row` wrote (and the session does not track), by its id."""
-    _run(session, *_update_of(row, attributes))
+    _write(_connection(session), *_update_of(row, attributes))
 
 
 def scalar(session: Session, statement: Executable, **params: Any) -> Any:
@@ -87,6 +94,12 @@ def _run(session: Session, statement: Executable, params: dict[str, Any]) -> lis
     if statement.is_dml:
         wrote(connection)
     return send(connection, _statement(connection.dialect, statement, params))
+
+
+def _write(connection: Connection, statement: Executable, params: dict[str, Any]) -> None:
+    """A write whose result nobody reads: held back to share a round trip where the connection allows it."""
+    wrote(connection)
+    hold(connection, _statement(connection.dialect, statement, params))
 
 
 def _statement(dialect: Dialect, statement: Executable, params: dict[str, Any]) -> tuple[str, Any]:
@@ -145,9 +158,11 @@ def _default(column: Column[Any]) -> Any:
 
 
 @cache
-def _insert(table: Table) -> Executable:
-    columns = [column for column in table.columns if column.key != "id"]
-    return table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns}).returning(table.c.id)
+def _insert(table: Table, with_id: bool = False) -> Executable:
+    """An INSERT that returns the id the database gives the row, or (`with_id`) takes one drawn beforehand."""
+    columns = [column for column in table.columns if with_id or column.key != "id"]
+    insert = table.insert().values({c.key: bindparam(c.key, type_=c.type) for c in columns})
+    return insert if with_id else insert.returning(table.c.id)
 
 
 @cache
