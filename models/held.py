@@ -7,18 +7,19 @@ has the engine run them on the driver's cursor instead.
 
 On PostgreSQL every statement is a round trip to the server, and a message's handling wrote
 five or six rows, one after another, none of whose answers it read. On a connection the poller
-`hold_back`s, a write that returns nothing (`hold`) and each savepoint command wait, bound to
-their values on the client, for the next statement that must be answered; they then travel
-with it, in one query. A message's writes are sent at the latest with its savepoint's RELEASE,
-so a write the database refuses fails that message's savepoint, as it would have done at once
-(nothing in handling catches a database error; the poller retries or quarantines the whole
-message). A row's id comes from its sequence, drawn ahead in blocks (`next_id`), so that an
-INSERT need not return it. Nothing is reordered: whatever else runs first (ours, SQLAlchemy's)
-sends what is held before itself, and a commit sends it before committing.
+`hold_back`s, a write that returns nothing (`hold`) and each savepoint command wait for the next
+statement that must be answered; they then travel with it, in one round trip (psycopg's
+pipeline mode: the statements keep their parameters and stay prepared on the server). A
+message's writes are sent at the latest with its savepoint's RELEASE, so a write the database
+refuses fails that message's savepoint, as it would have done at once (nothing in handling
+catches a database error; the poller retries or quarantines the whole message). A row's id
+comes from its sequence, drawn ahead in blocks (`next_id`), so that an INSERT need not return
+it. Nothing is reordered: whatever else runs first (ours, SQLAlchemy's) sends what is held
+before itself, and a commit sends it before committing.
 
-psycopg's pipeline mode, which could hold statements with their parameters bound by the
-server, was measured and is slower here: its bookkeeping costs more than a round trip on the
-same machine (docs/benchmarks.md).
+Binding the values on the client instead, and sending the statements as one query string, was
+measured too: a little less work for us, more than twice the server's (it parses each
+statement, and the text of each value, afresh) (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -36,11 +37,10 @@ FIRST_BLOCK, LARGEST_BLOCK = 16, 256  # ids drawn at a time: small for a run of 
 
 @dataclass
 class _Held:
-    statements: list[str] = field(default_factory=list)  # bound to their values already
+    statements: list[Statement] = field(default_factory=list)
     writes: bool = False  # any but savepoint commands
     ids: dict[str, list[int]] = field(default_factory=dict)  # drawn, not yet used, by table
     block: dict[str, int] = field(default_factory=dict)  # how many to draw next, by table
-    binder: Any = None  # a psycopg ClientCursor, for its quoting
 
 
 _HELD: WeakKeyDictionary[Connection, _Held] = WeakKeyDictionary()
@@ -69,17 +69,17 @@ def send(connection: Connection, statement: Statement) -> list[Any]:
     """Run a statement (with what is held, in one round trip); the rows it returns."""
     held = _HELD.get(connection)
     if held is None or not held.statements:
-        return _driver(connection, statement)
-    return _driver(connection, (_joined(connection, held, statement), None), last=True)
+        return _driver(connection, [statement])
+    return _driver(connection, [*_take(held), statement])
 
 
 def hold(connection: Connection, statement: Statement) -> None:
     """Run a write whose result nobody reads: held back on a connection that holds, at once elsewhere."""
     held = _HELD.get(connection)
     if held is None:
-        _driver(connection, statement)
+        _driver(connection, [statement])
         return
-    held.statements.append(_bound(connection, statement))
+    held.statements.append(statement)
     held.writes = True
 
 
@@ -102,7 +102,7 @@ def next_id(connection: Connection, table: str) -> int | None:
 def _flush(connection: Connection) -> None:
     held = _HELD.get(connection)
     if held is not None and held.statements:
-        _driver(connection, ("; ".join(_take(held)), None))
+        _driver(connection, _take(held))
 
 
 def _drop(connection: Connection) -> None:
@@ -111,36 +111,19 @@ def _drop(connection: Connection) -> None:
         _take(held)
 
 
-def _take(held: _Held) -> list[str]:
+def _take(held: _Held) -> list[Statement]:
     statements = held.statements[:]
     held.statements.clear()
     held.writes = False
     return statements
 
 
-def _joined(connection: Connection, held: _Held, statement: Statement) -> str:
-    return "; ".join([*_take(held), _bound(connection, statement)])
-
-
-def _bound(connection: Connection, statement: Statement) -> str:
-    """The statement with its values written in, as psycopg's client-side binding quotes them."""
-    sql, arguments = statement
-    if arguments is None:
-        return sql
-    held = _HELD[connection]
-    if held.binder is None:
-        import psycopg
-
-        held.binder = psycopg.ClientCursor(connection.connection.dbapi_connection)  # type: ignore[arg-type]
-    return held.binder.mogrify(sql, arguments)  # type: ignore[no-any-return]
-
-
 def _savepoint(connection: Connection, name: str) -> None:
     held = _HELD.get(connection)
     if held is not None:
-        held.statements.append(f"SAVEPOINT {name}")
+        held.statements.append((f"SAVEPOINT {name}", None))
     else:
-        _driver(connection, (f"SAVEPOINT {name}", None))
+        _driver(connection, [(f"SAVEPOINT {name}", None)])
 
 
 def _release(connection: Connection, name: str) -> None:
@@ -148,44 +131,53 @@ def _release(connection: Connection, name: str) -> None:
     refuses one, the savepoint is rolled back here: SQLAlchemy counts it as ended once its RELEASE fails."""
     held = _HELD.get(connection)
     if held is None:
-        _driver(connection, (f"RELEASE SAVEPOINT {name}", None))
+        _driver(connection, [(f"RELEASE SAVEPOINT {name}", None)])
         return
     if held.writes:
         try:
             _flush(connection)
         except exc.DBAPIError:
-            _driver(connection, (f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}", None))
+            _driver(connection, [(f"ROLLBACK TO SAVEPOINT {name}", None), (f"RELEASE SAVEPOINT {name}", None)])
             raise
-    held.statements.append(f"RELEASE SAVEPOINT {name}")
+    held.statements.append((f"RELEASE SAVEPOINT {name}", None))
 
 
 def _rollback_to(connection: Connection, name: str) -> None:
     """What is held inside the savepoint is dropped (the rollback would undo it); what came before is sent first."""
     held = _HELD.get(connection)
-    kept: list[str] = []
+    kept: list[Statement] = []
     if held is not None:
         statements = _take(held)
-        begun = f"SAVEPOINT {name}"
+        begun = (f"SAVEPOINT {name}", None)
         if begun in statements:
             kept = statements[:len(statements) - statements[::-1].index(begun)]
-    _driver(connection, ("; ".join([*kept, f"ROLLBACK TO SAVEPOINT {name}"]), None))
+    _driver(connection, [*kept, (f"ROLLBACK TO SAVEPOINT {name}", None)])
 
 
-def _driver(connection: Connection, statement: Statement, last: bool = False) -> list[Any]:
-    """Run a statement on the driver's cursor; the rows it (`last`: the last statement of several)
-    returns. A driver error is raised as SQLAlchemy's own."""
+def _driver(connection: Connection, statements: list[Statement]) -> list[Any]:
+    """Run statements on the driver's cursor, several in one round trip; the rows the last returns.
+    A driver error is raised as SQLAlchemy's own."""
     dialect = connection.dialect
-    sql, arguments = statement
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.dbapi_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    sql, arguments = statements[-1]
     try:
-        if arguments is None:
-            cursor.execute(sql)
+        if len(statements) == 1:
+            _execute(cursor, statements[0])
         else:
-            cursor.execute(sql, arguments)
-        while last and cursor.nextset():
-            pass
+            with driver.pipeline():  # type: ignore[union-attr]
+                for sql, arguments in statements:
+                    _execute(cursor, (sql, arguments))
         return cursor.fetchall() if cursor.description else []
     except dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
+
+
+def _execute(cursor: Any, statement: Statement) -> None:
+    sql, arguments = statement
+    if arguments is None:
+        cursor.execute(sql)
+    else:
+        cursor.execute(sql, arguments)
