@@ -99,7 +99,7 @@ def test_a_write_refused_at_the_end_of_a_message_undoes_that_message_alone(
     service: Service, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The record's outcome is the message's last write, just before its savepoint's release (on the
-    driver's cursor, models/savepoints.py): if the database refuses it, that message is rolled back and
+    driver's cursor, models/held.py): if the database refuses it, that message is rolled back and
     quarantined, its answer not sent, and the messages around it in the batch are answered."""
     import inbound.apply
 
@@ -118,7 +118,7 @@ def test_a_write_refused_mid_message_undoes_that_message_alone(
     service: Service, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The database refuses a JOIN's audit row: that message is rolled back to its savepoint (on the
-    driver's cursor, models/savepoints.py) and quarantined, no participant, token or answer of it is
+    driver's cursor, models/held.py) and quarantined, no participant, token or answer of it is
     left, and the batch goes on."""
     from types import SimpleNamespace
 
