@@ -61,10 +61,6 @@ def hold_back(connection: Connection) -> None:
         event.listen(connection, "rollback", _drop)
 
 
-def holding(connection: Connection) -> bool:
-    return connection in _HELD
-
-
 def send(connection: Connection, statement: Statement) -> list[Any]:
     """Run a statement (with what is held, in one round trip); the rows it returns."""
     held = _HELD.get(connection)
