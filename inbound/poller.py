@@ -141,8 +141,8 @@ class Savepoints:
 @contextmanager
 def _one_commit(Session_: sessionmaker[Session]) -> Iterator[Savepoints]:
     """Savepoints inside one connection's transaction, committed when the block ends (rolled back,
-    all of it, if the block raises). On PostgreSQL the connection holds each RELEASE back to share
-    the next savepoint's round trip (models/held.py)."""
+    all of it, if the block raises). On PostgreSQL the connection holds a message's writes and
+    savepoint commands back to share one round trip (models/held.py)."""
     from models.held import hold_back
 
     engine: Engine = Session_.kw["bind"]

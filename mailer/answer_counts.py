@@ -3,11 +3,12 @@
 Asked message by message, the two limits are one or two round trips each, a fifth of the
 poller's statements on PostgreSQL (docs/benchmarks.md). So the poller loads, for a whole
 batch, the last day's answers to its senders and how many answers strangers had in the last
-hour, with the times of those that leave that hour within the next `LEAVING` (`load`: a count, not
-every row, as a large backlog of JOINs would read thousands a batch); every email queued after that in the same session is counted in as it is written
-(`written`, from the outbox's two writers), and after a message fails the counts are dropped
-and asked of the database again (`forget`). An address not loaded, or a time before the
-load's or more than `LEAVING` after it, is asked of the database. Without `load` (any other caller) every count is a query.
+hour, with the times of those that leave that hour within the next `LEAVING` (`load`: a count,
+not every row, which under a backlog of JOINs was thousands a batch). Every email queued after
+that in the same session is counted in as it is written (`written`, from the outbox's two
+writers), and after a message fails the counts are dropped and asked of the database again
+(`forget`). An address not loaded, or a time before the load's or more than `LEAVING` after
+it, is asked of the database. Without `load` (any other caller) every count is a query.
 An answer another process queues while a batch runs is counted from the next batch on (one
 `tick` runs at a time, and a batch is at most `imap.batch_size` messages).
 """

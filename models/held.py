@@ -57,16 +57,14 @@ def hold_back(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         _HELD[connection] = _Held()
         event.listen(connection, "before_cursor_execute", lambda conn, *_: _flush(conn))
-        event.listen(connection, "commit", _flush)
+        event.listen(connection, "commit", _before_commit)
         event.listen(connection, "rollback", _drop)
 
 
 def send(connection: Connection, statement: Statement) -> list[Any]:
     """Run a statement (with what is held, in one round trip); the rows it returns."""
     held = _HELD.get(connection)
-    if held is None or not held.statements:
-        return _driver(connection, [statement])
-    return _driver(connection, [*_take(held), statement])
+    return _driver(connection, [*(_take(held) if held else []), statement])
 
 
 def hold(connection: Connection, statement: Statement) -> None:
@@ -99,6 +97,15 @@ def _flush(connection: Connection) -> None:
     held = _HELD.get(connection)
     if held is not None and held.statements:
         _driver(connection, _take(held))
+
+
+def _before_commit(connection: Connection) -> None:
+    """Held writes go before the commit; savepoint commands alone are dropped (the commit ends every savepoint)."""
+    held = _HELD.get(connection)
+    if held is not None and held.writes:
+        _flush(connection)
+    else:
+        _drop(connection)
 
 
 def _drop(connection: Connection) -> None:
